@@ -1,0 +1,1 @@
+"""Process entry points: the CLI, the Starlette app, health and metrics."""

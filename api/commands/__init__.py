@@ -1,0 +1,1 @@
+"""One module per `o2c` command group; each exposes `register(subparsers)`."""

@@ -1,0 +1,1 @@
+"""Service layer and adapters: store, unit of work, commands, rules, cycle, scheduler, outbox."""

@@ -1,0 +1,64 @@
+"""Settings from environment variables prefixed `O2C_`. Read once, when the process wires itself."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from states.errors import ValidationFailed
+
+DEFAULT_DATABASE_URL = "sqlite:///data/o2c.sqlite"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "UTC"
+    strategies_dir: Path = Path("strategies")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Promise-to-pay tolerance: a promise is judged this many days after its date.
+    promise_tolerance_days: int = 2
+    max_dunning_level: int = 5
+    # Customers with a business date before this many days of history are 'new'.
+    source: str = "urn:o2c-engine"
+    today: str | None = None  # ISO date that pins the business date (simulations, demos)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _int(env: dict[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed(f"{key}={raw!r} is not an integer") from None
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from `O2C_*` variables; unknown values fail loudly, not later."""
+    env = dict(os.environ if env is None else env)
+    tz = env.get("O2C_TIMEZONE", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"O2C_TIMEZONE={tz!r} is not an IANA time zone") from None
+    return Settings(
+        database_url=env.get("O2C_DATABASE_URL", DEFAULT_DATABASE_URL),
+        timezone=tz,
+        strategies_dir=Path(env.get("O2C_STRATEGIES_DIR", "strategies")),
+        host=env.get("O2C_HOST", "127.0.0.1"),
+        port=_int(env, "O2C_PORT", 8000),
+        promise_tolerance_days=_int(env, "O2C_PROMISE_TOLERANCE_DAYS", 2),
+        max_dunning_level=_int(env, "O2C_MAX_DUNNING_LEVEL", 5),
+        source=env.get("O2C_EVENT_SOURCE", "urn:o2c-engine"),
+        today=env.get("O2C_TODAY") or None,
+        extra={k: v for k, v in env.items() if k.startswith("O2C_")},
+    )

@@ -1,0 +1,94 @@
+"""Writes what happened: one history row per transition and the outbox event that reports it,
+in the caller's unit of work, so the change, its history and its event commit together."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from engine.clock import stored
+from engine.store.unit_of_work import UnitOfWork
+from states.actors import Actor
+
+ENTITY_PATHS = {"invoice": "invoices", "dispute": "disputes", "account": "customers", "payment": "payments"}
+
+
+def emit(
+    uow: UnitOfWork,
+    *,
+    type: str,
+    entity_type: str,
+    entity_id: int,
+    entity_version: int,
+    customer_id: int | None,
+    at: datetime,
+    data: dict[str, Any],
+) -> str:
+    """Append one event to the outbox; returns its id (a UUID, the consumer's dedup key)."""
+    event_id = str(uuid.uuid4())
+    uow.OutboxEvent(
+        event_id=event_id,
+        type=type,
+        subject=f"{ENTITY_PATHS[entity_type]}/{entity_id}",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        entity_version=entity_version,
+        customer_id=customer_id,
+        time=stored(at),
+        data={**data, "entityVersion": entity_version},
+    )
+    return event_id
+
+
+def record_transition(
+    uow: UnitOfWork,
+    *,
+    entity_type: str,
+    entity_id: int,
+    entity_version: int,
+    customer_id: int | None,
+    from_state: str | None,
+    to_state: str,
+    trigger: str,
+    actor: Actor,
+    at: datetime,
+    cause: dict[str, Any] | None = None,
+    facts: dict[str, Any] | None = None,
+    reason: str | None = None,
+    snapshot: dict[str, Any] | None = None,
+    event_type: str | None = None,
+) -> None:
+    """History row + outbox event for one transition."""
+    cause = cause or actor.cause()
+    uow.TransitionRecord(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        entity_version=entity_version,
+        from_state=from_state,
+        to_state=to_state,
+        trigger=trigger,
+        actor=str(actor),
+        cause=cause,
+        facts=facts or {},
+        reason=reason,
+        at=stored(at),
+    )
+    emit(
+        uow,
+        type=event_type or f"o2c.{entity_type}.state_changed",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        entity_version=entity_version,
+        customer_id=customer_id,
+        at=at,
+        data={
+            "from": from_state,
+            "to": to_state,
+            "trigger": trigger,
+            "actor": str(actor),
+            "cause": cause,
+            "reason": reason,
+            "snapshot": snapshot or {},
+        },
+    )

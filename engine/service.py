@@ -1,0 +1,52 @@
+"""The service layer's one door: entry points hold a `Collections` and call its methods."""
+
+from __future__ import annotations
+
+from engine import commands as c
+from engine.services import customers, disputes, holds, invoices, payments, promises
+from engine.services.context import Context
+from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
+from states.actors import Actor
+
+
+class Collections:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def create_customer(self, cmd: c.CreateCustomer) -> CustomerView:
+        return customers.create_customer(self.ctx, cmd)
+
+    def update_customer(self, cmd: c.UpdateCustomer) -> CustomerView:
+        return customers.update_customer(self.ctx, cmd)
+
+    def issue_invoice(self, cmd: c.IssueInvoice, actor: Actor) -> InvoiceView:
+        return invoices.issue_invoice(self.ctx, cmd, actor)
+
+    def transition_invoice(self, cmd: c.TransitionInvoice, actor: Actor) -> InvoiceView:
+        return invoices.transition_invoice(self.ctx, cmd, actor)
+
+    def apply_payment(self, cmd: c.RecordPayment, actor: Actor) -> PaymentView:
+        return payments.apply_payment(self.ctx, cmd, actor)
+
+    def reverse_payment(self, payment_id: int, reason: str, actor: Actor) -> PaymentView:
+        return payments.reverse_payment(self.ctx, payment_id, reason, actor)
+
+    def open_dispute(self, cmd: c.OpenDispute, actor: Actor) -> DisputeView:
+        return disputes.open_dispute(self.ctx, cmd, actor)
+
+    def advance_dispute(
+        self, dispute_id: int, trigger: str, actor: Actor, note: str | None = None
+    ) -> DisputeView:
+        return disputes.advance_dispute(self.ctx, dispute_id, trigger, actor, note)
+
+    def resolve_dispute(self, cmd: c.ResolveDispute, actor: Actor) -> DisputeView:
+        return disputes.resolve_dispute(self.ctx, cmd, actor)
+
+    def record_promise(self, cmd: c.RecordPromise, actor: Actor) -> PromiseView:
+        return promises.record_promise(self.ctx, cmd, actor)
+
+    def place_hold(self, cmd: c.PlaceHold, actor: Actor) -> HoldView:
+        return holds.place_hold(self.ctx, cmd, actor)
+
+    def release_hold(self, cmd: c.ReleaseHold, actor: Actor) -> CustomerView:
+        return holds.release_hold(self.ctx, cmd, actor)

@@ -1,0 +1,1 @@
+"""Commands of the service layer. Every entry point (CLI, GraphQL, scheduler) calls these."""

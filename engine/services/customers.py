@@ -1,0 +1,130 @@
+"""Customers: create and update, with validation before anything is written."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.clock import stored
+from engine.commands import CreateCustomer, UpdateCustomer
+from engine.journal import emit
+from engine.services.common import get
+from engine.services.context import Context
+from engine.store.unit_of_work import UnitOfWork, transact
+from engine.views import CustomerView
+from states.errors import ValidationFailed
+from states.money import check_currency
+
+SEGMENTS = ("enterprise", "mid_market", "smb", "public_sector")
+RISK_CLASSES = ("low", "medium", "high", "critical")
+
+
+def check_segment(segment: str) -> str:
+    if segment not in SEGMENTS:
+        raise ValidationFailed(f"unknown segment '{segment}'; one of {', '.join(SEGMENTS)}", "segment")
+    return segment
+
+
+def check_terms(days: int) -> int:
+    if not 0 <= days <= 365:
+        raise ValidationFailed(f"payment terms of {days} days are outside 0..365", "payment_terms_days")
+    return days
+
+
+def check_limit(limit: int) -> int:
+    if limit < 0:
+        raise ValidationFailed("credit limit must not be negative", "credit_limit")
+    return limit
+
+
+def check_timezone(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"'{tz}' is not an IANA time zone", "timezone") from None
+    return tz
+
+
+def validate_new_customer(cmd: CreateCustomer) -> None:
+    if not cmd.external_ref.strip():
+        raise ValidationFailed("customer reference must not be empty", "external_ref")
+    if not cmd.name.strip():
+        raise ValidationFailed("customer name must not be empty", "name")
+    check_segment(cmd.segment)
+    check_currency(cmd.currency)
+    check_limit(cmd.credit_limit)
+    check_terms(cmd.payment_terms_days)
+    check_timezone(cmd.timezone)
+    if cmd.risk_class not in RISK_CLASSES:
+        raise ValidationFailed(f"unknown risk class '{cmd.risk_class}'", "risk_class")
+
+
+def create_customer(ctx: Context, cmd: CreateCustomer) -> CustomerView:
+    validate_new_customer(cmd)
+
+    def work(uow: UnitOfWork) -> CustomerView:
+        if uow.Customer.get(external_ref=cmd.external_ref) is not None:
+            raise ValidationFailed(f"customer '{cmd.external_ref}' already exists", "external_ref")
+        c = uow.Customer(
+            external_ref=cmd.external_ref,
+            name=cmd.name,
+            segment=cmd.segment,
+            currency=check_currency(cmd.currency),
+            credit_limit=cmd.credit_limit,
+            payment_terms_days=cmd.payment_terms_days,
+            timezone=cmd.timezone,
+            tags=list(cmd.tags),
+            email=cmd.email,
+            risk_class=cmd.risk_class,
+            created_at=stored(ctx.now()),
+        )
+        uow.flush()
+        view = CustomerView.of(c)
+        emit(
+            uow,
+            type="o2c.customer.created",
+            entity_type="account",
+            entity_id=c.id,
+            entity_version=1,
+            customer_id=c.id,
+            at=ctx.now(),
+            data={"snapshot": {"id": c.id, "externalRef": c.external_ref}},
+        )
+        return view
+
+    return transact(ctx.store, work)
+
+
+def update_customer(ctx: Context, cmd: UpdateCustomer) -> CustomerView:
+    if cmd.segment is not None:
+        check_segment(cmd.segment)
+    if cmd.credit_limit is not None:
+        check_limit(cmd.credit_limit)
+    if cmd.payment_terms_days is not None:
+        check_terms(cmd.payment_terms_days)
+
+    def work(uow: UnitOfWork) -> CustomerView:
+        c = get(uow, "Customer", cmd.customer_id)
+        changed = {}
+        for field in ("segment", "credit_limit", "payment_terms_days", "name", "email"):
+            value = getattr(cmd, field)
+            if value is not None and getattr(c, field) != value:
+                changed[field] = value
+                setattr(c, field, value)
+        if cmd.tags is not None and list(cmd.tags) != list(c.tags):
+            changed["tags"] = list(cmd.tags)
+            c.tags = list(cmd.tags)
+        if changed:
+            c.version += 1
+            emit(
+                uow,
+                type="o2c.customer.updated",
+                entity_type="account",
+                entity_id=c.id,
+                entity_version=c.version,
+                customer_id=c.id,
+                at=ctx.now(),
+                data={"changed": changed},
+            )
+        return CustomerView.of(c)
+
+    return transact(ctx.store, work)

@@ -1,0 +1,132 @@
+"""Credit holds: every reason that holds an account is a row; the account is on hold while any
+reason is active. Automatic reasons clear themselves; a manual one needs a person and a code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.clock import stored
+from engine.commands import PlaceHold, ReleaseHold
+from engine.services.common import fire_account, get
+from engine.services.context import Context
+from engine.store.models import Entity
+from engine.store.unit_of_work import UnitOfWork, transact
+from engine.views import CustomerView, HoldView
+from states import account as acc
+from states import invoice as inv_states
+from states.actors import Actor
+from states.errors import NotFound, ValidationFailed
+
+PAST_DUE_STATES = (inv_states.OVERDUE, inv_states.DUNNING, inv_states.ESCALATED)
+
+
+def active_holds(customer: Entity) -> list[Entity]:
+    return sorted((h for h in customer.holds if h.released_at is None), key=lambda h: h.id)
+
+
+def place(
+    uow: UnitOfWork,
+    customer: Entity,
+    reason: str,
+    actor: Actor,
+    at: datetime,
+    note: str | None = None,
+    cause: dict[str, Any] | None = None,
+    facts: dict[str, Any] | None = None,
+) -> Entity | None:
+    """Add a hold reason; returns the new hold, or None when that reason already holds."""
+    if reason not in acc.HOLD_REASONS:
+        raise ValidationFailed(
+            f"unknown hold reason '{reason}'; one of {', '.join(acc.HOLD_REASONS)}", "reason"
+        )
+    if reason == acc.MANUAL and not actor.is_person:
+        raise ValidationFailed("a manual hold is placed by a person", "reason")
+    if any(h.reason == reason for h in active_holds(customer)):
+        return None
+    fire_account(
+        uow, customer, "place_hold", actor, at, hold_reason=reason, reason=note, cause=cause, facts=facts
+    )
+    hold = uow.CreditHold(
+        customer=customer, reason=reason, note=note, placed_at=stored(at), placed_by=str(actor)
+    )
+    return hold
+
+
+def release(
+    uow: UnitOfWork,
+    customer: Entity,
+    reason: str,
+    actor: Actor,
+    at: datetime,
+    reason_code: str | None = None,
+    note: str | None = None,
+    cause: dict[str, Any] | None = None,
+) -> Entity:
+    holds = active_holds(customer)
+    hold = next((h for h in holds if h.reason == reason), None)
+    if hold is None:
+        raise NotFound(f"customer {customer.id} has no active '{reason}' hold")
+    remaining = len(holds) - 1
+    fire_account(
+        uow,
+        customer,
+        "release_hold",
+        actor,
+        at,
+        hold_reason=reason,
+        reason=note or reason_code,
+        cause=cause,
+        remaining=remaining,
+        actor_kind=actor.kind,
+        reason_code=reason_code,
+        facts={"hold_reason": reason, "remaining_reasons": [h.reason for h in holds if h is not hold]},
+    )
+    hold.released_at = stored(at)
+    hold.released_by = str(actor)
+    hold.release_reason_code = reason_code
+    return hold
+
+
+def exposure(customer: Entity) -> int:
+    return sum(i.open_amount for i in customer.invoices if i.state in inv_states.COLLECTIBLE)
+
+
+def has_past_due(customer: Entity) -> bool:
+    return any(i.state in PAST_DUE_STATES for i in customer.invoices)
+
+
+def clear_automatic_holds(
+    uow: UnitOfWork, customer: Entity, actor: Actor, at: datetime, cause: dict[str, Any]
+) -> list[str]:
+    """Release automatic reasons whose condition has cleared (after a payment or credit note)."""
+    cleared: list[str] = []
+    for hold in active_holds(customer):
+        if (hold.reason == "overdue" and not has_past_due(customer)) or (
+            hold.reason == "over_limit" and exposure(customer) <= customer.credit_limit
+        ):
+            cleared.append(hold.reason)
+    for reason in cleared:
+        release(uow, customer, reason, actor, at, reason_code="condition_cleared", cause=cause)
+    return cleared
+
+
+def place_hold(ctx: Context, cmd: PlaceHold, actor: Actor) -> HoldView:
+    def work(uow: UnitOfWork) -> HoldView:
+        customer = get(uow, "Customer", cmd.customer_id)
+        hold = place(uow, customer, cmd.reason, actor, ctx.now(), note=cmd.note)
+        if hold is None:
+            raise ValidationFailed(f"customer {customer.id} is already on '{cmd.reason}' hold", "reason")
+        uow.flush()
+        return HoldView.of(hold)
+
+    return transact(ctx.store, work)
+
+
+def release_hold(ctx: Context, cmd: ReleaseHold, actor: Actor) -> CustomerView:
+    def work(uow: UnitOfWork) -> CustomerView:
+        customer = get(uow, "Customer", cmd.customer_id)
+        release(uow, customer, cmd.reason, actor, ctx.now(), reason_code=cmd.reason_code, note=cmd.note)
+        return CustomerView.of(customer)
+
+    return transact(ctx.store, work)

@@ -1,0 +1,1 @@
+"""Persistence (Pony ORM is imported here and nowhere else)."""

@@ -1,0 +1,71 @@
+"""Open a database from a URL, keep the schema at its current version, hand out units of work."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pony.orm import Database
+
+from engine.store.models import define_entities
+from states.errors import ValidationFailed
+
+
+def bind_arguments(url: str) -> dict[str, object]:
+    """`sqlite:///data/o2c.sqlite`, `sqlite:///:memory:` or `postgresql://user:pw@host:5432/db`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
+        if not path:
+            raise ValidationFailed(f"database URL {url!r}: write sqlite:///path/to/file.sqlite")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = str(Path(path).resolve())
+        return {"provider": "sqlite", "filename": path, "create_db": True}
+    if parsed.scheme in ("postgres", "postgresql"):
+        args: dict[str, object] = {
+            "provider": "postgres",
+            "host": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "database": (parsed.path or "/postgres").lstrip("/") or "postgres",
+            "user": unquote(parsed.username) if parsed.username else "postgres",
+        }
+        if parsed.password:
+            args["password"] = unquote(parsed.password)
+        return args
+    raise ValidationFailed(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
+
+
+class Store:
+    """One bound Pony database. Create one per process (or per test)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.args = bind_arguments(url)
+        self.provider = str(self.args["provider"])
+        self.db = Database()
+        define_entities(self.db)
+        if self.provider == "sqlite":
+            self._install_sqlite_pragmas()
+        self.db.bind(**self.args)
+        self.db.generate_mapping(create_tables=False, check_tables=False)
+        # SQLite takes one writer at a time; serializing our writers in-process avoids
+        # 'database is locked' storms between threads (other processes wait on busy_timeout).
+        self.write_lock: threading.Lock | None = threading.Lock() if self.provider == "sqlite" else None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.provider == "postgres"
+
+    def _install_sqlite_pragmas(self) -> None:
+        @self.db.on_connect(provider="sqlite")
+        def _pragmas(_db: Database, connection: object) -> None:
+            cursor = connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute("PRAGMA foreign_keys = ON")
+
+    def disconnect(self) -> None:
+        self.db.disconnect()

@@ -1,0 +1,192 @@
+"""Pony entities. Defined inside a function so that one process can hold several databases
+(tests run SQLite and PostgreSQL side by side). Money columns are BIGINT minor units."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pony.orm import Database, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
+
+MONEY = {"size": 64}
+
+
+def define_entities(db: Database) -> None:
+    class Customer(db.Entity):
+        _table_ = "customer"
+        id = PrimaryKey(int, auto=True)
+        external_ref = Required(str, 64, unique=True)
+        name = Required(str, 200)
+        segment = Required(str, 32, index=True)
+        risk_class = Required(str, 16, default="medium")
+        risk_score = Required(int, default=50)
+        risk_explanation = Required(Json, default={})
+        credit_limit = Required(int, **MONEY)
+        currency = Required(str, 3)
+        payment_terms_days = Required(int)
+        timezone = Required(str, 64, default="UTC")
+        tags = Required(Json, default=[])
+        email = Optional(str, 200, nullable=True)
+        state = Required(str, 16, default="active")
+        unapplied_credit = Required(int, default=0, **MONEY)
+        broken_promises = Required(int, default=0)
+        version = Required(int, default=1)
+        created_at = Required(datetime)
+        invoices = Set("Invoice")
+        payments = Set("Payment")
+        holds = Set("CreditHold")
+        disputes = Set("Dispute")
+        promises = Set("PromiseToPay")
+
+    class Invoice(db.Entity):
+        _table_ = "invoice"
+        id = PrimaryKey(int, auto=True)
+        customer = Required(Customer, index=True)
+        number = Required(str, 64)
+        issue_date = Required(date)
+        due_date = Required(date, index=True)
+        currency = Required(str, 3)
+        amount = Required(int, **MONEY)
+        open_amount = Required(int, **MONEY)
+        state = Required(str, 16, index=True)
+        dunning_level = Required(int, default=0)
+        last_notice_on = Optional(date)
+        paid_on = Optional(date)
+        version = Required(int, default=1)
+        created_at = Required(datetime)
+        updated_at = Required(datetime)
+        allocations = Set("Allocation")
+        disputes = Set("Dispute")
+        promises = Set("PromiseToPay")
+        credit_notes = Set("CreditNote")
+        composite_key(customer, number)
+
+    class Payment(db.Entity):
+        _table_ = "payment"
+        id = PrimaryKey(int, auto=True)
+        customer = Required(Customer, index=True)
+        reference = Required(str, 64)
+        received_on = Required(date)
+        currency = Required(str, 3)
+        amount = Required(int, **MONEY)
+        unapplied_amount = Required(int, default=0, **MONEY)
+        reversed_at = Optional(datetime)
+        created_at = Required(datetime)
+        allocations = Set("Allocation")
+        composite_key(customer, reference)
+
+    class Allocation(db.Entity):
+        _table_ = "allocation"
+        id = PrimaryKey(int, auto=True)
+        payment = Required(Payment, index=True)
+        invoice = Required(Invoice, index=True)
+        amount = Required(int, **MONEY)
+
+    class CreditNote(db.Entity):
+        _table_ = "credit_note"
+        id = PrimaryKey(int, auto=True)
+        invoice = Required(Invoice, index=True)
+        dispute = Optional("Dispute")
+        amount = Required(int, **MONEY)
+        reason = Required(str, 200)
+        created_at = Required(datetime)
+
+    class Dispute(db.Entity):
+        _table_ = "dispute"
+        id = PrimaryKey(int, auto=True)
+        invoice = Required(Invoice, index=True)
+        customer = Required(Customer, index=True)
+        reason_code = Required(str, 32)
+        amount = Required(int, **MONEY)
+        state = Required(str, 24, index=True)
+        outcome = Optional(str, 16, nullable=True)
+        credit_amount = Optional(int, **MONEY)
+        description = Optional(str, 2000, nullable=True)
+        opened_at = Required(datetime)
+        due_at = Required(datetime)
+        resolved_at = Optional(datetime)
+        version = Required(int, default=1)
+        credit_notes = Set(CreditNote)
+
+    class PromiseToPay(db.Entity):
+        _table_ = "promise_to_pay"
+        id = PrimaryKey(int, auto=True)
+        invoice = Required(Invoice, index=True)
+        customer = Required(Customer, index=True)
+        amount = Required(int, **MONEY)
+        promised_date = Required(date)
+        tolerance_days = Required(int)
+        status = Required(str, 16, index=True)  # active | kept | broken | cancelled
+        note = Optional(str, 2000, nullable=True)
+        created_by = Required(str, 200)
+        created_at = Required(datetime)
+        decided_at = Optional(datetime)
+
+    class CreditHold(db.Entity):
+        _table_ = "credit_hold"
+        id = PrimaryKey(int, auto=True)
+        customer = Required(Customer, index=True)
+        reason = Required(str, 16)  # overdue | over_limit | risk | manual
+        note = Optional(str, 2000, nullable=True)
+        placed_at = Required(datetime)
+        placed_by = Required(str, 200)
+        released_at = Optional(datetime)
+        released_by = Optional(str, 200, nullable=True)
+        release_reason_code = Optional(str, 64, nullable=True)
+
+    class TransitionRecord(db.Entity):
+        """Append-only history: every transition, whoever caused it, with why."""
+
+        _table_ = "transition_history"
+        id = PrimaryKey(int, auto=True, size=64)
+        entity_type = Required(str, 16)
+        entity_id = Required(int, size=64)
+        entity_version = Required(int)
+        from_state = Optional(str, 24, nullable=True)
+        to_state = Required(str, 24)
+        trigger = Required(str, 32)
+        actor = Required(str, 200)
+        cause = Required(Json)
+        facts = Required(Json)
+        reason = Optional(str, 2000, nullable=True)
+        at = Required(datetime)
+        composite_index(entity_type, entity_id)
+
+    class OutboxEvent(db.Entity):
+        """The single source of outward events, written in the transaction of the change."""
+
+        _table_ = "outbox"
+        id = PrimaryKey(int, auto=True, size=64)
+        event_id = Required(str, 64, unique=True)
+        type = Required(str, 64)
+        subject = Required(str, 64)
+        entity_type = Required(str, 16)
+        entity_id = Required(int, size=64)
+        entity_version = Required(int)
+        customer_id = Optional(int, size=64, index=True)
+        time = Required(datetime)
+        data = Required(Json)
+
+    class ApiKey(db.Entity):
+        """API keys are stored as SHA-256 of the secret; the secret is shown once."""
+
+        _table_ = "api_key"
+        id = PrimaryKey(int, auto=True)
+        prefix = Required(str, 16, unique=True)
+        secret_hash = Required(str, 64)
+        role = Required(str, 16)
+        name = Required(str, 200)
+        created_at = Required(datetime)
+        revoked_at = Optional(datetime)
+
+    class SchemaVersion(db.Entity):
+        _table_ = "schema_version"
+        version = PrimaryKey(int)
+        description = Required(str, 200)
+        applied_at = Required(datetime)
+
+    _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
+    _ = (SchemaVersion, ApiKey)
+
+
+Entity = Any  # Pony entities are dynamic; this alias marks where one is expected.

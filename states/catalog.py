@@ -1,0 +1,18 @@
+"""The machines by name, for the CLI, the API and the docs."""
+
+from __future__ import annotations
+
+from states.account import ACCOUNT
+from states.dispute import DISPUTE
+from states.errors import ValidationFailed
+from states.invoice import INVOICE
+from states.workflow import Workflow
+
+MACHINES: dict[str, Workflow] = {"invoice": INVOICE, "dispute": DISPUTE, "account": ACCOUNT}
+
+
+def machine(kind: str) -> Workflow:
+    try:
+        return MACHINES[kind]
+    except KeyError:
+        raise ValidationFailed(f"unknown machine '{kind}'; choose one of {', '.join(MACHINES)}") from None

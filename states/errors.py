@@ -1,0 +1,50 @@
+"""Domain errors. Every entry point maps these to its own surface (GraphQL code, CLI exit)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a user can cause. `code` is the stable, machine-readable kind."""
+
+    code = "DOMAIN_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_FAILED"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    """A concurrent change won; the caller may retry with fresh data."""
+
+    code = "CONFLICT"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class InvalidTransition(DomainError):
+    """A trigger that the machine does not allow from the entity's current state."""
+
+    code = "INVALID_TRANSITION"
+
+    def __init__(self, entity: str, entity_id: object, state: str, trigger: str, why: str = "") -> None:
+        detail = f": {why}" if why else ""
+        super().__init__(f"{entity} {entity_id} in state '{state}' cannot '{trigger}'{detail}")
+        self.entity = entity
+        self.entity_id = entity_id
+        self.state = state
+        self.trigger = trigger
+        self.why = why
