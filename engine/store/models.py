@@ -37,6 +37,8 @@ def define_entities(db: Database) -> None:
         holds = Set("CreditHold")
         disputes = Set("Dispute")
         promises = Set("PromiseToPay")
+        notices = Set("Notice")
+        tasks = Set("CollectorTask")
 
     class Invoice(db.Entity):
         _table_ = "invoice"
@@ -59,6 +61,8 @@ def define_entities(db: Database) -> None:
         disputes = Set("Dispute")
         promises = Set("PromiseToPay")
         credit_notes = Set("CreditNote")
+        notices = Set("Notice")
+        tasks = Set("CollectorTask")
         composite_key(customer, number)
 
     class Payment(db.Entity):
@@ -179,6 +183,55 @@ def define_entities(db: Database) -> None:
         created_at = Required(datetime)
         revoked_at = Optional(datetime)
 
+    class Notice(db.Entity):
+        """A reminder or dunning notice requested for one invoice on one business date."""
+
+        _table_ = "notice"
+        id = PrimaryKey(int, auto=True, size=64)
+        invoice = Required(Invoice, index=True)
+        customer = Required(Customer, index=True)
+        kind = Required(str, 16)  # remind | dun
+        channel = Required(str, 16)
+        template = Required(str, 64)
+        recipient = Optional(str, 200, nullable=True)
+        level = Required(int)
+        business_date = Required(date, index=True)
+        rule = Required(str, 64)
+        strategy = Required(str, 64)
+        created_at = Required(datetime)
+        composite_key(invoice, business_date)
+
+    class CollectorTask(db.Entity):
+        _table_ = "collector_task"
+        id = PrimaryKey(int, auto=True, size=64)
+        invoice = Optional(Invoice, index=True)
+        customer = Required(Customer, index=True)
+        queue = Required(str, 64)
+        note = Optional(str, 2000, nullable=True)
+        business_date = Required(date)
+        rule = Required(str, 64)
+        status = Required(str, 16, default="open")
+        created_at = Required(datetime)
+
+    class CycleRun(db.Entity):
+        """One daily cycle per business date; `done` makes a re-run a no-op."""
+
+        _table_ = "cycle_run"
+        id = PrimaryKey(int, auto=True)
+        business_date = Required(date, unique=True)
+        status = Required(str, 16)  # running | done
+        started_at = Required(datetime)
+        finished_at = Optional(datetime)
+        stats = Required(Json, default={})
+
+    class Lease(db.Entity):
+        """A named lease (the scheduler's leader lease); the holder renews before it expires."""
+
+        _table_ = "lease"
+        name = PrimaryKey(str, 64)
+        holder = Required(str, 200)
+        expires_at = Required(datetime)
+
     class SchemaVersion(db.Entity):
         _table_ = "schema_version"
         version = PrimaryKey(int)
@@ -186,7 +239,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (SchemaVersion, ApiKey)
+    _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, Lease)
 
 
 Entity = Any  # Pony entities are dynamic; this alias marks where one is expected.

@@ -36,6 +36,7 @@ STEPS: list[Step] = [
         ("CREATE INDEX IF NOT EXISTS idx_outbox_entity ON outbox (entity_type, entity_id)",),
     ),
     Step(3, "api keys (hashed)", create_tables=True),
+    Step(4, "notices, collector tasks, cycle runs, leases", create_tables=True),
 ]
 
 LATEST = STEPS[-1].version
