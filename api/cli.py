@@ -10,13 +10,11 @@ from collections.abc import Sequence
 
 from states.errors import DomainError
 
-GROUPS = ("db", "states", "serve", "demo", "importer", "strategies")
+GROUPS = ("db", "states", "serve", "demo", "importer", "strategies", "cycle", "keys")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="o2c", description="o2c-engine: collections for order-to-cash teams"
-    )
+    parser = argparse.ArgumentParser(prog="o2c", description="o2c-engine: collections for order-to-cash teams")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:

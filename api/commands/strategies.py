@@ -1,9 +1,34 @@
-"""`o2c strategies` (placeholder until its issue lands)."""
+"""`o2c strategies check|test [DIR]` — validate the strategy files, run their embedded tests."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from engine.config import load_settings
+from engine.rules import commands
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    _ = sub
+    p = sub.add_parser("strategies", help="check and test strategy files")
+    inner = p.add_subparsers(dest="strategies_command", required=True)
+    for name, helptext in (
+        ("check", "validate every file (exit 1 with every error)"),
+        ("test", "run the embedded tests with per-rule coverage"),
+    ):
+        c = inner.add_parser(name, help=helptext)
+        c.add_argument("directory", nargs="?", type=Path, default=None)
+        c.set_defaults(run=_check if name == "check" else _test)
+
+
+def _dir(args: argparse.Namespace) -> Path:
+    return args.directory or load_settings().strategies_dir
+
+
+def _check(args: argparse.Namespace) -> int:
+    return commands.check(_dir(args), sys.stdout)
+
+
+def _test(args: argparse.Namespace) -> int:
+    return commands.test(_dir(args), sys.stdout)

@@ -106,6 +106,8 @@ def fire_invoice(
     inv.updated_at = stored(at)
     if after == inv_states.PAID:
         inv.paid_on = today
+    elif before == inv_states.PAID:
+        inv.paid_on = None  # reopened: no longer paid
     record_transition(
         uow,
         entity_type="invoice",

@@ -43,12 +43,14 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
         if any(d.state in dsp.ACTIVE for d in inv.disputes):
             raise ValidationFailed(f"invoice {inv.number} already has an open dispute", "invoice_id")
         amount = inv.open_amount if cmd.amount is None else cmd.amount
+        now = ctx.now()
+        # Fire first so that a final invoice is refused as the forbidden trigger it is; a bad
+        # amount below rolls the whole unit of work back.
+        fire_invoice(uow, inv, "dispute", actor, now, ctx.today(), reason=f"dispute: {cmd.reason_code}")
         if not 0 < amount <= inv.open_amount:
             raise ValidationFailed(
                 "the disputed amount must be positive and at most the open amount", "amount"
             )
-        now = ctx.now()
-        fire_invoice(uow, inv, "dispute", actor, now, ctx.today(), reason=f"dispute: {cmd.reason_code}")
         d = uow.Dispute(
             invoice=inv,
             customer=inv.customer,
@@ -124,7 +126,7 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
                 )
         else:
             _resume_invoice(uow, ctx, inv, actor, f"dispute {cmd.outcome}", cause)
-        clear_automatic_holds(uow, inv.customer, actor, now, cause)
+        clear_automatic_holds(uow, inv.customer, actor, now, cause, ctx.today())
         return DisputeView.of(d)
 
     return transact(ctx.store, work)

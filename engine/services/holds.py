@@ -3,7 +3,7 @@ reason is active. Automatic reasons clear themselves; a manual one needs a perso
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.clock import stored
@@ -17,8 +17,6 @@ from states import account as acc
 from states import invoice as inv_states
 from states.actors import Actor
 from states.errors import NotFound, ValidationFailed
-
-PAST_DUE_STATES = (inv_states.OVERDUE, inv_states.DUNNING, inv_states.ESCALATED)
 
 
 def active_holds(customer: Entity) -> list[Entity]:
@@ -92,17 +90,30 @@ def exposure(customer: Entity) -> int:
     return sum(i.open_amount for i in customer.invoices if i.state in inv_states.COLLECTIBLE)
 
 
-def has_past_due(customer: Entity) -> bool:
-    return any(i.state in PAST_DUE_STATES for i in customer.invoices)
+def has_past_due(customer: Entity, today: date) -> bool:
+    """Money is still owed past its due date — the `account.overdue_amount > 0` of the rules,
+    whatever the invoice's state (a disputed or promised invoice past due still counts, and so
+    does one the cycle has not marked overdue yet)."""
+    return any(
+        i.state in inv_states.COLLECTIBLE and i.open_amount > 0 and i.due_date < today
+        for i in customer.invoices
+    )
 
 
 def clear_automatic_holds(
-    uow: UnitOfWork, customer: Entity, actor: Actor, at: datetime, cause: dict[str, Any]
+    uow: UnitOfWork,
+    customer: Entity,
+    actor: Actor,
+    at: datetime,
+    cause: dict[str, Any],
+    today: date | None = None,
 ) -> list[str]:
-    """Release automatic reasons whose condition has cleared (after a payment or credit note)."""
+    """Release automatic reasons whose condition has cleared (after a payment or credit note).
+    `today` is the business date; without it, the date of `at`."""
+    day = today or at.date()
     cleared: list[str] = []
     for hold in active_holds(customer):
-        if (hold.reason == "overdue" and not has_past_due(customer)) or (
+        if (hold.reason == "overdue" and not has_past_due(customer, day)) or (
             hold.reason == "over_limit" and exposure(customer) <= customer.credit_limit
         ):
             cleared.append(hold.reason)

@@ -87,7 +87,7 @@ def apply_payment(ctx: Context, cmd: RecordPayment, actor: Actor) -> PaymentView
                 }
             },
         )
-        clear_automatic_holds(uow, customer, actor, now, cause)
+        clear_automatic_holds(uow, customer, actor, now, cause, today)
         return PaymentView.of(payment)
 
     return transact(ctx.store, work)
@@ -160,6 +160,20 @@ def reverse_payment(ctx: Context, payment_id: int, reason: str, actor: Actor) ->
         customer = payment.customer
         customer.unapplied_credit -= payment.unapplied_amount
         payment.reversed_at = stored(now)
+        emit(
+            uow,
+            type="o2c.payment.reversed",
+            entity_type="payment",
+            entity_id=payment.id,
+            entity_version=2,  # 1 was o2c.payment.applied; a payment is reversed at most once
+            customer_id=customer.id,
+            at=now,
+            data={
+                "reason": why,
+                "actor": str(actor),
+                "snapshot": {"id": payment.id, "reference": payment.reference},
+            },
+        )
         return PaymentView.of(payment)
 
     return transact(ctx.store, work)

@@ -26,11 +26,9 @@ def record_promise(ctx: Context, cmd: RecordPromise, actor: Actor) -> PromiseVie
 
     def work(uow: UnitOfWork) -> PromiseView:
         inv = get(uow, "Invoice", cmd.invoice_id)
-        if not 0 < cmd.amount <= inv.open_amount:
-            raise ValidationFailed(
-                "the promised amount must be positive and at most the open amount", "amount"
-            )
         now = ctx.now()
+        # Fire first so that a final or disputed invoice is refused as a forbidden trigger; a
+        # bad amount below rolls the whole unit of work back.
         fire_invoice(
             uow,
             inv,
@@ -40,6 +38,10 @@ def record_promise(ctx: Context, cmd: RecordPromise, actor: Actor) -> PromiseVie
             today,
             reason=cmd.note or f"promise to pay by {cmd.promised_date}",
         )
+        if not 0 < cmd.amount <= inv.open_amount:
+            raise ValidationFailed(
+                "the promised amount must be positive and at most the open amount", "amount"
+            )
         p = uow.PromiseToPay(
             invoice=inv,
             customer=inv.customer,

@@ -54,6 +54,7 @@ def define_entities(db: Database) -> None:
         dunning_level = Required(int, default=0)
         last_notice_on = Optional(date)
         paid_on = Optional(date)
+        last_cycle_on = Optional(date)  # the business date of the last cycle that acted on it
         version = Required(int, default=1)
         created_at = Required(datetime)
         updated_at = Required(datetime)

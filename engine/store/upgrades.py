@@ -3,7 +3,6 @@ applied in order, each recorded in `schema_version` in the same transaction as i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,7 +20,7 @@ class Step:
     description: str
     statements: tuple[str, ...] = ()
     create_tables: bool = False
-    before: Callable[[Store], None] | None = None
+    add_columns: tuple[tuple[str, str, str], ...] = ()  # (table, column, SQL type), when missing
 
 
 STEPS: list[Step] = [
@@ -37,6 +36,12 @@ STEPS: list[Step] = [
     ),
     Step(3, "api keys (hashed)", create_tables=True),
     Step(4, "notices, collector tasks, cycle runs, leases", create_tables=True),
+    Step(
+        5,
+        "invoice.last_cycle_on: the daily cycle acts once per invoice and business date",
+        ("CREATE INDEX IF NOT EXISTS idx_invoice_last_cycle ON invoice (last_cycle_on)",),
+        add_columns=(("invoice", "last_cycle_on", "DATE"),),
+    ),
 ]
 
 LATEST = STEPS[-1].version
@@ -44,6 +49,18 @@ LATEST = STEPS[-1].version
 
 def _has_version_table(store: Store) -> bool:
     return bool(store.db.provider.table_exists(store.db.get_connection(), "schema_version"))
+
+
+def _has_column(store: Store, table: str, column: str) -> bool:
+    if store.is_postgres:
+        rows = store.db.select(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = $t AND column_name = $c",
+            {"t": table, "c": column},
+        )
+        return bool(rows)
+    cursor = store.db.get_connection().cursor()
+    cursor.execute(f"PRAGMA table_info({table})")
+    return any(row[1] == column for row in cursor.fetchall())
 
 
 def current_version(store: Store) -> int:
@@ -66,6 +83,9 @@ def upgrade(store: Store, target: int | None = None) -> list[Step]:
         if step.create_tables:
             store.db.create_tables()
         with db_session(ddl=True):
+            for table, column, sql_type in step.add_columns:
+                if not _has_column(store, table, column):
+                    store.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
             for sql in step.statements:
                 store.db.execute(sql)
             store.db.SchemaVersion(version=step.version, description=step.description, applied_at=_now())

@@ -1,0 +1,61 @@
+"""`o2c cycle [--as-of DATE] [--dry-run] [--json]` — run the daily cycle (catching up missed dates)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from tqdm import tqdm
+
+from engine.bootstrap import build_context
+from engine.cycle.runner import CycleReport, pending_dates, run_cycle
+from engine.strategies_in_force import load_registry
+from engine.timers import run_timers
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cycle", help="run the daily dunning cycle for a business date")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="business date (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="compute and print, write nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-catch-up", action="store_true", help="run only --as-of, not missed earlier dates")
+    p.set_defaults(run=_cycle)
+
+
+def _cycle(args: argparse.Namespace) -> int:
+    ctx = build_context()
+    strategies = load_registry(ctx.settings.strategies_dir).current
+    as_of = args.as_of or ctx.today()
+    days = [as_of] if (args.dry_run or args.no_catch_up) else pending_dates(ctx, as_of) or [as_of]
+    reports: list[CycleReport] = []
+    for day in days:
+        bar = None if args.json or not sys.stderr.isatty() else tqdm(total=0, unit="inv", desc=str(day))
+
+        def progress(done: int, total: int, bar: tqdm | None = bar) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+        reports.append(run_cycle(ctx, strategies, day, dry_run=args.dry_run, progress=progress))
+        if bar is not None:
+            bar.close()
+        if not args.dry_run:
+            run_timers(ctx, day)
+    if args.json:
+        out = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}
+        if len(reports) > 1:
+            out |= {k: sum(int(r.as_dict()[k]) for r in reports) for k in ("applied", "notices", "tasks")}
+        print(json.dumps(out, sort_keys=True))
+    else:
+        for r in reports:
+            state = "already done" if r.already_done else ("dry run" if r.dry_run else "done")
+            print(
+                f"{r.business_date}: {state}: {r.invoices_evaluated} invoices evaluated, {r.applied} transitions, "
+                f"{r.notices} notices, {r.tasks} tasks, {r.holds_placed} holds placed ({r.wall_s} s)"
+            )
+            for rule, n in r.by_rule.items():
+                print(f"  {rule}: {n}")
+    return 0

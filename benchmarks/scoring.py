@@ -1,0 +1,114 @@
+"""Risk scoring benchmark: 100,000 customers with 1,000,000 paid invoices (one payment each).
+
+    .venv/bin/python benchmarks/scoring.py [--customers 100000] [--payments 1000000] [--database URL]
+
+Builds the data with the bulk module (not timed), then times separately: loading the inputs
+(set-based SQL), the numpy computation, and writing every score back (one bulk update).
+The last line is JSON; `compute_s` is the scoring computation the 2 s target is about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from engine.importer.bulk import Bulk
+from engine.importer.write import ALLOCATION_COLUMNS, CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS
+from engine.scoring import compute, thresholds, write_scores
+from engine.scoring_data import load_inputs
+from engine.store.database import Store
+from engine.store.unit_of_work import UnitOfWork
+from engine.store.upgrades import upgrade
+
+TODAY = date(2026, 3, 2)
+
+
+def build(store: Store, customers: int, payments: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    owner = rng.integers(1, customers + 1, payments)
+    amount = rng.integers(1_000, 1_000_000, payments)
+    issued = rng.integers(0, 365, payments)
+    late = np.clip(rng.normal(5, 15, payments).astype(np.int64), -20, 120)
+    limits = rng.integers(10, 500, customers) * 100_000
+    now = datetime(2026, 3, 2, 12)
+    start = TODAY - timedelta(days=400)
+    days = [start + timedelta(days=int(d)) for d in range(600)]
+    with UnitOfWork(store, write=True) as uow:
+        b = Bulk(uow)
+        at, empty = b.moment(now), b.json({})
+        b.insert(
+            "customer",
+            CUSTOMER_COLUMNS,
+            [
+                (i, f"C{i}", f"Customer {i}", "smb", "medium", 50, empty, int(limits[i - 1]), "EUR", 30, "UTC", "[]",
+                 None, "active", 0, int(i % 4 == 0), 1, at)
+                for i in range(1, customers + 1)
+            ],
+        )  # fmt: skip
+        rows = []
+        for k in range(payments):
+            d = int(issued[k])
+            rows.append(
+                (k + 1, int(owner[k]), f"I{k}", b.day(days[d]), b.day(days[d + 30]), "EUR", int(amount[k]), 0,
+                 "paid", 0, None, b.day(days[d + 30 + int(late[k])]), 3, at, at)
+            )  # fmt: skip
+        b.insert("invoice", INVOICE_COLUMNS, rows)
+        b.insert(
+            "payment",
+            PAYMENT_COLUMNS,
+            [(k + 1, r[1], f"P{k}", r[11], "EUR", r[6], 0, None, at) for k, r in enumerate(rows)],
+        )
+        b.insert("allocation", ALLOCATION_COLUMNS, [(k + 1, k + 1, r[6]) for k, r in enumerate(rows)])
+        uow.commit()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--database", default=None, help="an empty database URL (default: a temp SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite:///{Path(tmp)}/scoring.sqlite"
+        store = Store(url)
+        upgrade(store)
+        t0 = time.perf_counter()
+        build(store, args.customers, args.payments, args.seed)
+        build_s = time.perf_counter() - t0
+        with UnitOfWork(store, write=True) as uow:
+            bulk = Bulk(uow)
+            t1 = time.perf_counter()
+            inputs = load_inputs(bulk, TODAY)
+            t2 = time.perf_counter()
+            scores = compute(inputs, thresholds())
+            t3 = time.perf_counter()
+            write_scores(bulk, scores)
+            uow.commit()
+            t4 = time.perf_counter()
+        store.disconnect()
+    classes, counts = np.unique(scores.risk_class, return_counts=True)
+    result = {
+        "customers": args.customers,
+        "payments": args.payments,
+        "database": url.split("://", 1)[0],
+        "build_s": round(build_s, 3),
+        "load_s": round(t2 - t1, 3),
+        "compute_s": round(t3 - t2, 4),
+        "write_s": round(t4 - t3, 3),
+        "load_write_s": round(t2 - t1 + t4 - t3, 3),
+        "classes": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Turn facts into plans: per strategy, `open` invoices past grace become `overdue`, then the
+vectorized evaluator decides; every transition is checked by the invoice machine itself."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from engine.cycle.facts import Accounts, account_facts, invoice_facts
+from engine.cycle.portfolio import Portfolio
+from engine.cycle.writer import Change, InvoicePlan, NoticeRow, TaskRow
+from engine.rules.compiler import CompiledStrategy
+from engine.rules.decision import Decision
+from engine.rules.numpy_eval import NO_RULE, evaluate
+from engine.rules.registry import StrategySet
+from states import invoice as inv_states
+from states.errors import InvalidTransition
+from states.invoice import INVOICE
+
+
+@dataclass
+class AccountOrder:
+    customer_id: int
+    kind: str  # credit_hold | release_hold
+    reason: str
+    decision: Decision
+
+
+@dataclass
+class Plan:
+    invoices: list[InvoicePlan] = field(default_factory=list)
+    accounts: list[AccountOrder] = field(default_factory=list)
+    by_rule: Counter[str] = field(default_factory=Counter)
+    refused: int = 0  # orders the machine refused (should stay 0; counted, never applied)
+
+
+def _cause(d: Decision) -> dict[str, Any]:
+    return {
+        "kind": "rule",
+        "strategy": d.strategy,
+        "version": d.version,
+        "content_hash": d.content_hash,
+        "rule": d.rule_id,
+        "track": d.track,
+        "evaluator": d.evaluator,
+    }
+
+
+def plan_invoices(
+    p: Portfolio, acc: Accounts, strategies: StrategySet, recent: dict[int, dict[int, int]], plan: Plan
+) -> None:
+    """`recent[per_days][customer_id]`: notices already sent in the strategy's contact window."""
+    if len(p) == 0:
+        return
+    pairs = np.char.add(np.char.add(p.segment, "|"), p.risk)
+    for pair in np.unique(pairs):
+        segment, risk = str(pair).split("|")
+        compiled = strategies.route(segment, risk)
+        _plan_group(p.take(pairs == pair), acc, compiled, recent, plan)
+
+
+def _recent_for(compiled: CompiledStrategy, customer_ids: Any, recent: dict[int, dict[int, int]]) -> Any:
+    cap = compiled.strategy.settings.contact_cap
+    counts = recent.get(cap.per_days, {}) if cap else {}
+    return np.asarray([counts.get(int(c), 0) for c in customer_ids], dtype=np.int64)
+
+
+def _plan_group(
+    g: Portfolio,
+    acc: Accounts,
+    compiled: CompiledStrategy,
+    recent: dict[int, dict[int, int]],
+    plan: Plan,
+) -> None:
+    settings = compiled.strategy.settings
+    dpd = g.today - g.due_day
+    becomes_overdue = (g.state == inv_states.OPEN) & (dpd >= max(settings.grace_days, 1))
+    g.state = np.where(becomes_overdue, inv_states.OVERDUE, g.state)
+    sent = _recent_for(compiled, g.customer_id, recent)
+    result = evaluate(compiled, invoice_facts(g, acc, sent), "invoice")
+    acted = np.zeros(len(g), dtype=bool)
+    for won in result.winners.values():
+        acted |= won != NO_RULE
+    cap = settings.contact_cap
+    budget: dict[int, int] = {}
+    for row in np.nonzero(acted | becomes_overdue)[0].tolist():
+        inv = _plan_for(g, row)
+        if becomes_overdue[row]:
+            _change(
+                inv,
+                "mark_overdue",
+                {
+                    "kind": "cycle",
+                    "rule": "grace_days",
+                    "strategy": compiled.name,
+                    "grace_days": settings.grace_days,
+                },
+                {"days_past_due": int(dpd[row])},
+                plan,
+                f"{settings.grace_days} grace days passed",
+            )
+        decisions = result.decisions(row) if acted[row] else []
+        for d in decisions:
+            _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent)
+        if inv.changes or inv.notice or inv.task:
+            plan.invoices.append(inv)
+
+
+def _plan_for(g: Portfolio, row: int) -> InvoicePlan:
+    inv = InvoicePlan(int(g.invoice_id[row]), int(g.customer_id[row]), int(g.version[row]))
+    inv.final_state, inv.final_level = str(g.state[row]), int(g.dunning_level[row])
+    # the planned state above may be `overdue` already; the stored one is what `from` must show
+    inv.snapshot = {"id": inv.invoice_id, "customerId": inv.customer_id, "currency": str(g.currency[row])}
+    return inv
+
+
+def _change(
+    inv: InvoicePlan,
+    trigger: str,
+    cause: dict[str, Any],
+    facts: dict[str, Any],
+    plan: Plan,
+    reason: str | None = None,
+    **context: Any,
+) -> bool:
+    """Fire the trigger on a light copy through the invoice machine; record it if allowed."""
+    subject = SimpleNamespace(
+        state=inv.changes[-1].to_state if inv.changes else _stored_state(inv, trigger),
+        dunning_level=inv.final_level,
+        open_amount=1,
+    )
+    try:
+        before, after = INVOICE.fire(subject, trigger, inv.invoice_id, past_due=True, **context)
+    except InvalidTransition:
+        plan.refused += 1
+        return False
+    inv.changes.append(
+        Change(
+            inv.invoice_id,
+            inv.customer_id,
+            before,
+            after,
+            trigger,
+            subject.dunning_level,
+            cause,
+            facts,
+            reason,
+        )
+    )
+    inv.final_state, inv.final_level = after, subject.dunning_level
+    return True
+
+
+def _stored_state(inv: InvoicePlan, trigger: str) -> str:
+    # Before any change the planned state equals the stored state, except that `mark_overdue`
+    # is always the first change of a row and starts from `open`.
+    return inv_states.OPEN if trigger == "mark_overdue" else inv.final_state
+
+
+def _apply_decision(
+    g: Portfolio,
+    row: int,
+    inv: InvoicePlan,
+    d: Decision,
+    plan: Plan,
+    cap: int | None,
+    budget: dict[int, int],
+    sent: Any,
+) -> None:
+    cause, facts = _cause(d), d.as_dict()["facts"]
+    for order in d.orders:
+        if order.kind in ("remind", "dun"):
+            if inv.notice is not None:
+                continue  # at most one notice per invoice per evaluation
+            if cap is not None:
+                left = budget.setdefault(inv.customer_id, cap - int(sent[row]))
+                if left <= 0:
+                    continue  # the contact cap: this customer heard from us enough
+            level = inv.final_level
+            if order.kind == "dun":
+                if not _change(
+                    inv,
+                    "dun",
+                    cause,
+                    facts,
+                    plan,
+                    d.rule_description or None,
+                    level=order.target_level,
+                    max_level=order.max_level,
+                ):
+                    continue
+                level = inv.final_level
+            if cap is not None:
+                budget[inv.customer_id] -= 1
+            inv.notice = NoticeRow(
+                inv.invoice_id,
+                inv.customer_id,
+                order.kind,
+                order.params.get("channel", "email"),
+                order.params.get("template", order.kind),
+                str(g.customer_email[row]) or None,
+                level,
+                d.rule_id,
+                d.strategy,
+                cause,
+            )
+        elif order.kind == "escalate":
+            _change(
+                inv,
+                "escalate",
+                cause | {"to": order.params.get("to")},
+                facts,
+                plan,
+                f"escalated to {order.params.get('to')}",
+            )
+        elif order.kind == "create_task":
+            inv.task = TaskRow(
+                inv.invoice_id,
+                inv.customer_id,
+                order.params.get("queue", "collections"),
+                order.params.get("note"),
+                d.rule_id,
+            )
+        else:
+            continue
+        plan.by_rule[f"{d.strategy}/{d.rule_id}"] += 1
+
+
+def plan_accounts(acc: Accounts, strategies: StrategySet, as_of: date, plan: Plan) -> None:
+    if acc.customer_id.size == 0:
+        return
+    pairs = np.char.add(np.char.add(acc.segment, "|"), acc.risk)
+    for pair in np.unique(pairs):
+        segment, risk = str(pair).split("|")
+        compiled = strategies.route(segment, risk)
+        if not compiled.scoped("account"):
+            continue
+        rows = np.nonzero(pairs == pair)[0].astype(np.int64)
+        result = evaluate(compiled, account_facts(acc, rows, as_of, np.zeros(rows.size, dtype=np.int64)), "account")
+        acted = np.zeros(rows.size, dtype=bool)
+        for won in result.winners.values():
+            acted |= won != NO_RULE
+        for k in np.nonzero(acted)[0].tolist():
+            for d in result.decisions(k):
+                for order in d.orders:
+                    if order.kind in ("credit_hold", "release_hold"):
+                        cid = int(acc.customer_id[rows[k]])
+                        plan.accounts.append(AccountOrder(cid, order.kind, order.params.get("reason", "overdue"), d))
+                        plan.by_rule[f"{d.strategy}/{d.rule_id}"] += 1

@@ -1,0 +1,226 @@
+"""Run the daily cycle for one business date, exactly once, and catch up missed dates in order.
+
+Exactly once: every invoice the cycle acts on gets `last_cycle_on = date` in the same transaction
+as its transitions, history, outbox and notice rows; a notice is unique per (invoice, date). A
+re-run (after a crash, or simply again) loads only invoices not yet handled on that date, so it
+completes the remaining work and repeats none. The `cycle_run` row turns `done` at the end."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from engine.clock import stored
+from engine.cycle import portfolio as pf
+from engine.cycle.facts import load_accounts
+from engine.cycle.planner import Plan, plan_accounts, plan_invoices
+from engine.cycle.writer import write_chunk
+from engine.rules.registry import StrategySet
+from engine.services import holds
+from engine.services.context import Context
+from engine.store.unit_of_work import UnitOfWork, transact
+from states.actors import Actor
+from states.errors import DomainError
+
+CYCLE_ACTOR = Actor("rule", "cycle")
+MAX_CATCH_UP_DAYS = 62
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class CycleReport:
+    business_date: str
+    dry_run: bool
+    already_done: bool = False
+    invoices_evaluated: int = 0
+    applied: int = 0
+    notices: int = 0
+    tasks: int = 0
+    holds_placed: int = 0
+    holds_released: int = 0
+    conflicts: int = 0
+    refused: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_cycle(
+    ctx: Context,
+    strategies: StrategySet,
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    chunk_size: int = 5000,
+    progress: Progress | None = None,
+    after_chunk: Callable[[int], None] | None = None,
+) -> CycleReport:
+    started = time.perf_counter()
+    report = CycleReport(as_of.isoformat(), dry_run)
+    if not dry_run and not _begin(ctx, as_of):
+        report.already_done = True
+        return report
+    by_rule: Counter[str] = Counter()
+    only: list[int] | None = None
+    for _attempt in range(3):  # conflicts are re-planned on fresh facts
+        plan, evaluated = _plan(ctx, strategies, as_of, only)
+        report.invoices_evaluated += 0 if only else evaluated
+        by_rule.update(plan.by_rule)
+        report.refused += plan.refused
+        if dry_run:
+            _count(report, plan.invoices)
+            break
+        conflicts = _write(ctx, plan, as_of, chunk_size, progress, after_chunk, report)
+        report.conflicts += len(conflicts)
+        if not conflicts:
+            break
+        only = conflicts
+    accounts = plan_accounts_only(ctx, strategies, as_of)
+    by_rule.update(accounts.by_rule)
+    if dry_run:
+        report.holds_placed += sum(1 for o in accounts.accounts if o.kind == "credit_hold")
+    else:
+        _apply_accounts(ctx, accounts, report)
+        _finish(ctx, as_of, report, by_rule)
+    report.by_rule = dict(sorted(by_rule.items()))
+    report.wall_s = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _plan(ctx: Context, strategies: StrategySet, as_of: date, only: list[int] | None) -> tuple[Plan, int]:
+    portfolio = pf.load(ctx.store, as_of, only)
+    accounts = load_accounts(ctx.store, as_of)
+    per_days = {
+        c.strategy.settings.contact_cap.per_days for c in strategies.strategies if c.strategy.settings.contact_cap
+    }
+    recent = {d: pf.recent_notice_counts(ctx.store, as_of, d) for d in per_days}
+    plan = Plan()
+    plan_invoices(portfolio, accounts, strategies, recent, plan)
+    return plan, len(portfolio)
+
+
+def plan_accounts_only(ctx: Context, strategies: StrategySet, as_of: date) -> Plan:
+    """Account rules see the accounts after the invoice transitions of the day were applied."""
+    plan = Plan()
+    plan_accounts(load_accounts(ctx.store, as_of), strategies, as_of, plan)
+    return plan
+
+
+def _count(report: CycleReport, plans: list[Any]) -> None:
+    for p in plans:
+        report.applied += len(p.changes)
+        report.notices += p.notice is not None
+        report.tasks += p.task is not None
+
+
+def _write(
+    ctx: Context,
+    plan: Plan,
+    as_of: date,
+    chunk_size: int,
+    progress: Progress | None,
+    after_chunk: Callable[[int], None] | None,
+    report: CycleReport,
+) -> list[int]:
+    conflicts: list[int] = []
+    total = len(plan.invoices)
+    for start in range(0, total, chunk_size):
+        chunk = plan.invoices[start : start + chunk_size]
+        skipped = set(write_chunk(ctx.store, chunk, as_of, ctx.now(), str(CYCLE_ACTOR)))
+        conflicts.extend(skipped)
+        _count(report, [p for p in chunk if p.invoice_id not in skipped])
+        if progress:
+            progress(min(start + chunk_size, total), total)
+        if after_chunk:
+            after_chunk(start // chunk_size)
+    return conflicts
+
+
+def _apply_accounts(ctx: Context, plan: Plan, report: CycleReport) -> None:
+    for order in plan.accounts:
+        d = order.decision
+        cause = {
+            "kind": "rule",
+            "strategy": d.strategy,
+            "version": d.version,
+            "content_hash": d.content_hash,
+            "rule": d.rule_id,
+            "track": d.track,
+            "evaluator": d.evaluator,
+        }
+
+        def work(uow: UnitOfWork, order: Any = order, cause: dict[str, Any] = cause) -> int:
+            customer = uow.Customer.get_for_update(id=order.customer_id)
+            if order.kind == "credit_hold":
+                placed = holds.place(
+                    uow,
+                    customer,
+                    order.reason,
+                    CYCLE_ACTOR,
+                    ctx.now(),
+                    note=order.decision.rule_description,
+                    cause=cause,
+                    facts=order.decision.as_dict()["facts"],
+                )
+                return 1 if placed is not None else 0
+            if any(h.reason == order.reason for h in holds.active_holds(customer)):
+                holds.release(uow, customer, order.reason, CYCLE_ACTOR, ctx.now(), reason_code="rule", cause=cause)
+                return -1
+            return 0
+
+        try:
+            outcome = transact(ctx.store, work)
+        except DomainError:
+            report.refused += 1
+            continue
+        report.holds_placed += outcome == 1
+        report.holds_released += outcome == -1
+        report.applied += outcome != 0
+
+
+def _begin(ctx: Context, as_of: date) -> bool:
+    """Open (or resume) the run of `as_of`; False when that date is already done."""
+
+    def work(uow: UnitOfWork) -> bool:
+        run = uow.CycleRun.get_for_update(business_date=as_of)
+        if run is None:
+            uow.CycleRun(business_date=as_of, status="running", started_at=stored(ctx.now()), stats={})
+            return True
+        return bool(run.status != "done")
+
+    return transact(ctx.store, work)
+
+
+def _finish(ctx: Context, as_of: date, report: CycleReport, by_rule: Counter[str]) -> None:
+    def work(uow: UnitOfWork) -> None:
+        run = uow.CycleRun.get_for_update(business_date=as_of)
+        previous = dict(run.stats or {})
+        stats = {k: int(previous.get(k, 0)) + int(getattr(report, k)) for k in ("applied", "notices", "tasks")}
+        run.stats = stats | {"by_rule": dict(Counter(previous.get("by_rule", {})) + by_rule)}
+        run.status, run.finished_at = "done", stored(ctx.now())
+
+    transact(ctx.store, work)
+
+
+def pending_dates(ctx: Context, through: date) -> list[date]:
+    """Business dates still to run, oldest first: after the last finished run, up to `through`."""
+    with UnitOfWork(ctx.store) as uow:
+        done = uow.select("SELECT MAX(business_date) FROM cycle_run WHERE status = 'done'")[0]
+        running = [r for r in uow.select("SELECT business_date FROM cycle_run WHERE status = 'running'")]
+    last = date.fromisoformat(str(done)[:10]) if done else None
+    first = last + timedelta(days=1) if last else through
+    first = max(first, through - timedelta(days=MAX_CATCH_UP_DAYS))
+    days = [first + timedelta(days=k) for k in range((through - first).days + 1)]
+    resumed = sorted(date.fromisoformat(str(r)[:10]) for r in running)
+    return sorted(set(days) | {d for d in resumed if d <= through})
+
+
+def run_due(ctx: Context, strategies: StrategySet, through: date, **kw: Any) -> list[CycleReport]:
+    """Catch up: every pending date in order (after downtime), each exactly once."""
+    return [run_cycle(ctx, strategies, day, **kw) for day in pending_dates(ctx, through)]

@@ -1,0 +1,250 @@
+"""Set-based writes of the cycle: one chunk of invoices per transaction, guarded by versions.
+
+Inside the chunk's transaction the invoices are re-read (locked `FOR UPDATE` on PostgreSQL; SQLite
+holds its single writer lock) and any invoice whose version moved since the facts were loaded is
+left out and reported as a conflict, so nothing paid, disputed or promised meanwhile is chased."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from engine.clock import stored
+from engine.store.database import Store
+from engine.store.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Change:
+    """One transition of one invoice, already checked against the invoice machine."""
+
+    invoice_id: int
+    customer_id: int
+    from_state: str
+    to_state: str
+    trigger: str
+    dunning_level: int
+    cause: dict[str, Any]
+    facts: dict[str, Any]
+    reason: str | None = None
+
+
+@dataclass
+class NoticeRow:
+    invoice_id: int
+    customer_id: int
+    kind: str
+    channel: str
+    template: str
+    recipient: str | None
+    level: int
+    rule: str
+    strategy: str
+    cause: dict[str, Any]
+
+
+@dataclass
+class TaskRow:
+    invoice_id: int
+    customer_id: int
+    queue: str
+    note: str | None
+    rule: str
+
+
+@dataclass
+class InvoicePlan:
+    """Everything the cycle does to one invoice on one business date."""
+
+    invoice_id: int
+    customer_id: int
+    loaded_version: int
+    changes: list[Change] = field(default_factory=list)
+    notice: NoticeRow | None = None
+    task: TaskRow | None = None
+    final_state: str = ""
+    final_level: int = 0
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+
+def _sql(store: Store, text: str) -> str:
+    return text.replace("?", "%s") if store.is_postgres else text
+
+
+def _ts(store: Store, at: datetime) -> object:
+    value = stored(at)
+    return value if store.is_postgres else str(value)
+
+
+def _day(store: Store, day: date) -> object:
+    return day if store.is_postgres else day.isoformat()
+
+
+def write_chunk(store: Store, plans: Sequence[InvoicePlan], as_of: date, now: datetime, source_actor: str) -> list[int]:
+    """Apply the plans in one transaction; return the invoice ids skipped as conflicts."""
+    if not plans:
+        return []
+    with UnitOfWork(store, write=True) as uow:
+        cur = uow.connection().cursor()
+        ids = [p.invoice_id for p in plans]
+        current = _reread(store, cur, ids)
+        fresh = [p for p in plans if current.get(p.invoice_id) == p.loaded_version]
+        conflicts = [p.invoice_id for p in plans if current.get(p.invoice_id) != p.loaded_version]
+        _write(store, cur, fresh, as_of, now, source_actor)
+        uow.commit()
+    return conflicts
+
+
+def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, int]:
+    marks = ",".join("?" * len(ids))
+    lock = " FOR UPDATE" if store.is_postgres else ""
+    cur.execute(_sql(store, f"SELECT id, version FROM invoice WHERE id IN ({marks}){lock}"), ids)
+    return {int(i): int(v) for i, v in cur.fetchall()}
+
+
+def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
+    ts, day = _ts(store, now), _day(store, as_of)
+    updates, history, outbox, notices, tasks = [], [], [], [], []
+    for plan in plans:
+        version = plan.loaded_version
+        for ch in plan.changes:
+            version += 1
+            history.append(
+                (
+                    "invoice",
+                    ch.invoice_id,
+                    version,
+                    ch.from_state,
+                    ch.to_state,
+                    ch.trigger,
+                    actor,
+                    json.dumps(ch.cause),
+                    json.dumps(ch.facts),
+                    ch.reason,
+                    ts,
+                )
+            )
+            snapshot = {
+                **plan.snapshot,
+                "state": ch.to_state,
+                "dunningLevel": ch.dunning_level,
+                "version": version,
+            }
+            data = {
+                "from": ch.from_state,
+                "to": ch.to_state,
+                "trigger": ch.trigger,
+                "actor": actor,
+                "cause": ch.cause,
+                "reason": ch.reason,
+                "snapshot": snapshot,
+                "entityVersion": version,
+            }
+            outbox.append(_event(ch.invoice_id, ch.customer_id, version, "o2c.invoice.state_changed", data, ts))
+        notice_day = None
+        if plan.notice is not None:
+            n = plan.notice
+            if not plan.changes:
+                version += 1  # the notice itself is news about the invoice
+            notice_day = day
+            notices.append(
+                (
+                    n.invoice_id,
+                    n.customer_id,
+                    n.kind,
+                    n.channel,
+                    n.template,
+                    n.recipient,
+                    n.level,
+                    day,
+                    n.rule,
+                    n.strategy,
+                    ts,
+                )
+            )
+            data = {
+                "kind": n.kind,
+                "channel": n.channel,
+                "template": n.template,
+                "level": n.level,
+                "recipient": n.recipient,
+                "rule": n.rule,
+                "cause": n.cause,
+                "entityVersion": version,
+            }
+            outbox.append(_event(n.invoice_id, n.customer_id, version, "o2c.notice.requested", data, ts))
+        if plan.task is not None:
+            t = plan.task
+            tasks.append((t.invoice_id, t.customer_id, t.queue, t.note, day, t.rule, "open", ts))
+        updates.append(
+            (
+                plan.final_state,
+                plan.final_level,
+                notice_day,
+                day,
+                version,
+                ts,
+                plan.invoice_id,
+                plan.loaded_version,
+            )
+        )
+    cur.executemany(
+        _sql(
+            store,
+            "UPDATE invoice SET state = ?, dunning_level = ?, last_notice_on = COALESCE(?, last_notice_on), "
+            "last_cycle_on = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
+        ),
+        updates,
+    )
+    cur.executemany(
+        _sql(
+            store,
+            "INSERT INTO transition_history (entity_type, entity_id, entity_version, from_state, "
+            "to_state, trigger, actor, cause, facts, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        ),
+        history,
+    )
+    cur.executemany(
+        _sql(
+            store,
+            "INSERT INTO outbox (event_id, type, subject, entity_type, entity_id, entity_version, "
+            "customer_id, time, data) VALUES (?,?,?,?,?,?,?,?,?)",
+        ),
+        outbox,
+    )
+    if notices:
+        cur.executemany(
+            _sql(
+                store,
+                "INSERT INTO notice (invoice, customer, kind, channel, template, recipient, level, "
+                "business_date, rule, strategy, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            ),
+            notices,
+        )
+    if tasks:
+        cur.executemany(
+            _sql(
+                store,
+                "INSERT INTO collector_task (invoice, customer, queue, note, business_date, rule, status, "
+                "created_at) VALUES (?,?,?,?,?,?,?,?)",
+            ),
+            tasks,
+        )
+
+
+def _event(invoice_id: int, customer_id: int, version: int, type_: str, data: dict[str, Any], ts: object) -> tuple:
+    return (
+        str(uuid.uuid4()),
+        type_,
+        f"invoices/{invoice_id}",
+        "invoice",
+        invoice_id,
+        version,
+        customer_id,
+        ts,
+        json.dumps(data),
+    )

@@ -1,0 +1,51 @@
+"""A leader lease kept in the database: exactly one holder at a time; it lapses unless renewed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from engine.clock import stored
+from engine.store.database import Store
+from engine.store.unit_of_work import UnitOfWork
+from states.errors import Conflict
+
+SCHEDULER_LEASE = "scheduler"
+
+
+def acquire(store: Store, name: str, holder: str, ttl_seconds: float, now: datetime) -> bool:
+    """Take or renew the lease; True while `holder` holds it. Safe against concurrent callers:
+    the row is locked (`FOR UPDATE` on PostgreSQL, the single writer on SQLite)."""
+    expires = stored(now + timedelta(seconds=ttl_seconds))
+    try:
+        with UnitOfWork(store, write=True) as uow:
+            lease = uow.Lease.get_for_update(name=name)
+            if lease is None:
+                uow.Lease(name=name, holder=holder, expires_at=expires)
+            elif lease.holder == holder or lease.expires_at <= stored(now):
+                lease.holder, lease.expires_at = holder, expires
+            else:
+                return False
+            uow.commit()
+            return True
+    except Conflict:
+        return False
+    except Exception as exc:  # a racing insert of the same lease name: the other one won
+        if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
+            return False
+        raise
+
+
+def release(store: Store, name: str, holder: str) -> None:
+    with UnitOfWork(store, write=True) as uow:
+        lease = uow.Lease.get_for_update(name=name)
+        if lease is not None and lease.holder == holder:
+            lease.delete()
+        uow.commit()
+
+
+def holder_of(store: Store, name: str, now: datetime) -> str | None:
+    with UnitOfWork(store) as uow:
+        lease = uow.Lease.get(name=name)
+        if lease is None or lease.expires_at <= stored(now):
+            return None
+        return str(lease.holder)

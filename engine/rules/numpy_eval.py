@@ -1,0 +1,169 @@
+"""The vectorized evaluator: a whole portfolio of fact rows at once (the daily cycle).
+
+Input: one 1-D numpy array per fact, all of one length N. Int facts and money (minor units) are
+integer arrays; bool facts are bool arrays; enum facts (state, segment, risk, currency) are either
+text arrays or integer codes = the index of the value in `facts.FACTS[name].values`. Only the
+facts the strategy uses (`CompiledStrategy.facts(scope)`) are needed. Every value is checked
+(type, range, enum value) before anything is decided: a bad row fails the whole call (fail closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.rules import ir
+from engine.rules.compiler import CompiledStrategy
+from engine.rules.decision import Decision, decide
+from engine.rules.errors import EvaluationError
+from engine.rules.facts import FACTS, MAX_MAGNITUDE, Kind
+from engine.rules.strategy import FactValue
+
+Array = npt.NDArray[Any]
+NO_RULE = -1
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": np.add, "-": np.subtract, "*": np.multiply}
+
+
+@dataclass(frozen=True)
+class VectorResult:
+    """Per track, the index (into `compiled.rules`) of the winning rule of every row, or -1."""
+
+    compiled: CompiledStrategy
+    scope: str
+    size: int
+    winners: Mapping[str, npt.NDArray[np.int32]]
+    facts: Mapping[str, Array]  # the checked arrays (enum facts as codes)
+
+    def rule_ids(self, track: str) -> npt.NDArray[np.object_]:
+        """The winning rule id per row (None where no rule fired)."""
+        names = np.array([r.id for r in self.compiled.rules] + [None], dtype=object)
+        return names[self.winners[track]]  # -1 picks the trailing None
+
+    def row_facts(self, row: int) -> dict[str, FactValue]:
+        found: dict[str, FactValue] = {}
+        for name, column in self.facts.items():
+            fact = FACTS[name]
+            value = column[row].item()
+            found[name] = fact.values[value] if fact.kind is Kind.ENUM else value
+        return found
+
+    def decisions(self, row: int) -> list[Decision]:
+        """The explained decisions of one row (build them only for rows you act on)."""
+        winners = {t: self.compiled.rules[int(w[row])] for t, w in self.winners.items() if w[row] != NO_RULE}
+        return decide(self.compiled, self.scope, winners, self.row_facts(row), "numpy")
+
+
+def evaluate(compiled: CompiledStrategy, facts: Mapping[str, Any], scope: str = "invoice") -> VectorResult:
+    columns, size = check_columns(compiled.facts(scope), facts)
+    cache: dict[ir.Cond, Array] = {}
+    winners: dict[str, npt.NDArray[np.int32]] = {}
+    position = {id(rule): k for k, rule in enumerate(compiled.rules)}
+    for track, rules in compiled.tracks(scope).items():
+        won = np.full(size, NO_RULE, dtype=np.int32)
+        for rule in reversed(rules):  # earlier rules overwrite later ones: first match wins
+            mask = _cond(rule.cond, columns, size, cache)
+            won[mask] = position[id(rule)]
+        winners[track] = won
+    return VectorResult(compiled, scope, size, winners, columns)
+
+
+def check_columns(names: Sequence[str], facts: Mapping[str, Any]) -> tuple[dict[str, Array], int]:
+    columns: dict[str, Array] = {}
+    size: int | None = None
+    for name in names:
+        if name not in facts:
+            raise EvaluationError(f"missing fact '{name}'")
+        column = np.asarray(facts[name])
+        if column.ndim != 1 or (size is not None and len(column) != size):
+            raise EvaluationError(f"fact '{name}' must be a 1-D array of the same length as the others")
+        size = len(column)
+        columns[name] = _checked(name, column)
+    return columns, size or 0
+
+
+def _checked(name: str, column: Array) -> Array:
+    fact = FACTS[name]
+    kind = column.dtype.kind
+    if fact.kind in (Kind.INT, Kind.MONEY):
+        if kind not in "iu":
+            raise EvaluationError(
+                f"fact '{name}' must be an integer array (money in minor units), not {column.dtype}"
+            )
+        column = column.astype(np.int64, copy=False)
+        if column.size and (int(column.max()) > MAX_MAGNITUDE or int(column.min()) < -MAX_MAGNITUDE):
+            raise EvaluationError(f"fact '{name}' has a value beyond ±{MAX_MAGNITUDE}")
+        return column
+    if fact.kind is Kind.BOOL:
+        if kind != "b":
+            raise EvaluationError(f"fact '{name}' must be a bool array, not {column.dtype}")
+        return column
+    if kind in "iu":
+        if column.size and (int(column.min()) < 0 or int(column.max()) >= len(fact.values)):
+            raise EvaluationError(f"fact '{name}' has a code outside 0..{len(fact.values) - 1}")
+        return column.astype(np.int64, copy=False)
+    if kind not in "UOS":
+        raise EvaluationError(f"fact '{name}' must be text or integer codes, not {column.dtype}")
+    return _codes(name, column.astype(str) if kind != "U" else column, fact.values)
+
+
+def _codes(name: str, column: Array, values: tuple[str, ...]) -> Array:
+    table = np.array(values)
+    order = np.argsort(table)
+    ordered = table[order]
+    at = np.clip(np.searchsorted(ordered, column), 0, len(ordered) - 1)
+    wrong = ordered[at] != column
+    if wrong.any():
+        raise EvaluationError(f"fact '{name}' has the unknown value '{column[np.argmax(wrong)]}'")
+    return order[at].astype(np.int64)
+
+
+def _cond(cond: ir.Cond, columns: Mapping[str, Array], size: int, cache: dict[ir.Cond, Array]) -> Array:
+    if cond in cache:
+        return cache[cond]
+    if isinstance(cond, ir.Const):
+        result = np.full(size, cond.value, dtype=bool)
+    elif isinstance(cond, ir.Cmp):
+        result = np.broadcast_to(
+            _OPS[cond.op](_term(cond.left, cond.right, columns), _term(cond.right, cond.left, columns)),
+            (size,),
+        )
+    elif isinstance(cond, ir.And):
+        result = np.logical_and.reduce([_cond(p, columns, size, cache) for p in cond.parts])
+    else:
+        result = np.logical_or.reduce([_cond(p, columns, size, cache) for p in cond.parts])
+    cache[cond] = result
+    return result
+
+
+def _term(term: ir.Term, other: ir.Term, columns: Mapping[str, Array]) -> Any:
+    if isinstance(term, ir.FactRef):
+        return columns[term.name]
+    if isinstance(term, ir.Value):
+        if isinstance(term.value, str):  # compared with an enum fact: use its code
+            assert isinstance(other, ir.FactRef)
+            return FACTS[other.name].values.index(term.value)
+        return term.value
+    return _ARITH[term.op](_term(term.left, term.right, columns), _term(term.right, term.left, columns))
+
+
+def arrays_from_rows(rows: Sequence[Mapping[str, FactValue]], names: Sequence[str]) -> dict[str, Array]:
+    """Build fact arrays from row dicts (tests, small batches). Money values are minor units."""
+    arrays: dict[str, Array] = {}
+    for name in names:
+        values = [row[name] for row in rows]
+        kind = FACTS[name].kind
+        dtype: Any = np.int64 if kind in (Kind.INT, Kind.MONEY) else bool if kind is Kind.BOOL else str
+        arrays[name] = np.array(values, dtype=dtype) if values else np.array([], dtype=dtype)
+    return arrays

@@ -1,0 +1,80 @@
+"""A validated strategy file as plain data. Built only by `loader`; never holds invalid content."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from engine.rules import ir
+from engine.rules.actions import Action
+from engine.rules.errors import Loc
+
+# A fact value as the rules see it: int (days, levels, minor units of money), bool or text.
+FactValue = int | bool | str
+
+
+@dataclass(frozen=True)
+class ContactCap:
+    max: int
+    per_days: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    grace_days: int
+    min_amount: Mapping[str, int]  # currency -> minor units
+    max_dunning_level: int
+    contact_cap: ContactCap | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    index: int  # position in the file (0-based); the order of the hit policy
+    description: str
+    when_text: str
+    when: ir.Cond
+    actions: tuple[Action, ...]
+    track: str
+    loc: Loc  # where `- id:` is
+    when_loc: Loc
+    action_locs: tuple[Loc, ...]
+
+    @property
+    def scope(self) -> str:
+        return "account" if self.track == "account" else "invoice"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One embedded test: given facts, these rule ids fire (and, optionally, these actions)."""
+
+    name: str
+    given: Mapping[str, FactValue]  # as written, money already minor units
+    given_currency: str | None  # the currency of money values in `given`, if any
+    expect: tuple[str, ...]
+    expect_actions: tuple[Action, ...] | None  # params may be partial: only those written are compared
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    version: int
+    description: str
+    segments: tuple[str, ...]
+    risks: tuple[str, ...]
+    settings: Settings
+    rules: tuple[Rule, ...]
+    tests: tuple[Expectation, ...]
+    file: str
+    content_hash: str  # sha256 of the file's bytes
+    loc: Loc = field(compare=False)
+    applies_loc: Loc = field(compare=False)
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(s, r) for s in self.segments for r in self.risks]
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)

@@ -1,0 +1,87 @@
+"""APScheduler is only the clock. Every tick the process tries to take or renew the leader lease;
+only the leader runs the daily cycle (catching up missed dates in order) and the timers. Durable
+state lives in our tables, so every job is idempotent and a standby simply takes over."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from engine import lease
+from engine.services.context import Context
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {
+    # Explicit, not APScheduler's defaults (misfire_grace_time=1 silently drops runs on a busy box).
+    "coalesce": True,  # a backlog of ticks is one tick: the jobs catch up by themselves
+    "max_instances": 1,
+    "misfire_grace_time": 300,
+}
+
+
+class LeaderScheduler:
+    """Runs `daily` once per business date after `cycle_at` (local time) and `timers` every tick,
+    but only while this process holds the lease."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        daily: Callable[[date], object],
+        timers: Callable[[date], object],
+        cycle_at: time = time(6, 0),
+        tick_seconds: float = 5.0,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self.ctx = ctx
+        self.daily, self.timers = daily, timers
+        self.cycle_at = cycle_at
+        self.tick_seconds, self.lease_seconds = tick_seconds, lease_seconds
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.is_leader = False
+        self._lock = threading.Lock()
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(2)}, job_defaults=JOB_DEFAULTS, timezone=ctx.clock.zone
+        )
+
+    def start(self) -> None:
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id="tick",
+            next_run_time=datetime.now(self.ctx.clock.zone),
+        )
+        self._scheduler.start()
+        log.info("scheduler started as %s", self.holder)
+
+    def stop(self) -> None:
+        self._scheduler.shutdown(wait=True)
+        if self.is_leader:
+            lease.release(self.ctx.store, lease.SCHEDULER_LEASE, self.holder)
+        self.ctx.store.disconnect()
+
+    def tick(self) -> None:
+        """One beat: hold the lease, then do whatever is due. Never raises (it is logged)."""
+        with self._lock:
+            try:
+                now = self.ctx.now()
+                self.is_leader = lease.acquire(
+                    self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, now
+                )
+                if not self.is_leader:
+                    return
+                today = self.ctx.today()
+                if now.astimezone(self.ctx.clock.zone).time() >= self.cycle_at:
+                    self.daily(today)
+                self.timers(today)
+            except Exception:
+                log.exception("scheduler tick failed; the next tick retries")

@@ -1,0 +1,1 @@
+"""The GraphQL surface (strawberry): one folder per domain; `build.build_schema()` assembles it."""

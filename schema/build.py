@@ -1,0 +1,68 @@
+"""`build_schema()`: the one place that assembles the GraphQL schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+
+from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
+from schema.credit.mutations import CreditMutations
+from schema.customers.mutations import CustomerMutations
+from schema.customers.queries import CustomerQueries
+from schema.disputes.mutations import DisputeMutations
+from schema.disputes.queries import DisputeQueries
+from schema.errors import ErrorCodes
+from schema.events.subscriptions import EventSubscriptions
+from schema.history.queries import HistoryQueries
+from schema.invoices.mutations import InvoiceMutations
+from schema.invoices.queries import InvoiceQueries
+from schema.machines.queries import MachineQueries
+from schema.payments.mutations import PaymentMutations
+from schema.reports.queries import ReportQueries
+
+MAX_DEPTH = 10
+MAX_TOKENS = 2000
+MAX_ALIASES = 15
+
+
+@strawberry.type
+class Query(CustomerQueries, InvoiceQueries, DisputeQueries, HistoryQueries, ReportQueries, MachineQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(CustomerMutations, InvoiceMutations, PaymentMutations, DisputeMutations, CreditMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(EventSubscriptions):
+    pass
+
+
+Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
+def _extensions(extra: Sequence[Extension]) -> list[Extension]:
+    # Classes or factories, never shared instances: each operation gets its own.
+    return [
+        *extra,
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+    ]
+
+
+def build_schema(extra_extensions: Sequence[Extension] = ()) -> strawberry.Schema:
+    """The schema; `extra_extensions` (e.g. metrics) wrap every operation, outermost first."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=_extensions(extra_extensions),
+        config=StrawberryConfig(scalar_map={MinorUnits: MINOR_UNITS_SCALAR}),
+    )

@@ -1,0 +1,74 @@
+"""The per-request context: the service facade, the caller, and this request's DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from engine.keys import Principal
+from engine.service import Collections
+from engine.services.context import Context as EngineContext
+from engine.store.database import Store
+from schema.loaders import Loaders
+from states.actors import Actor, person
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    engine: EngineContext
+    service: Collections
+    principal: Principal | None
+    loaders: Loaders
+    auth_error: str | None = None
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
+    connection_params: dict[str, Any] | None = field(default=None)
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    def today(self) -> date:
+        return self.engine.today()
+
+    def actor(self) -> Actor:
+        """Changes made through the API are made by a person (or system) holding a key."""
+        if self.principal is None:
+            return person("anonymous")
+        return person(f"{self.principal.name} (key {self.principal.prefix})")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking (Pony) work on a worker thread: never on the event loop."""
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def make_context(
+    engine: EngineContext,
+    principal: Principal | None,
+    *,
+    auth_error: str | None = None,
+    request: Request | WebSocket | None = None,
+    response: Response | WebSocket | None = None,
+) -> Context:
+    return Context(
+        engine=engine,
+        service=Collections(engine),
+        principal=principal,
+        loaders=Loaders(engine),
+        auth_error=auth_error,
+        request=request,
+        response=response,
+    )
+
+
+Info = strawberry.Info[Context, None]

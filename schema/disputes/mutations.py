@@ -1,0 +1,92 @@
+"""`openDispute`, `advanceDispute`, `resolveDispute` (collectors)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from engine import commands as c
+from schema.common.mutation import perform
+from schema.context import Info
+from schema.disputes.types import Dispute, DisputeOutcome, DisputeReason
+from schema.ids import parse_id
+from schema.permissions import CanCollect
+from states.errors import NotFound
+from states.money import to_minor
+
+
+@strawberry.input
+class OpenDisputeInput:
+    invoice_id: strawberry.ID
+    reason_code: DisputeReason
+    amount: str | None = strawberry.field(
+        default=None, description="In the invoice's currency; default: the whole open amount."
+    )
+    description: str | None = None
+
+
+@strawberry.enum(description="Steps of a dispute short of resolving it.")
+class DisputeStep(Enum):
+    REVIEW = "review"
+    REQUEST_INFO = "request_info"
+    CUSTOMER_REPLIED = "customer_replied"
+    ESCALATE = "escalate"
+    WITHDRAW = "withdraw"
+
+
+@strawberry.input
+class AdvanceDisputeInput:
+    dispute_id: strawberry.ID
+    step: DisputeStep
+    note: str | None = None
+
+
+@strawberry.input
+class ResolveDisputeInput:
+    dispute_id: strawberry.ID
+    outcome: DisputeOutcome
+    credit_amount: str | None = strawberry.field(
+        default=None, description="Required for PARTIAL, in the invoice's currency."
+    )
+    note: str | None = None
+
+
+async def _invoice_currency(info: Info, invoice_id: int) -> str:
+    invoice = await info.context.loaders.invoice.load(invoice_id)
+    if invoice is None:
+        raise NotFound(f"invoice {invoice_id} does not exist")
+    return invoice.currency
+
+
+@strawberry.type
+class DisputeMutations:
+    @strawberry.mutation(permission_classes=[CanCollect])
+    async def open_dispute(self, info: Info, input: OpenDisputeInput) -> Dispute:
+        invoice_id = parse_id(input.invoice_id, "invoiceId")
+        amount = None
+        if input.amount is not None:
+            amount = to_minor(input.amount, await _invoice_currency(info, invoice_id))
+        cmd = c.OpenDispute(invoice_id, input.reason_code.value, amount, input.description)
+        ctx = info.context
+        return Dispute.of(await perform(info, ctx.service.open_dispute, cmd, ctx.actor()))
+
+    @strawberry.mutation(permission_classes=[CanCollect])
+    async def advance_dispute(self, info: Info, input: AdvanceDisputeInput) -> Dispute:
+        ctx = info.context
+        dispute_id = parse_id(input.dispute_id, "disputeId")
+        view = await perform(info, ctx.service.advance_dispute, dispute_id, input.step.value, ctx.actor(), input.note)
+        return Dispute.of(view)
+
+    @strawberry.mutation(permission_classes=[CanCollect])
+    async def resolve_dispute(self, info: Info, input: ResolveDisputeInput) -> Dispute:
+        ctx = info.context
+        dispute_id = parse_id(input.dispute_id, "disputeId")
+        credit = None
+        if input.credit_amount is not None:
+            dispute = await ctx.loaders.dispute.load(dispute_id)
+            if dispute is None:
+                raise NotFound(f"dispute {dispute_id} does not exist")
+            credit = to_minor(input.credit_amount, await _invoice_currency(info, dispute.invoice_id))
+        cmd = c.ResolveDispute(dispute_id, input.outcome.value, credit, input.note)
+        return Dispute.of(await perform(info, ctx.service.resolve_dispute, cmd, ctx.actor()))

@@ -1,0 +1,70 @@
+"""`issueInvoice` (admin) and `transitionInvoice` (a person's manual move, reason required)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from engine import commands as c
+from schema.common.money import MoneyInput
+from schema.common.mutation import perform
+from schema.context import Info
+from schema.ids import parse_id
+from schema.invoices.types import Invoice
+from schema.permissions import CanCollect, CanManageMaster
+
+
+@strawberry.input
+class IssueInvoiceInput:
+    customer_id: strawberry.ID
+    number: str
+    amount: MoneyInput
+    issue_date: date
+    due_date: date | None = strawberry.field(
+        default=None, description="Default: issue date + the customer's payment terms."
+    )
+
+
+@strawberry.enum(description="Triggers a person may fire by hand.")
+class ManualInvoiceTrigger(Enum):
+    MARK_OVERDUE = "mark_overdue"
+    DUN = "dun"
+    ESCALATE = "escalate"
+    RECALL = "recall"
+    WRITE_OFF = "write_off"
+    CANCEL = "cancel"
+
+
+@strawberry.input
+class TransitionInvoiceInput:
+    invoice_id: strawberry.ID
+    trigger: ManualInvoiceTrigger
+    reason: str = strawberry.field(description="Why; kept in the history. Required.")
+
+
+@strawberry.type
+class InvoiceMutations:
+    @strawberry.mutation(permission_classes=[CanManageMaster])
+    async def issue_invoice(self, info: Info, input: IssueInvoiceInput) -> Invoice:
+        cmd = c.IssueInvoice(
+            customer_id=parse_id(input.customer_id, "customerId"),
+            number=input.number,
+            amount=input.amount.to_minor(),
+            currency=input.amount.currency.upper(),
+            issue_date=input.issue_date,
+            due_date=input.due_date,
+        )
+        ctx = info.context
+        return Invoice.of(await perform(info, ctx.service.issue_invoice, cmd, ctx.actor()))
+
+    @strawberry.mutation(permission_classes=[CanCollect])
+    async def transition_invoice(self, info: Info, input: TransitionInvoiceInput) -> Invoice:
+        cmd = c.TransitionInvoice(
+            invoice_id=parse_id(input.invoice_id, "invoiceId"),
+            trigger=input.trigger.value,
+            reason=input.reason,
+        )
+        ctx = info.context
+        return Invoice.of(await perform(info, ctx.service.transition_invoice, cmd, ctx.actor()))

@@ -1,0 +1,119 @@
+"""The Invoice type, its states, filter and orderings."""
+
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from engine.views import InvoiceView
+from schema.common.money import Money
+from schema.context import Info
+from schema.history.types import Transition, check_last
+from schema.ids import to_id
+
+if TYPE_CHECKING:
+    from schema.credit.types import PromiseToPay
+    from schema.customers.types import Customer
+    from schema.disputes.types import Dispute
+
+
+@strawberry.enum
+class InvoiceState(Enum):
+    OPEN = "open"
+    OVERDUE = "overdue"
+    DUNNING = "dunning"
+    ESCALATED = "escalated"
+    PROMISED = "promised"
+    DISPUTED = "disputed"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    WRITTEN_OFF = "written_off"
+
+
+@strawberry.enum(description="Orderings of the invoice list (ties broken by id).")
+class InvoiceOrder(Enum):
+    DUE_DATE_ASC = "DUE_DATE_ASC"
+    DUE_DATE_DESC = "DUE_DATE_DESC"
+    ISSUE_DATE_DESC = "ISSUE_DATE_DESC"
+    OPEN_AMOUNT_DESC = "OPEN_AMOUNT_DESC"
+    NUMBER_ASC = "NUMBER_ASC"
+
+
+@strawberry.input(description="Every given condition must hold.")
+class InvoiceFilter:
+    state: list[InvoiceState] | None = None
+    customer_id: strawberry.ID | None = None
+    segment: list[str] | None = None
+    risk: list[str] | None = strawberry.field(default=None, description="Risk classes: low … critical.")
+    min_days_past_due: int | None = None
+    max_days_past_due: int | None = None
+    currency: str | None = None
+    number: str | None = None
+
+
+@strawberry.type
+class Invoice:
+    id: strawberry.ID
+    number: str
+    issue_date: date
+    due_date: date
+    currency: str
+    amount: Money
+    open_amount: Money
+    state: InvoiceState
+    dunning_level: int
+    last_notice_on: date | None
+    paid_on: date | None
+    version: int
+    customer_id: strawberry.Private[int]
+    invoice_id: strawberry.Private[int]
+
+    @staticmethod
+    def of(v: InvoiceView) -> "Invoice":
+        return Invoice(
+            id=to_id(v.id),
+            number=v.number,
+            issue_date=v.issue_date,
+            due_date=v.due_date,
+            currency=v.currency,
+            amount=Money.of(v.amount, v.currency),
+            open_amount=Money.of(v.open_amount, v.currency),
+            state=InvoiceState(v.state),
+            dunning_level=v.dunning_level,
+            last_notice_on=v.last_notice_on,
+            paid_on=v.paid_on,
+            version=v.version,
+            customer_id=v.customer_id,
+            invoice_id=v.id,
+        )
+
+    @strawberry.field(description="Days since the due date on today's business date (negative: not due).")
+    def days_past_due(self, info: Info) -> int:
+        return (info.context.today() - self.due_date).days
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("schema.customers.types")]:
+        from schema.customers.types import Customer
+
+        view = await info.context.loaders.customer.load(self.customer_id)
+        assert view is not None  # an invoice always has its customer
+        return Customer.of(view)
+
+    @strawberry.field
+    async def disputes(self, info: Info) -> list[Annotated["Dispute", strawberry.lazy("schema.disputes.types")]]:
+        from schema.disputes.types import Dispute
+
+        return [Dispute.of(d) for d in await info.context.loaders.disputes_of_invoice.load(self.invoice_id)]
+
+    @strawberry.field
+    async def promises(self, info: Info) -> list[Annotated["PromiseToPay", strawberry.lazy("schema.credit.types")]]:
+        from schema.credit.types import PromiseToPay
+
+        found = await info.context.loaders.promises_of_invoice.load(self.invoice_id)
+        return [PromiseToPay.of(p, self.currency) for p in found]
+
+    @strawberry.field(description="The last `last` transitions, oldest first.")
+    async def history(self, info: Info, last: int = 20) -> list[Transition]:
+        loader = info.context.loaders.history("invoice", check_last(last))
+        return [Transition.of(t) for t in await loader.load(self.invoice_id)]
