@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from states.errors import DomainError
 
-GROUPS = ("db", "states", "serve", "demo", "importer", "strategies", "cycle", "keys")
+GROUPS = ("db", "states", "serve", "demo", "importer", "strategies", "cycle", "keys", "worker")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # it logs every callback at INFO
     try:
         return int(args.run(args) or 0)
     except DomainError as exc:

@@ -51,9 +51,7 @@ def create_key(ctx: Context, role: str, name: str = "") -> tuple[Principal, str]
     label = name.strip() or f"{role} key {prefix}"
 
     def work(uow: UnitOfWork) -> Principal:
-        row = uow.ApiKey(
-            prefix=prefix, secret_hash=_digest(key), role=role, name=label, created_at=stored(ctx.now())
-        )
+        row = uow.ApiKey(prefix=prefix, secret_hash=_digest(key), role=role, name=label, created_at=stored(ctx.now()))
         uow.flush()
         return Principal(row.id, prefix, role, label)
 

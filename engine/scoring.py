@@ -70,13 +70,22 @@ class Scores:
 
     def explanation(self, k: int) -> dict[str, Any]:
         """Why customer `k` (row index) scored what it did: every factor, the top ones first."""
-        factors = {
-            name: {"value": round(float(self.values[k, j]), 4), "points": round(float(self.points[k, j]), 1)}
-            for j, name in enumerate(FACTORS)
-        }
-        order = sorted(FACTORS, key=lambda f: -factors[f]["points"])
-        top = [{"factor": f, **factors[f]} for f in order[:TOP] if factors[f]["points"] > 0]
-        return {"score": int(self.score[k]), "class": str(self.risk_class[k]), "top": top, "factors": factors}
+        return self.explanations(np.array([k]))[0]
+
+    def explanations(self, rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """Explanations for many rows at once (rounding and ranking vectorized)."""
+        pick = slice(None) if rows is None else rows
+        values = np.round(self.values[pick], 4).tolist()
+        points = np.round(self.points[pick], 1).tolist()
+        order = np.argsort(-self.points[pick], axis=1, kind="stable")[:, :TOP].tolist()
+        scores = self.score[pick].tolist()
+        classes = self.risk_class[pick].tolist()
+        out = []
+        for v, p, o, s, c in zip(values, points, order, scores, classes, strict=True):
+            top = [{"factor": FACTORS[j], "points": p[j], "value": v[j]} for j in o if p[j] > 0]
+            factors = {name: {"value": v[j], "points": p[j]} for j, name in enumerate(FACTORS)}
+            out.append({"score": s, "class": c, "top": top, "factors": factors})
+        return out
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -96,9 +105,7 @@ def compute(x: Inputs, limits: tuple[int, int, int] = DEFAULT_THRESHOLDS) -> Sco
     trend = np.where((x.recent_paid > 0) & (older_paid > 0), recent_avg - older_avg, 0.0)
     broken = x.broken_promises.astype(np.float64)
     dispute_rate = _ratio(x.disputes, x.invoices)
-    utilisation = np.where(
-        x.credit_limit > 0, _ratio(x.exposure, x.credit_limit), np.where(x.exposure > 0, 2.0, 0.0)
-    )
+    utilisation = np.where(x.credit_limit > 0, _ratio(x.exposure, x.credit_limit), np.where(x.exposure > 0, 2.0, 0.0))
     values = np.column_stack([days_late, share_late, trend, broken, dispute_rate, utilisation])
     scaled = np.column_stack(
         [
@@ -132,8 +139,8 @@ def score_all(store: Store, today: date | None = None, limits: tuple[int, int, i
 
 def write_scores(bulk: Bulk, scores: Scores) -> None:
     rows = [
-        (int(cid), int(scores.score[k]), str(scores.risk_class[k]), bulk.json(scores.explanation(k)))
-        for k, cid in enumerate(scores.customer_id)
+        (cid, e["score"], e["class"], bulk.json(e))
+        for cid, e in zip(scores.customer_id.tolist(), scores.explanations(), strict=True)
     ]
     bulk.update(
         "customer", ("risk_score", "risk_class", "risk_explanation"), rows, casts={"risk_explanation": "::jsonb"}

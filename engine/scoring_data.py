@@ -68,6 +68,7 @@ def load_inputs(bulk: Bulk, today: date, customer_id: int | None = None) -> Inpu
 
     recent = bulk.day(today - timedelta(days=RECENT_DAYS))
     late = _days(bulk, "p.received_on", "i.due_date")
+    positive = f"MAX({late}, 0)" if not bulk.postgres else f"GREATEST({late}, 0)"
     where_i = "AND i.customer = ?" if one else ""
     alloc = bulk.select(
         f"""SELECT t.customer, SUM(t.amount), SUM(t.amount * t.late), COUNT(*),
@@ -75,7 +76,7 @@ def load_inputs(bulk: Bulk, today: date, customer_id: int | None = None) -> Inpu
                    SUM(CASE WHEN t.recent = 1 THEN t.amount ELSE 0 END),
                    SUM(CASE WHEN t.recent = 1 THEN t.amount * t.late ELSE 0 END)
             FROM (SELECT i.customer AS customer, a.amount AS amount,
-                         CASE WHEN {late} > 0 THEN {late} ELSE 0 END AS late,
+                         {positive} AS late,
                          CASE WHEN p.received_on >= ? THEN 1 ELSE 0 END AS recent
                   FROM allocation a JOIN payment p ON p.id = a.payment JOIN invoice i ON i.id = a.invoice
                   WHERE p.reversed_at IS NULL {where_i}) t

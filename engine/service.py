@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine import commands as c
 from engine.services import customers, disputes, holds, invoices, payments, promises
 from engine.services.context import Context
 from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
 from states.actors import Actor
 
+# Called after a committed change with the invoices it touched (re-evaluation between cycles).
+ChangeListener = Callable[[list[int]], object]
+
 
 class Collections:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, on_change: ChangeListener | None = None) -> None:
         self.ctx = ctx
+        self.on_change = on_change
+
+    def _changed(self, invoice_ids: list[int]) -> None:
+        if self.on_change is not None and invoice_ids:
+            self.on_change(invoice_ids)
 
     def create_customer(self, cmd: c.CreateCustomer) -> CustomerView:
         return customers.create_customer(self.ctx, cmd)
@@ -26,17 +36,19 @@ class Collections:
         return invoices.transition_invoice(self.ctx, cmd, actor)
 
     def apply_payment(self, cmd: c.RecordPayment, actor: Actor) -> PaymentView:
-        return payments.apply_payment(self.ctx, cmd, actor)
+        view = payments.apply_payment(self.ctx, cmd, actor)
+        self._changed([a.invoice_id for a in view.allocations])
+        return view
 
     def reverse_payment(self, payment_id: int, reason: str, actor: Actor) -> PaymentView:
-        return payments.reverse_payment(self.ctx, payment_id, reason, actor)
+        view = payments.reverse_payment(self.ctx, payment_id, reason, actor)
+        self._changed([a.invoice_id for a in view.allocations])
+        return view
 
     def open_dispute(self, cmd: c.OpenDispute, actor: Actor) -> DisputeView:
         return disputes.open_dispute(self.ctx, cmd, actor)
 
-    def advance_dispute(
-        self, dispute_id: int, trigger: str, actor: Actor, note: str | None = None
-    ) -> DisputeView:
+    def advance_dispute(self, dispute_id: int, trigger: str, actor: Actor, note: str | None = None) -> DisputeView:
         return disputes.advance_dispute(self.ctx, dispute_id, trigger, actor, note)
 
     def resolve_dispute(self, cmd: c.ResolveDispute, actor: Actor) -> DisputeView:

@@ -3,6 +3,7 @@ SLA escalate. Each item is its own transaction, so a crash repeats nothing alrea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -89,12 +90,7 @@ def overdue_disputes(ctx: Context) -> list[int]:
 def escalate_dispute(ctx: Context, dispute_id: int) -> bool:
     def work(uow: UnitOfWork) -> bool:
         d = uow.Dispute.get_for_update(id=dispute_id)
-        if (
-            d is None
-            or d.state not in dsp.ACTIVE
-            or d.state == dsp.ESCALATED
-            or d.due_at >= stored(ctx.now())
-        ):
+        if d is None or d.state not in dsp.ACTIVE or d.state == dsp.ESCALATED or d.due_at >= stored(ctx.now()):
             return False
         before, after = DISPUTE.fire(d, "escalate", d.id)
         d.version += 1
@@ -105,7 +101,11 @@ def escalate_dispute(ctx: Context, dispute_id: int) -> bool:
     return transact(ctx.store, work)
 
 
-def run_timers(ctx: Context, as_of: date | None = None) -> TimerReport:
+def run_timers(
+    ctx: Context, as_of: date | None = None, on_change: Callable[[list[int]], object] | None = None
+) -> TimerReport:
+    """Decide due promises and escalate disputes past SLA; `on_change` re-evaluates the invoices
+    whose promise broke (dunning resumes at once, not at the next cycle)."""
     day = as_of or ctx.today()
     report = TimerReport()
     for pid in due_promises(ctx, day):
@@ -114,6 +114,9 @@ def run_timers(ctx: Context, as_of: date | None = None) -> TimerReport:
             report.promises_kept.append(pid)
         elif outcome == "broken":
             report.promises_broken.append(pid)
+    if on_change is not None and report.promises_broken:
+        with read_only(ctx.store) as uow:
+            on_change([int(uow.PromiseToPay[p].invoice.id) for p in report.promises_broken])
     for did in overdue_disputes(ctx):
         if escalate_dispute(ctx, did):
             report.disputes_escalated.append(did)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
@@ -57,9 +59,16 @@ def _extensions(extra: Sequence[Extension]) -> list[Extension]:
     ]
 
 
+class CollectionsSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Known errors are the caller's to read; unexpected ones were logged by ErrorCodes with
+        # their correlation id. Logging every NOT_FOUND with a traceback would bury those.
+        return None
+
+
 def build_schema(extra_extensions: Sequence[Extension] = ()) -> strawberry.Schema:
     """The schema; `extra_extensions` (e.g. metrics) wrap every operation, outermost first."""
-    return strawberry.Schema(
+    return CollectionsSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

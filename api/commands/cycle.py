@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 
 from tqdm import tqdm
@@ -21,7 +24,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="compute and print, write nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-catch-up", action="store_true", help="run only --as-of, not missed earlier dates")
+    p.add_argument("--chunk-size", type=int, default=5000, help="invoices per transaction")
     p.set_defaults(run=_cycle)
+
+
+def _crash_hook() -> Callable[[int], None] | None:
+    """Fault injection for the crash tests: `O2C_FAULT_KILL_AFTER_CHUNK=k` SIGKILLs this process
+    right after chunk k committed (k = 0, 1, …)."""
+    at = os.environ.get("O2C_FAULT_KILL_AFTER_CHUNK")
+    if at is None:
+        return None
+
+    def hook(chunk: int) -> None:
+        if chunk == int(at):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
 
 
 def _cycle(args: argparse.Namespace) -> int:
@@ -39,7 +57,17 @@ def _cycle(args: argparse.Namespace) -> int:
                 bar.n = done
                 bar.refresh()
 
-        reports.append(run_cycle(ctx, strategies, day, dry_run=args.dry_run, progress=progress))
+        reports.append(
+            run_cycle(
+                ctx,
+                strategies,
+                day,
+                dry_run=args.dry_run,
+                progress=progress,
+                chunk_size=args.chunk_size,
+                after_chunk=_crash_hook(),
+            )
+        )
         if bar is not None:
             bar.close()
         if not args.dry_run:

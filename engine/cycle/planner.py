@@ -4,12 +4,14 @@ vectorized evaluator decides; every transition is checked by the invoice machine
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.cycle.facts import Accounts, account_facts, invoice_facts
 from engine.cycle.portfolio import Portfolio
@@ -51,8 +53,28 @@ def _cause(d: Decision) -> dict[str, Any]:
     }
 
 
+# Decides one strategy group: given the compiled strategy and its fact arrays, returns which rows
+# some rule fired for, and a function from such a row to its explained decisions. The daily cycle
+# decides with numpy; single events (a payment, a broken promise) with durable-rules.
+RowDecisions = Callable[[int], list[Decision]]
+GroupDecider = Callable[[CompiledStrategy, dict[str, Any]], tuple[npt.NDArray[np.bool_], RowDecisions]]
+
+
+def numpy_decider(compiled: CompiledStrategy, facts: dict[str, Any]) -> tuple[npt.NDArray[np.bool_], RowDecisions]:
+    result = evaluate(compiled, facts, "invoice")
+    acted = np.zeros(result.size, dtype=bool)
+    for won in result.winners.values():
+        acted |= won != NO_RULE
+    return acted, result.decisions
+
+
 def plan_invoices(
-    p: Portfolio, acc: Accounts, strategies: StrategySet, recent: dict[int, dict[int, int]], plan: Plan
+    p: Portfolio,
+    acc: Accounts,
+    strategies: StrategySet,
+    recent: dict[int, dict[int, int]],
+    plan: Plan,
+    decider: GroupDecider = numpy_decider,
 ) -> None:
     """`recent[per_days][customer_id]`: notices already sent in the strategy's contact window."""
     if len(p) == 0:
@@ -61,7 +83,7 @@ def plan_invoices(
     for pair in np.unique(pairs):
         segment, risk = str(pair).split("|")
         compiled = strategies.route(segment, risk)
-        _plan_group(p.take(pairs == pair), acc, compiled, recent, plan)
+        _plan_group(p.take(pairs == pair), acc, compiled, recent, plan, decider)
 
 
 def _recent_for(compiled: CompiledStrategy, customer_ids: Any, recent: dict[int, dict[int, int]]) -> Any:
@@ -76,19 +98,18 @@ def _plan_group(
     compiled: CompiledStrategy,
     recent: dict[int, dict[int, int]],
     plan: Plan,
+    decider: GroupDecider,
 ) -> None:
     settings = compiled.strategy.settings
     dpd = g.today - g.due_day
     becomes_overdue = (g.state == inv_states.OPEN) & (dpd >= max(settings.grace_days, 1))
     g.state = np.where(becomes_overdue, inv_states.OVERDUE, g.state)
     sent = _recent_for(compiled, g.customer_id, recent)
-    result = evaluate(compiled, invoice_facts(g, acc, sent), "invoice")
-    acted = np.zeros(len(g), dtype=bool)
-    for won in result.winners.values():
-        acted |= won != NO_RULE
+    acted, decisions_of = decider(compiled, invoice_facts(g, acc, sent))
     cap = settings.contact_cap
     budget: dict[int, int] = {}
     for row in np.nonzero(acted | becomes_overdue)[0].tolist():
+        decisions = decisions_of(row) if acted[row] else []
         inv = _plan_for(g, row)
         if becomes_overdue[row]:
             _change(
@@ -104,7 +125,6 @@ def _plan_group(
                 plan,
                 f"{settings.grace_days} grace days passed",
             )
-        decisions = result.decisions(row) if acted[row] else []
         for d in decisions:
             _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent)
         if inv.changes or inv.notice or inv.task:

@@ -73,9 +73,7 @@ def import_file(
                 return result
             result.written["payments"] = len(write_payments(bulk, journal, plan, actor, now, today))
             result.written["allocations"] = sum(1 for p in plan.payments for _, a in p.allocations if a > 0)
-            paid = {
-                inv_id: {"kind": "payment", "reference": p.reference} for p in plan.payments for inv_id in p.paid
-            }
+            paid = {inv_id: {"kind": "payment", "reference": p.reference} for p in plan.payments for inv_id in p.paid}
             result.written["invoices_paid"] = len(paid)
         result.written["history"], result.written["outbox"] = journal.write()
         if kind == "payments":

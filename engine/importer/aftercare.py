@@ -24,9 +24,7 @@ def settle_side_effects(
     if not paid:
         return 0
     changed = 0
-    promised = bulk.select_in(
-        "SELECT id FROM promise_to_pay WHERE status = 'active' AND invoice IN ({})", list(paid)
-    )
+    promised = bulk.select_in("SELECT id FROM promise_to_pay WHERE status = 'active' AND invoice IN ({})", list(paid))
     for (pid,) in promised:
         promise = uow.PromiseToPay[int(pid)]
         promise.status = "kept"

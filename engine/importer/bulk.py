@@ -76,9 +76,7 @@ class Bulk:
         cur.close()
         return rows
 
-    def select_in(
-        self, sql: str, values: Iterable[Any], chunk: int = 500
-    ) -> list[tuple[Any, ...]]:
+    def select_in(self, sql: str, values: Iterable[Any], chunk: int = 500) -> list[tuple[Any, ...]]:
         """`sql` contains one `IN ({})`; run it for `values` in chunks and concatenate."""
         items = list(dict.fromkeys(values))
         rows: list[tuple[Any, ...]] = []
@@ -111,9 +109,7 @@ class Bulk:
         if self.postgres:
             # COPY is several times faster than INSERT … VALUES on both ends of the wire.
             buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerows(
-                [NULL if v is None else v for v in row] for row in rows
-            )
+            csv.writer(buf, lineterminator="\n").writerows([NULL if v is None else v for v in row] for row in rows)
             buf.seek(0)
             cur.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buf)
         else:
@@ -153,9 +149,7 @@ class Bulk:
             sets = ", ".join(f'"{c}" = ?' for c in columns)
             where = "id = ?" + (" AND version = ?" if expect_version else "")
             n = len(keys)
-            cur.executemany(
-                f"UPDATE {table} SET {sets} WHERE {where}", [(*r[n:], *r[:n]) for r in rows]
-            )
+            cur.executemany(f"UPDATE {table} SET {sets} WHERE {where}", [(*r[n:], *r[:n]) for r in rows])
             changed = cur.rowcount
         cur.close()
         if changed != len(rows):

@@ -68,8 +68,10 @@ def check_invoices(bulk: Bulk, rows: list[InvoiceRow]) -> tuple[list[Problem], l
         key = (r.customer_ref, r.number)
         if key in first:
             problems.append(
-                Problem(r.line, f"invoice '{r.number}' of customer '{r.customer_ref}' appears twice "
-                        f"(first on line {first[key]})")
+                Problem(
+                    r.line,
+                    f"invoice '{r.number}' of customer '{r.customer_ref}' appears twice (first on line {first[key]})",
+                )
             )
             continue
         first[key] = r.line

@@ -115,9 +115,7 @@ def plan_payments(bulk: Bulk, rows: list[PaymentRow]) -> tuple[list[Problem], Pa
             payments[(r.customer_ref, r.reference)] = payment
             plan.payments.append(payment)
         elif (payment.received_on, payment.currency) != (r.received_on, r.currency):
-            problems.append(
-                Problem(r.line, f"payment '{r.reference}' has another date or currency on an earlier line")
-            )
+            problems.append(Problem(r.line, f"payment '{r.reference}' has another date or currency on an earlier line"))
             continue
         problem = _apply_line(r, customer.id, payment, invoices, plan)
         if problem:

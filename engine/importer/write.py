@@ -117,9 +117,7 @@ def write_customers(bulk: Bulk, journal: JournalBatch, rows: list[CustomerRow], 
     return ids
 
 
-def write_invoices(
-    bulk: Bulk, journal: JournalBatch, plan: list[NewInvoice], actor: Actor, now: datetime
-) -> list[int]:
+def write_invoices(bulk: Bulk, journal: JournalBatch, plan: list[NewInvoice], actor: Actor, now: datetime) -> list[int]:
     """Insert open invoices; each gets its `issue` transition (None → open) and event."""
     ids = bulk.reserve_ids("invoice", len(plan))
     at = bulk.moment(stored(now))
@@ -216,7 +214,15 @@ def _record_paid(
         facts=facts,
         reason="paid in full",
         snapshot=invoice_snapshot(
-            i.id, i.number, i.customer_id, inv_states.PAID, i.dunning_level, i.currency, i.amount, 0, i.due_date,
+            i.id,
+            i.number,
+            i.customer_id,
+            inv_states.PAID,
+            i.dunning_level,
+            i.currency,
+            i.amount,
+            0,
+            i.due_date,
             i.version,
         ),
     )

@@ -41,9 +41,7 @@ def _where(flt: CustomerFilter, p: Params) -> str:
     return " AND ".join(clauses)
 
 
-def list_customers(
-    store: Store, flt: CustomerFilter, order: str, first: int, after: str | None
-) -> Page[CustomerView]:
+def list_customers(store: Store, flt: CustomerFilter, order: str, first: int, after: str | None) -> Page[CustomerView]:
     def fetch(where: str, order_sql: str, p: Params, limit: str) -> list[CustomerView]:
         sql = f"SELECT c.* FROM customer c WHERE {where} ORDER BY {order_sql} LIMIT {limit}"
         with read_only(store) as uow:

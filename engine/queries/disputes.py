@@ -39,9 +39,7 @@ def _where(flt: DisputeFilter, p: Params) -> str:
     return " AND ".join(clauses)
 
 
-def list_disputes(
-    store: Store, flt: DisputeFilter, order: str, first: int, after: str | None
-) -> Page[DisputeView]:
+def list_disputes(store: Store, flt: DisputeFilter, order: str, first: int, after: str | None) -> Page[DisputeView]:
     def fetch(where: str, order_sql: str, p: Params, limit: str) -> list[DisputeView]:
         sql = f"SELECT d.* FROM dispute d WHERE {where} ORDER BY {order_sql} LIMIT {limit}"
         with read_only(store) as uow:

@@ -22,9 +22,7 @@ def _check_kind(entity_type: str) -> str:
     return entity_type
 
 
-def recent_history(
-    store: Store, entity_type: str, ids: Sequence[int], last: int
-) -> dict[int, list[TransitionView]]:
+def recent_history(store: Store, entity_type: str, ids: Sequence[int], last: int) -> dict[int, list[TransitionView]]:
     """The last `last` transitions of each entity (oldest first), in one statement for all ids."""
     _check_kind(entity_type)
     p = Params()

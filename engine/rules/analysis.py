@@ -80,18 +80,8 @@ def _atom(cmp: ir.Cmp) -> list[Box]:
         if name in ("disputed", "promise_active"):
             marker = DISPUTED if name == "disputed" else PROMISED
             states = frozenset(FACTS["state"].values)
-            keep = (
-                states
-                if allowed == domain
-                else frozenset({marker})
-                if allowed == {True}
-                else states - {marker}
-            )
-            return (
-                [Box((("state", keep),), frozenset())]
-                if allowed
-                else [Box((("state", frozenset()),), frozenset())]
-            )
+            keep = states if allowed == domain else frozenset({marker}) if allowed == {True} else states - {marker}
+            return [Box((("state", keep),), frozenset())] if allowed else [Box((("state", frozenset()),), frozenset())]
         return [Box(((name, allowed),), frozenset())]
     assert isinstance(value, int)
     spans = {

@@ -128,9 +128,7 @@ def guard(rule: Rule, settings: Settings) -> ir.Cond:
         parts.append(_is("dunning_level", settings.max_dunning_level, "<"))
         parts.append(_is("days_past_due", settings.grace_days, ">="))
     elif "remind" in kinds:
-        parts.append(
-            ir.any_of(_is("days_past_due", 0, "<="), _is("days_past_due", settings.grace_days, ">="))
-        )
+        parts.append(ir.any_of(_is("days_past_due", 0, "<="), _is("days_past_due", settings.grace_days, ">=")))
     if any(a.spec.notice for a in rule.actions):
         per_currency = [
             ir.all_of(_is("currency", code), _is("open_amount", minimum, ">="))

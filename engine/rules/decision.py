@@ -90,9 +90,7 @@ def shown_facts(facts: Mapping[str, FactValue]) -> dict[str, Any]:
     return shown
 
 
-def orders_for(
-    compiled: CompiledStrategy, rule: CompiledRule, facts: Mapping[str, FactValue]
-) -> tuple[Order, ...]:
+def orders_for(compiled: CompiledStrategy, rule: CompiledRule, facts: Mapping[str, FactValue]) -> tuple[Order, ...]:
     return tuple(_order(compiled, a, facts) for a in rule.actions)
 
 
@@ -102,9 +100,7 @@ def _order(compiled: CompiledStrategy, action: Action, facts: Mapping[str, FactV
     params = dict(action.params)
     if action.kind == "dun":
         level = int(facts["dunning_level"]) + 1
-        return Order(
-            action.kind, params, machine, spec.trigger, level, compiled.strategy.settings.max_dunning_level
-        )
+        return Order(action.kind, params, machine, spec.trigger, level, compiled.strategy.settings.max_dunning_level)
     return Order(action.kind, params, machine, spec.trigger)
 
 

@@ -104,11 +104,7 @@ def _cast(name: str, value: Any, currency: Any) -> FactValue:
             return bool(value)
         raise EvaluationError(f"fact '{name}' must be true or false, not {value!r}")
     if fact.kind is Kind.ENUM:
-        if (
-            isinstance(value, int | np.integer)
-            and not isinstance(value, bool)
-            and 0 <= value < len(fact.values)
-        ):
+        if isinstance(value, int | np.integer) and not isinstance(value, bool) and 0 <= value < len(fact.values):
             return fact.values[int(value)]
         if isinstance(value, str) and value in fact.values:
             return str(value)
@@ -118,9 +114,7 @@ def _cast(name: str, value: Any, currency: Any) -> FactValue:
             raise EvaluationError(f"fact '{name}' is in {value.currency}, the evaluation in {currency}")
         value = value.minor
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise EvaluationError(
-            f"fact '{name}' must be a whole number{' of minor units' * (fact.kind is Kind.MONEY)}"
-        )
+        raise EvaluationError(f"fact '{name}' must be a whole number{' of minor units' * (fact.kind is Kind.MONEY)}")
     if not -MAX_MAGNITUDE <= int(value) <= MAX_MAGNITUDE:
         raise EvaluationError(f"fact '{name}' is beyond ±{MAX_MAGNITUDE}")
     return int(value)
@@ -162,9 +156,7 @@ class DurableEvaluator:
                 self._host.set_rulesets(json.loads(json.dumps({name: definition})))
                 self._registered.add(name)
 
-    def matches(
-        self, compiled: CompiledStrategy, facts: Mapping[str, Any], scope: str = "invoice"
-    ) -> list[int]:
+    def matches(self, compiled: CompiledStrategy, facts: Mapping[str, Any], scope: str = "invoice") -> list[int]:
         """Indexes (into `compiled.rules`) of every rule durable-rules fired for these facts."""
         if not compiled.scoped(scope):
             return []
@@ -191,9 +183,7 @@ class DurableEvaluator:
             raise EvaluationError("durable-rules fired an action for another event")
         tags = {action.rsplit("#", 1)[1] for action, _ in fired}
         if SEEN not in tags:
-            raise EvaluationError(
-                "durable-rules did not evaluate the facts (the catch-all rule did not fire)"
-            )
+            raise EvaluationError("durable-rules did not evaluate the facts (the catch-all rule did not fire)")
         return sorted(int(tag) for tag in tags - {SEEN})
 
     def _post(self, name: str, message: dict[str, Any]) -> None:
@@ -204,9 +194,7 @@ class DurableEvaluator:
         except durable_engine.MessageObservedException as exc:
             raise EvaluationError(f"durable-rules had already seen event {message['id']}") from exc
 
-    def evaluate(
-        self, compiled: CompiledStrategy, facts: Mapping[str, Any], scope: str = "invoice"
-    ) -> list[Decision]:
+    def evaluate(self, compiled: CompiledStrategy, facts: Mapping[str, Any], scope: str = "invoice") -> list[Decision]:
         """Decide for one invoice (scope "invoice") or one customer (scope "account")."""
         if not compiled.scoped(scope):
             return []

@@ -44,9 +44,7 @@ def complete_facts(compiled: CompiledStrategy, test: Expectation) -> dict[str, F
     f.setdefault("state", state)
     f.setdefault("disputed", f["state"] == DISPUTED)
     f.setdefault("promise_active", f["state"] == PROMISED)
-    currency = str(
-        f.get("currency") or test.given_currency or next(iter(sorted(s.settings.min_amount)), "EUR")
-    )
+    currency = str(f.get("currency") or test.given_currency or next(iter(sorted(s.settings.min_amount)), "EUR"))
     f["currency"] = currency
     f.setdefault("open_amount", f.get("amount", to_minor("1000", currency)))
     f.setdefault("amount", f["open_amount"])
@@ -96,9 +94,7 @@ def run_test(compiled: CompiledStrategy, test: Expectation, durable: DurableEval
     fired = tuple(d.rule_id for d in by_durable)
     if [d.key for d in by_numpy] != [d.key for d in by_durable]:
         numpy_fired = [d.rule_id for d in by_numpy]
-        msg = (
-            f"test '{test.name}': the evaluators disagree (numpy {numpy_fired}, durable-rules {list(fired)})"
-        )
+        msg = f"test '{test.name}': the evaluators disagree (numpy {numpy_fired}, durable-rules {list(fired)})"
         return Outcome(test, fired, Problem(test.loc, msg))
     if sorted(fired) != sorted(test.expect):
         msg = f"test '{test.name}': expected {list(test.expect) or 'no rule'}, got {list(fired) or 'no rule'}"
@@ -109,9 +105,7 @@ def run_test(compiled: CompiledStrategy, test: Expectation, durable: DurableEval
             for d in by_durable
             for o in d.orders
         ):
-            return Outcome(
-                test, fired, Problem(test.loc, f"test '{test.name}': no action {wanted} was decided")
-            )
+            return Outcome(test, fired, Problem(test.loc, f"test '{test.name}': no action {wanted} was decided"))
     return Outcome(test, fired, None)
 
 

@@ -111,9 +111,7 @@ _ALL: list[Fact] = [
         '"overdue"',
         tuple(STATES),
     ),
-    Fact(
-        "disputed", Kind.BOOL, "yes/no", _I, "True exactly while the invoice is in state disputed.", "false"
-    ),
+    Fact("disputed", Kind.BOOL, "yes/no", _I, "True exactly while the invoice is in state disputed.", "false"),
     Fact(
         "promise_active",
         Kind.BOOL,
@@ -132,13 +130,9 @@ _ALL: list[Fact] = [
         CURRENCIES,
     ),
     Fact("segment", Kind.ENUM, "segment", _C, "The customer's segment.", "smb", SEGMENTS),
-    Fact(
-        "risk", Kind.ENUM, "risk class", _C, "The customer's risk class (from the risk score).", "high", RISKS
-    ),
+    Fact("risk", Kind.ENUM, "risk class", _C, "The customer's risk class (from the risk score).", "high", RISKS),
     Fact("risk_score", Kind.INT, "points 0-100", _C, "The customer's risk score; higher is riskier.", "72"),
-    Fact(
-        "account.exposure", Kind.MONEY, "money", _C, "Total open receivables of the customer.", "48000.00 EUR"
-    ),
+    Fact("account.exposure", Kind.MONEY, "money", _C, "Total open receivables of the customer.", "48000.00 EUR"),
     Fact(
         "account.credit_limit",
         Kind.MONEY,
@@ -181,9 +175,7 @@ _ALL: list[Fact] = [
         "2",
     ),
     Fact("account.on_hold", Kind.BOOL, "yes/no", _C, "The customer's credit account is on hold.", "false"),
-    Fact(
-        "business_day", Kind.BOOL, "yes/no", _C, "Today is a business day in the customer's calendar.", "true"
-    ),
+    Fact("business_day", Kind.BOOL, "yes/no", _C, "Today is a business day in the customer's calendar.", "true"),
 ]
 
 FACTS: dict[str, Fact] = {f.name: f for f in _ALL}

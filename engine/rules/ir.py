@@ -135,9 +135,7 @@ def show(item: Cond | Term) -> str:
         return item.name
     if isinstance(item, Value):
         v = item.value
-        return (
-            ("true" if v else "false") if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else str(v)
-        )
+        return ("true" if v else "false") if isinstance(v, bool) else f'"{v}"' if isinstance(v, str) else str(v)
     if isinstance(item, Calc):
         return f"({show(item.left)} {item.op} {show(item.right)})"
     if isinstance(item, Const):

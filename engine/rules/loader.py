@@ -37,9 +37,7 @@ def load_text(text: str, file: str, content_hash: str | None = None) -> Strategy
     root = compose(text, file)
     r = Reader(file, text)
     if root is None:
-        raise StrategyError(
-            [Problem(Loc(file, 1, 1), "the file is empty; a strategy starts with 'strategy: name'")]
-        )
+        raise StrategyError([Problem(Loc(file, 1, 1), "the file is empty; a strategy starts with 'strategy: name'")])
     top = r.mapping(root, "the strategy", TOP, TOP_OPTIONAL)
     if top is None:
         raise StrategyError(r.problems)
@@ -68,9 +66,7 @@ def _applies_to(r: Reader, node: yaml.Node) -> tuple[tuple[str, ...], tuple[str,
 
 
 def _settings(r: Reader, node: yaml.Node) -> Settings | None:
-    entries = r.mapping(
-        node, "'settings'", ("grace_days", "min_amount", "max_dunning_level"), ("contact_cap",)
-    )
+    entries = r.mapping(node, "'settings'", ("grace_days", "min_amount", "max_dunning_level"), ("contact_cap",))
     if entries is None:
         return None
     grace = r.integer(entries["grace_days"][1], "grace_days", 0, 365) if "grace_days" in entries else None

@@ -98,9 +98,7 @@ def _checked(name: str, column: Array) -> Array:
     kind = column.dtype.kind
     if fact.kind in (Kind.INT, Kind.MONEY):
         if kind not in "iu":
-            raise EvaluationError(
-                f"fact '{name}' must be an integer array (money in minor units), not {column.dtype}"
-            )
+            raise EvaluationError(f"fact '{name}' must be an integer array (money in minor units), not {column.dtype}")
         column = column.astype(np.int64, copy=False)
         if column.size and (int(column.max()) > MAX_MAGNITUDE or int(column.min()) < -MAX_MAGNITUDE):
             raise EvaluationError(f"fact '{name}' has a value beyond ±{MAX_MAGNITUDE}")

@@ -51,9 +51,7 @@ class _Parser:
     def parse(self) -> n.Node:
         node = self.expr()
         if not self.at("END"):
-            raise SyntaxProblem(
-                self.tok.offset, f"unexpected {_describe(self.tok)}; expected 'and', 'or' or the end"
-            )
+            raise SyntaxProblem(self.tok.offset, f"unexpected {_describe(self.tok)}; expected 'and', 'or' or the end")
         return node
 
     def expr(self) -> n.Node:
@@ -84,11 +82,7 @@ class _Parser:
                 raise SyntaxProblem(self.tok.offset, "comparisons cannot be chained; join them with 'and'")
             return n.Compare(op.offset, op.text, left, right)
         negated = False
-        if (
-            self.at("KW", "not")
-            and self.tokens[self.pos + 1].kind == "KW"
-            and self.tokens[self.pos + 1].text == "in"
-        ):
+        if self.at("KW", "not") and self.tokens[self.pos + 1].kind == "KW" and self.tokens[self.pos + 1].text == "in":
             self.take()
             negated = True
         if self.at("KW", "in"):
@@ -139,8 +133,7 @@ class _Parser:
             elif "." in tok.text:
                 raise SyntaxProblem(
                     tok.offset,
-                    f"'{tok.text}' needs a currency (e.g. {tok.text} EUR); "
-                    "numbers with decimals exist only as money",
+                    f"'{tok.text}' needs a currency (e.g. {tok.text} EUR); numbers with decimals exist only as money",
                 )
             else:
                 node = n.IntLit(tok.offset, int(tok.text))
@@ -158,9 +151,7 @@ class _Parser:
         else:
             raise SyntaxProblem(tok.offset, f"expected a value, a fact or '(', found {_describe(tok)}")
         if self.at("OP", "("):
-            raise SyntaxProblem(
-                self.tok.offset, "function calls are not allowed; the language has no functions"
-            )
+            raise SyntaxProblem(self.tok.offset, "function calls are not allowed; the language has no functions")
         if self.at("OP", "["):
             raise SyntaxProblem(self.tok.offset, "indexing is not allowed")
         return node

@@ -97,12 +97,7 @@ def read_rules(r: Reader, node: yaml.Node) -> list[Rule]:
             r.fail(then, "a rule needs at least one action")
         track = _track(r, entries, [a for a, _ in actions], [n for _, n in actions])
         when = _condition(r, entries["when"][1], track)
-        if (
-            rule_id
-            and when is not None
-            and track
-            and len(actions) == len(r.seq(entries["then"][1], "") or [])
-        ):
+        if rule_id and when is not None and track and len(actions) == len(r.seq(entries["then"][1], "") or []):
             rules.append(
                 Rule(
                     rule_id, index, description or "", str(entries["when"][1].value), when,
@@ -113,9 +108,7 @@ def read_rules(r: Reader, node: yaml.Node) -> list[Rule]:
     return rules
 
 
-def _track(
-    r: Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]], acts: list[Action], at: list[yaml.Node]
-) -> str:
+def _track(r: Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]], acts: list[Action], at: list[yaml.Node]) -> str:
     levels = {a.spec.level for a in acts} - {"either"}
     if len(levels) > 1:
         r.fail(
@@ -143,9 +136,7 @@ def _track(
         r.fail(entries["then"][1], f"a rule sends at most one notice, not {' and '.join(notices)}")
     triggers = [a.kind for a in acts if a.spec.trigger and a.spec.level == INVOICE_LEVEL]
     if len(triggers) > 1:
-        r.fail(
-            entries["then"][1], f"a rule moves the invoice once; {' and '.join(triggers)} cannot go together"
-        )
+        r.fail(entries["then"][1], f"a rule moves the invoice once; {' and '.join(triggers)} cannot go together")
     kinds = [a.kind for a in acts]
     for kind in sorted({k for k in kinds if kinds.count(k) > 1}):
         r.fail(entries["then"][1], f"'{kind}' appears twice in one rule")

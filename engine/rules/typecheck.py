@@ -64,9 +64,7 @@ class _Checker:
         typed = self.value(node)
         if typed.kind != "bool":
             what = _what(typed)
-            raise TypeProblem(
-                node.offset, f"{what} is not a condition; compare it (for example with '>' or '==')"
-            )
+            raise TypeProblem(node.offset, f"{what} is not a condition; compare it (for example with '>' or '==')")
         return ir.compare("==", typed.term, ir.Value(True))
 
     def in_list(self, node: n.InList) -> ir.Cond:
@@ -89,17 +87,12 @@ class _Checker:
         if kinds == {"money", "int"}:
             raise TypeProblem(
                 at,
-                "money compared with a plain number; write the amount with a currency, "
-                "e.g. 50 EUR (only 0 needs none)",
+                "money compared with a plain number; write the amount with a currency, e.g. 50 EUR (only 0 needs none)",
             )
         if kinds & {"int", "money"}:
-            raise TypeProblem(
-                at, f"cannot compare {_what(a)} with {_what(b)}: a number is never text or yes/no"
-            )
+            raise TypeProblem(at, f"cannot compare {_what(a)} with {_what(b)}: a number is never text or yes/no")
         if op not in ("==", "!="):
-            raise TypeProblem(
-                at, f"'{op}' needs numbers or money; {_what(a)} and {_what(b)} only use == or !="
-            )
+            raise TypeProblem(at, f"'{op}' needs numbers or money; {_what(a)} and {_what(b)} only use == or !=")
         if kinds == {"bool"}:
             return ir.compare(op, a.term, b.term)
         if kinds <= {"enum", "text"}:
@@ -147,9 +140,7 @@ class _Checker:
             self.numeric(inner, node.offset, "'-'")
             if isinstance(inner.term, ir.Value) and isinstance(inner.term.value, int):
                 return Typed(ir.Value(-inner.term.value), inner.kind, (), inner.currencies, inner.bound)
-            return Typed(
-                ir.Calc("*", inner.term, ir.Value(-1)), inner.kind, (), inner.currencies, inner.bound
-            )
+            return Typed(ir.Calc("*", inner.term, ir.Value(-1)), inner.kind, (), inner.currencies, inner.bound)
         if isinstance(node, n.Arith):
             return self.arith(node)
         raise TypeProblem(node.offset, "a condition cannot be used as a value here")
@@ -158,9 +149,7 @@ class _Checker:
         code = node.currency.upper()
         if node.currency != code or code not in CURRENCY_EXPONENTS:
             hint = did_you_mean(code, list(CURRENCY_EXPONENTS)) if code not in CURRENCY_EXPONENTS else ""
-            raise TypeProblem(
-                node.offset, f"unknown currency '{node.currency}' (an ISO 4217 code in capitals){hint}"
-            )
+            raise TypeProblem(node.offset, f"unknown currency '{node.currency}' (an ISO 4217 code in capitals){hint}")
         try:
             minor = to_minor(node.amount, code)
         except ValidationFailed as exc:
@@ -202,9 +191,7 @@ class _Checker:
                 )
             kind, bound = ("money" if "money" in (a.kind, b.kind) else "int"), a.bound + b.bound
         if bound > MAX_RESULT:
-            raise TypeProblem(
-                node.offset, "this arithmetic could overflow; multiply a fact only by a plain number"
-            )
+            raise TypeProblem(node.offset, "this arithmetic could overflow; multiply a fact only by a plain number")
         currencies = a.currencies | b.currencies
         if len(currencies) > 1:
             raise TypeProblem(node.offset, f"cannot combine {' and '.join(sorted(currencies))}")

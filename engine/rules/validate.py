@@ -91,9 +91,7 @@ def routing_problems(strategies: list[CompiledStrategy], where: str) -> list[Pro
     problems: list[Problem] = []
     missing = [f"{s} × {r}" for s in SEGMENTS for r in RISKS if not owners.get((s, r))]
     if missing:
-        problems.append(
-            Problem(Loc(where, 1, 1), f"routing gap: no strategy applies to {', '.join(missing)}")
-        )
+        problems.append(Problem(Loc(where, 1, 1), f"routing gap: no strategy applies to {', '.join(missing)}"))
     for pair, found in sorted(owners.items()):
         if len(found) > 1:
             for c in found:
@@ -113,9 +111,7 @@ def duplicate_names(strategies: list[CompiledStrategy]) -> list[Problem]:
     for c in strategies:
         if c.name in seen:
             problems.append(
-                Problem(
-                    c.strategy.loc, f"strategy name '{c.name}' is also used in {seen[c.name].strategy.file}"
-                )
+                Problem(c.strategy.loc, f"strategy name '{c.name}' is also used in {seen[c.name].strategy.file}")
             )
         else:
             seen[c.name] = c

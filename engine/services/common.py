@@ -142,9 +142,7 @@ def fire_account(
 ) -> tuple[str, str]:
     before, after = ACCOUNT.fire(customer, trigger, customer.id, reason=hold_reason, **context)
     customer.version += 1
-    event = (
-        "o2c.account.credit_hold_placed" if trigger == "place_hold" else "o2c.account.credit_hold_released"
-    )
+    event = "o2c.account.credit_hold_placed" if trigger == "place_hold" else "o2c.account.credit_hold_released"
     record_transition(
         uow,
         entity_type="account",

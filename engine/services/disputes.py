@@ -48,9 +48,7 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
         # amount below rolls the whole unit of work back.
         fire_invoice(uow, inv, "dispute", actor, now, ctx.today(), reason=f"dispute: {cmd.reason_code}")
         if not 0 < amount <= inv.open_amount:
-            raise ValidationFailed(
-                "the disputed amount must be positive and at most the open amount", "amount"
-            )
+            raise ValidationFailed("the disputed amount must be positive and at most the open amount", "amount")
         d = uow.Dispute(
             invoice=inv,
             customer=inv.customer,
@@ -68,13 +66,9 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
     return transact(ctx.store, work)
 
 
-def advance_dispute(
-    ctx: Context, dispute_id: int, trigger: str, actor: Actor, note: str | None = None
-) -> DisputeView:
+def advance_dispute(ctx: Context, dispute_id: int, trigger: str, actor: Actor, note: str | None = None) -> DisputeView:
     if trigger not in ADVANCE_TRIGGERS:
-        raise ValidationFailed(
-            f"'{trigger}' is not a dispute step; one of {', '.join(ADVANCE_TRIGGERS)}", "trigger"
-        )
+        raise ValidationFailed(f"'{trigger}' is not a dispute step; one of {', '.join(ADVANCE_TRIGGERS)}", "trigger")
 
     def work(uow: UnitOfWork) -> DisputeView:
         d = get(uow, "Dispute", dispute_id)
@@ -89,9 +83,7 @@ def advance_dispute(
 
 def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeView:
     if cmd.outcome not in dsp.OUTCOMES:
-        raise ValidationFailed(
-            f"unknown outcome '{cmd.outcome}'; one of {', '.join(dsp.OUTCOMES)}", "outcome"
-        )
+        raise ValidationFailed(f"unknown outcome '{cmd.outcome}'; one of {', '.join(dsp.OUTCOMES)}", "outcome")
     if cmd.outcome == "partial" and not (cmd.credit_amount and cmd.credit_amount > 0):
         raise ValidationFailed("a partial resolution needs a positive credit amount", "credit_amount")
     if cmd.outcome != "partial" and cmd.credit_amount is not None:
@@ -121,9 +113,7 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
             if any(True for _ in inv.allocations):
                 settle(uow, inv, actor, now, ctx.today(), cause, "settled by payment and credit note")
             else:
-                fire_invoice(
-                    uow, inv, "cancel", actor, now, ctx.today(), reason="credited in full", cause=cause
-                )
+                fire_invoice(uow, inv, "cancel", actor, now, ctx.today(), reason="credited in full", cause=cause)
         else:
             _resume_invoice(uow, ctx, inv, actor, f"dispute {cmd.outcome}", cause)
         clear_automatic_holds(uow, inv.customer, actor, now, cause, ctx.today())
@@ -132,9 +122,7 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
     return transact(ctx.store, work)
 
 
-def _fire(
-    uow: UnitOfWork, ctx: Context, d: Entity, trigger: str, actor: Actor, note: str | None, **kw: str
-) -> None:
+def _fire(uow: UnitOfWork, ctx: Context, d: Entity, trigger: str, actor: Actor, note: str | None, **kw: str) -> None:
     before, after = DISPUTE.fire(d, trigger, d.id, **kw)
     d.version += 1
     record_dispute_transition(uow, d, before, after, trigger, actor, ctx.now(), None, note)

@@ -35,19 +35,13 @@ def place(
 ) -> Entity | None:
     """Add a hold reason; returns the new hold, or None when that reason already holds."""
     if reason not in acc.HOLD_REASONS:
-        raise ValidationFailed(
-            f"unknown hold reason '{reason}'; one of {', '.join(acc.HOLD_REASONS)}", "reason"
-        )
+        raise ValidationFailed(f"unknown hold reason '{reason}'; one of {', '.join(acc.HOLD_REASONS)}", "reason")
     if reason == acc.MANUAL and not actor.is_person:
         raise ValidationFailed("a manual hold is placed by a person", "reason")
     if any(h.reason == reason for h in active_holds(customer)):
         return None
-    fire_account(
-        uow, customer, "place_hold", actor, at, hold_reason=reason, reason=note, cause=cause, facts=facts
-    )
-    hold = uow.CreditHold(
-        customer=customer, reason=reason, note=note, placed_at=stored(at), placed_by=str(actor)
-    )
+    fire_account(uow, customer, "place_hold", actor, at, hold_reason=reason, reason=note, cause=cause, facts=facts)
+    hold = uow.CreditHold(customer=customer, reason=reason, note=note, placed_at=stored(at), placed_by=str(actor))
     return hold
 
 
@@ -95,8 +89,7 @@ def has_past_due(customer: Entity, today: date) -> bool:
     whatever the invoice's state (a disputed or promised invoice past due still counts, and so
     does one the cycle has not marked overdue yet)."""
     return any(
-        i.state in inv_states.COLLECTIBLE and i.open_amount > 0 and i.due_date < today
-        for i in customer.invoices
+        i.state in inv_states.COLLECTIBLE and i.open_amount > 0 and i.due_date < today for i in customer.invoices
     )
 
 

@@ -31,9 +31,7 @@ def validate_payment(cmd: RecordPayment) -> None:
         raise ValidationFailed("every allocation must be positive", "allocations")
     total = sum(line.amount for line in cmd.allocations)
     if total > cmd.amount:
-        raise ValidationFailed(
-            f"allocations ({total}) exceed the payment ({cmd.amount}) in minor units", "allocations"
-        )
+        raise ValidationFailed(f"allocations ({total}) exceed the payment ({cmd.amount}) in minor units", "allocations")
 
 
 def apply_payment(ctx: Context, cmd: RecordPayment, actor: Actor) -> PaymentView:
@@ -44,9 +42,7 @@ def apply_payment(ctx: Context, cmd: RecordPayment, actor: Actor) -> PaymentView
     def work(uow: UnitOfWork) -> PaymentView:
         customer = get(uow, "Customer", cmd.customer_id)
         if uow.Payment.get(customer=customer, reference=cmd.reference) is not None:
-            raise ValidationFailed(
-                f"payment '{cmd.reference}' was already recorded for this customer", "reference"
-            )
+            raise ValidationFailed(f"payment '{cmd.reference}' was already recorded for this customer", "reference")
         now, today = ctx.now(), ctx.today()
         payment = uow.Payment(
             customer=customer,
@@ -132,9 +128,7 @@ def settle(
         before, after = DISPUTE.fire(dispute, "withdraw", dispute.id)
         dispute.version += 1
         dispute.resolved_at = stored(now)
-        record_dispute_transition(
-            uow, dispute, before, after, "withdraw", actor, now, cause, "invoice settled"
-        )
+        record_dispute_transition(uow, dispute, before, after, "withdraw", actor, now, cause, "invoice settled")
     fire_invoice(uow, inv, "pay", actor, now, today, reason=why, cause=cause)
 
 

@@ -39,9 +39,7 @@ def record_promise(ctx: Context, cmd: RecordPromise, actor: Actor) -> PromiseVie
             reason=cmd.note or f"promise to pay by {cmd.promised_date}",
         )
         if not 0 < cmd.amount <= inv.open_amount:
-            raise ValidationFailed(
-                "the promised amount must be positive and at most the open amount", "amount"
-            )
+            raise ValidationFailed("the promised amount must be positive and at most the open amount", "amount")
         p = uow.PromiseToPay(
             invoice=inv,
             customer=inv.customer,

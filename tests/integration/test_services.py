@@ -119,9 +119,7 @@ class Journal:
         return [e.type for e in self.events()]
 
     def assert_every_transition_has_its_event(self) -> None:
-        events = {
-            (e.entity_type, e.entity_id, e.entity_version, e.data.get("trigger")): e for e in self.events()
-        }
+        events = {(e.entity_type, e.entity_id, e.entity_version, e.data.get("trigger")): e for e in self.events()}
         for row in self.history():
             event = events.get((row.entity_type, row.entity_id, row.entity_version, row.trigger))
             assert event is not None, f"no outbox event for {row}"
@@ -155,9 +153,7 @@ def journal(store: Store) -> Journal:
 
 @pytest.fixture
 def customer(service: Collections) -> int:
-    cmd = CreateCustomer(
-        external_ref="C-1", name="Acme", segment="smb", currency="EUR", credit_limit=1_000_000
-    )
+    cmd = CreateCustomer(external_ref="C-1", name="Acme", segment="smb", currency="EUR", credit_limit=1_000_000)
     return service.create_customer(cmd).id
 
 
@@ -474,9 +470,7 @@ def test_opening_a_dispute_pauses_the_invoice_and_writes_both_transitions(
     journal.assert_every_transition_has_its_event()
 
 
-def test_a_second_dispute_on_a_disputed_invoice_is_refused(
-    store: Store, service: Collections, customer: int
-) -> None:
+def test_a_second_dispute_on_a_disputed_invoice_is_refused(store: Store, service: Collections, customer: int) -> None:
     inv = issue(service, customer, "INV-1", 10_000)
     service.open_dispute(OpenDispute(inv, "pricing"), ALICE)
     before = counts(store)
@@ -608,9 +602,7 @@ def test_an_inconsistent_resolution_is_refused_and_writes_nothing(
     assert invoice(store, inv)["state"] == "disputed"
 
 
-def test_a_resolved_dispute_cannot_be_resolved_again(
-    store: Store, service: Collections, customer: int
-) -> None:
+def test_a_resolved_dispute_cannot_be_resolved_again(store: Store, service: Collections, customer: int) -> None:
     inv = issue(service, customer, "INV-1", 10_000)
     d = service.open_dispute(OpenDispute(inv, "pricing", amount=1_000), ALICE)
     service.resolve_dispute(ResolveDispute(d.id, "accepted"), ALICE)
@@ -758,9 +750,7 @@ def test_a_payment_that_clears_the_overdue_invoices_releases_the_automatic_hold_
     payment = pay(service, customer, "P-2", 6_000, (late, 6_000))
     assert account(store, customer) == ("on_hold", ["manual"])
     release = [r for r in journal.history() if r.entity_type == "account"]
-    assert [(r.from_state, r.to_state, r.trigger) for r in release] == [
-        ("on_hold", "on_hold", "release_hold")
-    ]
+    assert [(r.from_state, r.to_state, r.trigger) for r in release] == [("on_hold", "on_hold", "release_hold")]
     assert release[0].cause == {"kind": "payment", "payment_id": payment, "reference": "P-2"}
     assert release[0].facts == {"hold_reason": "overdue", "remaining_reasons": ["manual"]}
     with read_only(store) as uow:
@@ -810,9 +800,7 @@ def test_a_manual_hold_released_by_a_non_person_or_without_a_reason_code_is_refu
 ) -> None:
     service.place_hold(PlaceHold(customer, "manual"), ALICE)
     before = counts(store)
-    with pytest.raises(
-        InvalidTransition, match="a manual hold is released only by a person with a reason code"
-    ):
+    with pytest.raises(InvalidTransition, match="a manual hold is released only by a person with a reason code"):
         service.release_hold(ReleaseHold(customer, "manual", reason_code=code), actor)
     assert counts(store) == before
     assert account(store, customer) == ("on_hold", ["manual"])

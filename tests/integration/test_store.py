@@ -27,9 +27,7 @@ NOW = datetime(2026, 3, 2, 12)
 
 def new_customer(service: Collections, ref: str = "C-1", limit: int = 10**9, currency: str = "EUR") -> int:
     return service.create_customer(
-        CreateCustomer(
-            external_ref=ref, name=f"Customer {ref}", segment="smb", currency=currency, credit_limit=limit
-        )
+        CreateCustomer(external_ref=ref, name=f"Customer {ref}", segment="smb", currency=currency, credit_limit=limit)
     ).id
 
 
@@ -38,9 +36,7 @@ def new_invoice(service: Collections, customer_id: int, number: str, amount: int
     return service.issue_invoice(cmd, CLERK).id
 
 
-def pay(
-    service: Collections, customer_id: int, ref: str, *lines: tuple[int, int], amount: int | None = None
-) -> None:
+def pay(service: Collections, customer_id: int, ref: str, *lines: tuple[int, int], amount: int | None = None) -> None:
     allocations = tuple(AllocationLine(amount=a, invoice_id=i) for i, a in lines)
     total = sum(a for _, a in lines) if amount is None else amount
     service.apply_payment(RecordPayment(customer_id, ref, total, "EUR", ISSUED, allocations), BANK)
@@ -154,9 +150,7 @@ def test_the_service_refuses_a_duplicate_invoice_number_but_another_customer_may
         ]
 
 
-def test_money_columns_hold_amounts_far_beyond_what_a_float_keeps_exactly(
-    store: Store, service: Collections
-) -> None:
+def test_money_columns_hold_amounts_far_beyond_what_a_float_keeps_exactly(store: Store, service: Collections) -> None:
     huge = 2**62 + 1  # not representable as a float; 10^15 minor units are well below it
     customer = new_customer(service, "C-BIG", limit=2**63 - 1)
     inv = new_invoice(service, customer, "INV-HUGE", huge)
@@ -251,9 +245,7 @@ def test_of_two_sessions_changing_one_invoice_the_later_one_fails_instead_of_ove
     assert open_amount(store, inv) == 10_000 - 300
 
 
-def test_transact_retries_a_lost_race_on_fresh_data_so_both_changes_count(
-    store: Store, service: Collections
-) -> None:
+def test_transact_retries_a_lost_race_on_fresh_data_so_both_changes_count(store: Store, service: Collections) -> None:
     customer = new_customer(service)
     inv = new_invoice(service, customer, "INV-1", 10_000)
     seen: list[int] = []
@@ -272,9 +264,7 @@ def test_transact_retries_a_lost_race_on_fresh_data_so_both_changes_count(
     assert open_amount(store, inv) == 10_000 - 400
 
 
-def test_transact_gives_up_with_a_conflict_when_it_loses_every_race(
-    store: Store, service: Collections
-) -> None:
+def test_transact_gives_up_with_a_conflict_when_it_loses_every_race(store: Store, service: Collections) -> None:
     customer = new_customer(service)
     inv = new_invoice(service, customer, "INV-1", 10_000)
     attempts: list[int] = []

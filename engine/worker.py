@@ -1,0 +1,36 @@
+"""The background side of a process: the leader-leased scheduler that runs the daily cycle
+(catching up missed dates) and the timers, with strategy hot reload."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, time
+
+from engine.cycle.reevaluate import Reevaluator
+from engine.cycle.runner import run_due
+from engine.rules.registry import Registry
+from engine.scheduler import LeaderScheduler
+from engine.services.context import Context
+from engine.timers import run_timers
+
+log = logging.getLogger(__name__)
+
+
+def parse_cycle_time(text: str) -> time:
+    return time.fromisoformat(text)
+
+
+def build_scheduler(
+    ctx: Context, registry: Registry, cycle_at: time, tick_seconds: float = 5.0, lease_seconds: float = 30.0
+) -> LeaderScheduler:
+    reevaluate = Reevaluator(ctx, registry)
+
+    def daily(today: date) -> None:
+        for report in run_due(ctx, registry.current, today):
+            if not report.already_done:
+                log.info("cycle %s: %s", report.business_date, report.as_dict())
+
+    def timers(today: date) -> None:
+        run_timers(ctx, today, on_change=reevaluate)
+
+    return LeaderScheduler(ctx, daily, timers, cycle_at, tick_seconds, lease_seconds)

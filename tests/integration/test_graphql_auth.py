@@ -1,0 +1,89 @@
+"""Roles: every mutation tried with every role; keys stored hashed; limits on query shape."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from engine.keys import create_key, revoke_key, verify_key
+from engine.service import Collections
+from engine.services.context import Context
+from engine.store.unit_of_work import read_only
+from graphql_harness import ROLES, codes, data, run
+
+# Minimal valid calls naming ids that do not exist: allowed roles reach the service (NOT_FOUND
+# or success); refused roles never get that far.
+MUTATIONS: dict[str, str] = {
+    "createCustomer": 'createCustomer(input: {externalRef: "R", name: "N", segment: "smb", currency: "EUR", creditLimit: "1"}) { id }',
+    "updateCustomer": 'updateCustomer(input: {id: "999", name: "N"}) { id }',
+    "issueInvoice": 'issueInvoice(input: {customerId: "999", number: "I", amount: {amount: "1", currency: "EUR"}, issueDate: "2026-03-01"}) { id }',
+    "transitionInvoice": 'transitionInvoice(input: {invoiceId: "999", trigger: DUN, reason: "r"}) { id }',
+    "recordPayment": 'recordPayment(input: {customerId: "999", reference: "P", amount: {amount: "1", currency: "EUR"}, receivedOn: "2026-03-01"}) { id }',
+    "openDispute": 'openDispute(input: {invoiceId: "999", reasonCode: OTHER}) { id }',
+    "advanceDispute": 'advanceDispute(input: {disputeId: "999", step: REVIEW}) { id }',
+    "resolveDispute": 'resolveDispute(input: {disputeId: "999", outcome: REJECTED}) { id }',
+    "recordPromiseToPay": 'recordPromiseToPay(input: {invoiceId: "999", amount: "1", promisedDate: "2026-03-05"}) { id }',
+    "placeCreditHold": 'placeCreditHold(input: {customerId: "999"}) { id }',
+    "releaseCreditHold": 'releaseCreditHold(input: {customerId: "999", reason: MANUAL, reasonCode: "c"}) { id }',
+}
+COLLECTING = {
+    "transitionInvoice",
+    "recordPayment",
+    "openDispute",
+    "advanceDispute",
+    "resolveDispute",
+    "recordPromiseToPay",
+    "placeCreditHold",
+    "releaseCreditHold",
+}
+# The role matrix of docs/api.md, written out independently of schema/permissions.py.
+ALLOWED: dict[str, set[str]] = {
+    "viewer": set(),
+    "collector": COLLECTING,
+    "policy": set(),
+    "integrator": set(),
+    "admin": set(MUTATIONS),
+}
+
+
+def test_every_mutation_is_allowed_or_forbidden_per_the_role_matrix(ctx: Context) -> None:
+    for role in ROLES:
+        for name, call in MUTATIONS.items():
+            got = codes(run(ctx, f"mutation {{ {call} }}", role=role))
+            if name in ALLOWED[role]:
+                assert "FORBIDDEN" not in got, (role, name, got)
+            else:
+                assert got == ["FORBIDDEN"], (role, name, got)
+
+
+def test_without_a_key_every_field_is_unauthenticated(ctx: Context) -> None:
+    assert codes(run(ctx, '{ invoice(id: "1") { id } }', role=None)) == ["UNAUTHENTICATED"]
+    call = MUTATIONS["recordPayment"]
+    assert codes(run(ctx, f"mutation {{ {call} }}", role=None)) == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_may_read(ctx: Context, role: str) -> None:
+    assert data(run(ctx, "{ invoices(first: 1) { totalCount } }", role=role))["invoices"]["totalCount"] == 0
+
+
+def test_a_key_is_stored_hashed_verifies_and_stops_working_when_revoked(ctx: Context) -> None:
+    principal, key = create_key(ctx, "collector", "ann's laptop")
+    assert verify_key(ctx.store, key) == principal
+    assert verify_key(ctx.store, key[:-1] + ("x" if key[-1] != "x" else "y")) is None
+    with read_only(ctx.store) as uow:
+        stored = uow.ApiKey.get(prefix=principal.prefix).secret_hash
+    assert stored == hashlib.sha256(key.encode()).hexdigest() and key not in stored
+    assert revoke_key(ctx, principal.prefix)
+    assert verify_key(ctx.store, key) is None
+
+
+def test_too_deep_queries_are_refused_before_execution(service: Collections) -> None:
+    deep = '{ invoice(id: "1") { customer { invoices { customer { invoices { customer { invoices { customer { invoices { customer { name } } } } } } } } } } }'
+    assert codes(run(service.ctx, deep)) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_too_many_aliases_are_refused(service: Collections) -> None:
+    aliases = " ".join(f'a{n}: invoice(id: "1") {{ id }}' for n in range(16))
+    assert codes(run(service.ctx, f"{{ {aliases} }}")) == ["GRAPHQL_VALIDATION_FAILED"]
