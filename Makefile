@@ -1,5 +1,6 @@
 # Two commands for a fresh machine: `make run` and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+export CI
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 O2C    := $(BIN)/o2c
@@ -19,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 run: venv
 	$(O2C) db upgrade
 	$(O2C) demo --if-empty
-	$(O2C) serve --host $(HOST) --port $(PORT)
+	O2C_DEMO_KEY=1 $(O2C) serve --host $(HOST) --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -31,7 +32,11 @@ typecheck: venv
 pytest: venv
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+strategies-check: venv
+	$(O2C) strategies check strategies
+	$(O2C) strategies test strategies
+
+test: lint typecheck strategies-check pytest
 
 diagrams: venv
 	$(BIN)/python -m states.diagram_doc > docs/state-machines.md

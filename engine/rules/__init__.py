@@ -1,9 +1,12 @@
 """Strategy files and the rules engine.
 
-A strategy file (YAML) is loaded with line/column marks (`loader`), its `when` expressions are
-parsed by our own parser (`lexer`, `parser`) and type-checked (`typecheck`), the whole strategy is
-validated (`validate`, `analysis`, `routing`) and compiled (`compiler`) into one intermediate form
-(`ir`) that feeds both evaluators: `numpy_eval` (whole portfolios) and `durable_eval`
-(durable-rules, one invoice or customer at a time). `registry` holds the set in force and
-reloads it atomically; `commands` backs `o2c strategies check|test`.
+`loader` reads a strategy file with a position for every node (`yamlsrc`, `yamlread`,
+`rule_reader`, `expectations`); `when` expressions are tokenized (`lexer`), parsed (`parser`,
+`nodes`) and type-checked (`typecheck`, over the fact vocabulary in `facts`) into the one
+intermediate form (`ir`). `compiler` adds the engine's guards (`actions`, the state machines);
+`validate` and `analysis` find rules that can never fire, impossible actions and routing gaps;
+`directory` loads a whole directory. Both evaluators run the compiled form: `numpy_eval` (whole
+portfolios) and `durable_eval` (durable-rules, one invoice or customer at a time). `decision`
+explains every outcome; `registry` holds the set in force and reloads it atomically;
+`embedded_tests` and `commands` back `o2c strategies check|test`.
 """

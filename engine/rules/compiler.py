@@ -67,7 +67,11 @@ class CompiledStrategy:
         return self.strategy.content_hash
 
     def scoped(self, scope: str) -> tuple[CompiledRule, ...]:
-        return tuple(r for r in self.rules if r.scope == scope)
+        return self._scoped.get(scope, ())
+
+    @cached_property
+    def _scoped(self) -> dict[str, tuple[CompiledRule, ...]]:
+        return {s: tuple(r for r in self.rules if r.scope == s) for s in (INVOICE_SCOPE, ACCOUNT_SCOPE)}
 
     def tracks(self, scope: str) -> dict[str, tuple[CompiledRule, ...]]:
         """Rules per track in file order: the first matching rule of each track wins."""

@@ -120,7 +120,7 @@ def _cast(name: str, value: Any, currency: Any) -> FactValue:
     return int(value)
 
 
-class _Host(durable_engine.Host):  # type: ignore[misc]
+class _Host(durable_engine.Host):
     def __init__(self, record: Callable[[str, str], None]) -> None:
         self._record = record
         super().__init__()

@@ -48,14 +48,6 @@ class Fact:
     example: str
     values: tuple[str, ...] = ()  # the allowed values of an enum fact, in code order
 
-    @property
-    def type_name(self) -> str:
-        return (
-            f"one of {', '.join(self.values)}"
-            if self.kind is Kind.ENUM and len(self.values) < 12
-            else ("ISO 4217 currency code" if self.kind is Kind.ENUM else self.kind.value)
-        )
-
 
 _I, _C = Scope.INVOICE, Scope.CUSTOMER
 

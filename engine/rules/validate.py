@@ -23,7 +23,7 @@ def strategy_problems(compiled: CompiledStrategy) -> list[Problem]:
 def _impossible_actions(rule: CompiledRule) -> list[Problem]:
     account = rule.track == ACCOUNT_TRACK
     seen = analysis.visible_values(rule.rule.when, "account.on_hold" if account else "state")
-    if seen is None:
+    if not seen:  # unknown, or never true at all (reported as "can never fire")
         return []
     if account:
         states = [s for s, held in ON_HOLD_FACT.items() if held in seen]

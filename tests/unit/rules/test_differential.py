@@ -8,14 +8,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rules_helpers import strategy_text
 
 from engine.rules import ir
 from engine.rules.compiler import ACCOUNT_SCOPE, INVOICE_SCOPE, CompiledStrategy, compile_strategy
 from engine.rules.durable_eval import engine
 from engine.rules.embedded_tests import complete_facts
 from engine.rules.facts import FACTS, NEVER_NOTICED, Kind
-from engine.rules.loader import load_file
+from engine.rules.loader import load_file, load_text
 from engine.rules.numpy_eval import arrays_from_rows, evaluate
+from engine.rules.strategy import Expectation
 
 SAMPLES = sorted((Path(__file__).resolve().parents[3] / "strategies").glob("*.yaml"))
 
@@ -44,7 +46,7 @@ def fact_rows(compiled: CompiledStrategy) -> st.SearchStrategy[list[dict[str, An
     currency in use and one without a minimum) or to arbitrary values."""
     edges = boundaries(compiled)
     currencies = [*sorted(compiled.strategy.settings.min_amount), "JPY"]
-    bases = [complete_facts(compiled, t) for t in compiled.strategy.tests]
+    bases = [complete_facts(compiled, t) for t in compiled.strategy.tests] or [_neutral(compiled)]
 
     def values(name: str) -> st.SearchStrategy[Any]:
         fact = FACTS[name]
@@ -62,6 +64,10 @@ def fact_rows(compiled: CompiledStrategy) -> st.SearchStrategy[list[dict[str, An
         lambda base, changes: {**base, **dict(changes)}, st.sampled_from(bases), st.lists(change, max_size=4)
     )
     return st.lists(row, min_size=8, max_size=14)
+
+
+def _neutral(compiled: CompiledStrategy) -> dict[str, Any]:
+    return complete_facts(compiled, Expectation("neutral", {}, None, (), None, compiled.strategy.loc))
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
@@ -88,3 +94,36 @@ def test_numpy_and_durable_rules_decide_identically_on_generated_facts(path: Pat
     check()
     assert compared[0] >= 1000  # over a thousand fact sets per strategy, both scopes each
     assert fired == {r.id for r in compiled.rules}  # the generator reached every rule
+
+
+EXOTIC = """
+- id: both-sides
+  when: days_past_due * 2 - 10 > dunning_level * 3 + days_since_last_notice
+  then: [remind: {channel: sms, template: a}]
+- id: money-sum
+  when: open_amount + 10.00 EUR >= amount - 5 EUR and currency == "EUR"
+  then: [remind: {channel: email, template: b}]
+- id: fact-vs-fact
+  when: account.exposure > account.credit_limit and not (risk in [low])
+  then: [remind: {channel: letter, template: c}]
+- id: negatives
+  when: -days_past_due >= 3 and days_to_due != 7
+  then: [remind: {channel: portal, template: d}]
+- {id: flags, track: t1, when: disputed != promise_active or business_day == false, then: [create_task: {queue: q}]}
+- {id: money-zero, track: t2, when: account.overdue_amount - account.exposure < 0, then: [create_task: {queue: r}]}
+- {id: always, track: t2, when: "true", then: [create_task: {queue: s}]}
+"""
+
+
+def test_numpy_and_durable_rules_agree_on_arithmetic_fact_comparisons_and_negation() -> None:
+    compiled = compile_strategy(load_text(strategy_text(EXOTIC), "exotic.yaml"))
+    durable = engine()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(rows=fact_rows(compiled))
+    def check(rows: list[dict[str, Any]]) -> None:
+        result = evaluate(compiled, arrays_from_rows(rows, compiled.facts(INVOICE_SCOPE)))
+        for i, facts in enumerate(rows):
+            assert [d.key for d in result.decisions(i)] == [d.key for d in durable.evaluate(compiled, facts)], facts
+
+    check()
