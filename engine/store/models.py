@@ -233,6 +233,51 @@ def define_entities(db: Database) -> None:
         holder = Required(str, 200)
         expires_at = Required(datetime)
 
+    class WebhookEndpoint(db.Entity):
+        """A subscriber URL; the signing secret is shown once at registration."""
+
+        _table_ = "webhook_endpoint"
+        id = PrimaryKey(int, auto=True)
+        url = Required(str, 2000)
+        secret = Required(str, 200)
+        event_types = Required(Json, default=[])  # empty: every type
+        subject_filter = Optional(str, 200, nullable=True)  # a prefix such as "invoices/"
+        description = Optional(str, 2000, nullable=True)
+        enabled = Required(bool, default=True)
+        disabled_reason = Optional(str, 200, nullable=True)
+        created_at = Required(datetime)
+        deliveries = Set("WebhookDelivery")
+
+    class WebhookDelivery(db.Entity):
+        """One event to one endpoint; claimed by a dispatcher with a lease, retried with backoff."""
+
+        _table_ = "webhook_delivery"
+        id = PrimaryKey(int, auto=True, size=64)
+        endpoint = Required(WebhookEndpoint, index=True)
+        event_position = Required(int, size=64)  # outbox.id
+        event_id = Required(str, 64)
+        status = Required(str, 16, index=True)  # pending | succeeded | dead
+        attempts = Required(int, default=0)
+        next_attempt_at = Required(datetime, index=True)
+        lease_holder = Optional(str, 200, nullable=True)
+        lease_until = Optional(datetime)
+        last_status_code = Optional(int)
+        last_error = Optional(str, 2000, nullable=True)
+        created_at = Required(datetime)
+        updated_at = Required(datetime)
+        attempt_log = Set("WebhookAttempt")
+        composite_key(endpoint, event_position)
+
+    class WebhookAttempt(db.Entity):
+        _table_ = "webhook_attempt"
+        id = PrimaryKey(int, auto=True, size=64)
+        delivery = Required(WebhookDelivery, index=True)
+        attempted_at = Required(datetime)
+        status_code = Optional(int)
+        error = Optional(str, 2000, nullable=True)
+        duration_ms = Required(int)
+        dispatcher = Required(str, 200)
+
     class SchemaVersion(db.Entity):
         _table_ = "schema_version"
         version = PrimaryKey(int)
@@ -240,7 +285,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, Lease)
+    _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, Lease, WebhookEndpoint, WebhookAttempt)
 
 
 Entity = Any  # Pony entities are dynamic; this alias marks where one is expected.

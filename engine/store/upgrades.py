@@ -42,6 +42,7 @@ STEPS: list[Step] = [
         ("CREATE INDEX IF NOT EXISTS idx_invoice_last_cycle ON invoice (last_cycle_on)",),
         add_columns=(("invoice", "last_cycle_on", "DATE"),),
     ),
+    Step(6, "webhook endpoints, deliveries and attempts", create_tables=True),
 ]
 
 LATEST = STEPS[-1].version
