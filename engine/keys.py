@@ -36,7 +36,7 @@ def _digest(key: str) -> str:
 
 
 def _parse(key: str) -> str | None:
-    parts = key.strip().split("_")
+    parts = key.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != "o2c" or not parts[1] or not parts[2]:
         return None
     return parts[1]

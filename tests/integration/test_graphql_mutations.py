@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from graphql_harness import codes, data, run, seed_portfolio
 
 from engine import commands as c
 from engine.queries import events
 from engine.service import Collections
-from graphql_harness import codes, data, run, seed_portfolio
 from states.actors import person
 
 PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
@@ -70,7 +70,10 @@ def test_releasing_a_credit_hold_needs_a_reason_code(service: Collections) -> No
     seed_portfolio(service, customers=1, invoices_each=1)
     placed = data(run(service.ctx, 'mutation { placeCreditHold(input: {customerId: "1"}) { state } }'))
     assert placed["placeCreditHold"]["state"] == "ON_HOLD"
-    release = 'mutation($code: String!) { releaseCreditHold(input: {customerId: "1", reason: MANUAL, reasonCode: $code}) { state } }'
+    release = (
+        'mutation($code: String!) { releaseCreditHold(input: {customerId: "1", reason: '
+        "MANUAL, reasonCode: $code}) { state } }"
+    )
     assert codes(run(service.ctx, release, {"code": ""})) == ["VALIDATION_FAILED"]
     assert data(run(service.ctx, release, {"code": "paid_up"}))["releaseCreditHold"]["state"] == "ACTIVE"
 

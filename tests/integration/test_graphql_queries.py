@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from graphql_harness import codes, data, run, seed_portfolio
+
 from engine import commands as c
 from engine.service import Collections
-from graphql_harness import codes, data, run, seed_portfolio
 from states.actors import person
 
 INVOICE_PAGE = """
@@ -113,7 +114,10 @@ def test_kpis_count_a_payment_as_collected(service: Collections) -> None:
         c.RecordPayment(1, "P1", 30000, "EUR", service.ctx.today(), (c.AllocationLine(30000, ids[2]),)),
         person("ann"),
     )
-    query = '{ kpis(currency: "EUR", from: "2026-01-01", to: "2026-03-02") { endingReceivables { amount } collectionEffectivenessIndex } }'
+    query = (
+        '{ kpis(currency: "EUR", from: "2026-01-01", to: "2026-03-02") { '
+        "endingReceivables { amount } collectionEffectivenessIndex } }"
+    )
     k = data(run(service.ctx, query))["kpis"]
     assert k["endingReceivables"]["amount"] == "300.00"
     assert k["collectionEffectivenessIndex"] == "50.00"  # (500+100−300)/(600−0)
