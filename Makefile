@@ -25,6 +25,10 @@ run: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m schema.export --check
+
+sdl: venv
+	$(BIN)/python -m schema.export
 
 typecheck: venv
 	$(BIN)/mypy

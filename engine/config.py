@@ -22,7 +22,6 @@ class Settings:
     # Promise-to-pay tolerance: a promise is judged this many days after its date.
     promise_tolerance_days: int = 2
     max_dunning_level: int = 5
-    # Customers with a business date before this many days of history are 'new'.
     source: str = "urn:o2c-engine"
     today: str | None = None  # ISO date that pins the business date (simulations, demos)
     extra: dict[str, str] = field(default_factory=dict)

@@ -32,6 +32,13 @@ TABLES = (
     "invoice",
     "customer",
     "api_key",
+    "notice",
+    "collector_task",
+    "cycle_run",
+    "lease",
+    "webhook_attempt",
+    "webhook_delivery",
+    "webhook_endpoint",
 )
 
 

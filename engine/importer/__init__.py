@@ -73,13 +73,15 @@ def import_file(
                 return result
             result.written["payments"] = len(write_payments(bulk, journal, plan, actor, now, today))
             result.written["allocations"] = sum(1 for p in plan.payments for _, a in p.allocations if a > 0)
-            paid = {inv_id: {"kind": "payment", "reference": p.reference} for p in plan.payments for inv_id in p.paid}
+            paid: dict[int, dict[str, object]] = {
+                inv_id: {"kind": "payment", "reference": p.reference} for p in plan.payments for inv_id in p.paid
+            }
             result.written["invoices_paid"] = len(paid)
         result.written["history"], result.written["outbox"] = journal.write()
         if kind == "payments":
             result.written["settled_side_effects"] = settle_side_effects(uow, bulk, paid, actor, now)
             customers = sorted({p.customer_id for p in plan.payments})
-            cause = {"kind": "import", "name": path.name}
+            cause: dict[str, object] = {"kind": "import", "name": path.name}
             result.written["holds_released"] = len(release_cleared_holds(uow, bulk, customers, actor, now, cause))
         uow.commit()
     return result

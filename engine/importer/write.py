@@ -152,7 +152,9 @@ def write_payments(
     """Payments, allocations, lowered open amounts, `pay` transitions, unapplied credit."""
     ids = bulk.reserve_ids("payment", len(plan.payments))
     at = bulk.moment(stored(now))
-    payments, allocations, credit = [], [], []
+    payments: list[tuple[Any, ...]] = []
+    allocations: list[tuple[int, int, int]] = []
+    credit: list[tuple[int, int]] = []
     paid_by: dict[int, tuple[int, str]] = {}
     for pid, p in zip(ids, plan.payments, strict=True):
         payments.append(
