@@ -149,16 +149,12 @@ def _change(
     **context: Any,
 ) -> bool:
     """Fire the trigger on a light copy through the invoice machine; record it if allowed."""
-    subject = SimpleNamespace(
-        state=inv.changes[-1].to_state if inv.changes else _stored_state(inv, trigger),
-        dunning_level=inv.final_level,
-        open_amount=1,
-    )
-    try:
-        before, after = INVOICE.fire(subject, trigger, inv.invoice_id, past_due=True, **context)
-    except InvalidTransition:
+    state = inv.changes[-1].to_state if inv.changes else _stored_state(inv, trigger)
+    fired = _fire(state, inv.final_level, trigger, tuple(sorted(context.items())))
+    if fired is None:
         plan.refused += 1
         return False
+    before, after, level = fired
     inv.changes.append(
         Change(
             inv.invoice_id,
@@ -166,14 +162,31 @@ def _change(
             before,
             after,
             trigger,
-            subject.dunning_level,
+            level,
             cause,
             facts,
             reason,
         )
     )
-    inv.final_state, inv.final_level = after, subject.dunning_level
+    inv.final_state, inv.final_level = after, level
     return True
+
+
+# The invoice machine's answer depends only on (state, level, trigger, context): ask it once per
+# distinct question (a portfolio asks a few dozen distinct questions, thousands of times).
+_FIRED: dict[tuple[Any, ...], tuple[str, str, int] | None] = {}
+
+
+def _fire(state: str, level: int, trigger: str, context: tuple[tuple[str, Any], ...]) -> tuple[str, str, int] | None:
+    key = (state, level, trigger, context)
+    if key not in _FIRED:
+        subject = SimpleNamespace(state=state, dunning_level=level, open_amount=1)
+        try:
+            before, after = INVOICE.fire(subject, trigger, "", past_due=True, **dict(context))
+            _FIRED[key] = (before, after, int(subject.dunning_level))
+        except InvalidTransition:
+            _FIRED[key] = None
+    return _FIRED[key]
 
 
 def _stored_state(inv: InvoicePlan, trigger: str) -> str:

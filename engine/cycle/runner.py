@@ -16,15 +16,14 @@ from typing import Any
 
 from engine.clock import stored
 from engine.cycle import portfolio as pf
+from engine.cycle.accounts import AccountWrite, write_accounts
 from engine.cycle.facts import load_accounts
 from engine.cycle.planner import Plan, plan_accounts, plan_invoices
 from engine.cycle.writer import write_chunk
 from engine.rules.registry import StrategySet
-from engine.services import holds
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, transact
 from states.actors import Actor
-from states.errors import DomainError
 
 CYCLE_ACTOR = Actor("rule", "cycle")
 MAX_CATCH_UP_DAYS = 62
@@ -83,10 +82,9 @@ def run_cycle(
         only = conflicts
     accounts = plan_accounts_only(ctx, strategies, as_of)
     by_rule.update(accounts.by_rule)
-    if dry_run:
-        report.holds_placed += sum(1 for o in accounts.accounts if o.kind == "credit_hold")
-    else:
-        _apply_accounts(ctx, accounts, report)
+    # A dry run decides the account orders exactly as the real run (no-ops included) and writes nothing.
+    _apply_accounts(ctx, accounts, report, dry_run)
+    if not dry_run:
         _finish(ctx, as_of, report, by_rule)
     report.by_rule = dict(sorted(by_rule.items()))
     report.wall_s = round(time.perf_counter() - started, 3)
@@ -99,7 +97,7 @@ def _plan(ctx: Context, strategies: StrategySet, as_of: date, only: list[int] | 
     per_days = {
         c.strategy.settings.contact_cap.per_days for c in strategies.strategies if c.strategy.settings.contact_cap
     }
-    recent = {d: pf.recent_notice_counts(ctx.store, as_of, d) for d in per_days}
+    recent = pf.recent_notice_windows(ctx.store, as_of, per_days)
     plan = Plan()
     plan_invoices(portfolio, accounts, strategies, recent, plan)
     return plan, len(portfolio)
@@ -142,46 +140,37 @@ def _write(
     return conflicts
 
 
-def _apply_accounts(ctx: Context, plan: Plan, report: CycleReport) -> None:
-    for order in plan.accounts:
-        d = order.decision
-        cause = {
-            "kind": "rule",
-            "strategy": d.strategy,
-            "version": d.version,
-            "content_hash": d.content_hash,
-            "rule": d.rule_id,
-            "track": d.track,
-            "evaluator": d.evaluator,
-        }
+def _apply_accounts(ctx: Context, plan: Plan, report: CycleReport, dry_run: bool = False) -> None:
+    """Set-based (see `engine.cycle.accounts`): the same decisions as `holds.place` / `holds.release`,
+    taken on the customer's state and holds re-read inside the writing transaction."""
+    orders = [
+        AccountWrite(
+            order.customer_id,
+            order.kind,
+            order.reason,
+            _rule_cause(order.decision),
+            order.decision.as_dict()["facts"],
+            order.decision.rule_description or None,
+        )
+        for order in plan.accounts
+    ]
+    outcome = write_accounts(ctx.store, orders, ctx.now(), CYCLE_ACTOR, dry_run=dry_run)
+    report.refused += outcome.refused
+    report.holds_placed += outcome.placed
+    report.holds_released += outcome.released
+    report.applied += outcome.placed + outcome.released
 
-        def work(uow: UnitOfWork, order: Any = order, cause: dict[str, Any] = cause) -> int:
-            customer = uow.Customer.get_for_update(id=order.customer_id)
-            if order.kind == "credit_hold":
-                placed = holds.place(
-                    uow,
-                    customer,
-                    order.reason,
-                    CYCLE_ACTOR,
-                    ctx.now(),
-                    note=order.decision.rule_description,
-                    cause=cause,
-                    facts=order.decision.as_dict()["facts"],
-                )
-                return 1 if placed is not None else 0
-            if any(h.reason == order.reason for h in holds.active_holds(customer)):
-                holds.release(uow, customer, order.reason, CYCLE_ACTOR, ctx.now(), reason_code="rule", cause=cause)
-                return -1
-            return 0
 
-        try:
-            outcome = transact(ctx.store, work)
-        except DomainError:
-            report.refused += 1
-            continue
-        report.holds_placed += outcome == 1
-        report.holds_released += outcome == -1
-        report.applied += outcome != 0
+def _rule_cause(d: Any) -> dict[str, Any]:
+    return {
+        "kind": "rule",
+        "strategy": d.strategy,
+        "version": d.version,
+        "content_hash": d.content_hash,
+        "rule": d.rule_id,
+        "track": d.track,
+        "evaluator": d.evaluator,
+    }
 
 
 def _begin(ctx: Context, as_of: date) -> bool:

@@ -1,0 +1,156 @@
+"""The leader lease: one holder at a time, renewed by its holder, taken over once it lapses — on
+SQLite and PostgreSQL, and between two real `o2c worker` processes on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg2
+import pytest
+from cycle_support import STRATEGIES, clear_cycle_tables
+
+from engine import lease
+from engine.clock import FixedClock
+from engine.store.database import Store
+
+NAME = lease.SCHEDULER_LEASE
+O2C = str(Path(sys.executable).parent / "o2c")
+
+
+@pytest.fixture(autouse=True)
+def _clean(store: Store) -> None:
+    clear_cycle_tables(store)
+
+
+def test_only_one_holder_gets_the_lease_and_its_holder_renews_it(store: Store, clock: FixedClock) -> None:
+    now = clock.now()
+
+    assert lease.acquire(store, NAME, "a", 30, now)
+    assert not lease.acquire(store, NAME, "b", 30, now)
+    assert lease.acquire(store, NAME, "a", 30, now + timedelta(seconds=20))  # renewed
+    assert not lease.acquire(store, NAME, "b", 30, now + timedelta(seconds=40))  # renewal moved the expiry
+    assert lease.holder_of(store, NAME, now + timedelta(seconds=40)) == "a"
+
+
+def test_another_holder_takes_over_once_the_lease_lapses(store: Store, clock: FixedClock) -> None:
+    now = clock.now()
+    assert lease.acquire(store, NAME, "a", 30, now)
+
+    later = now + timedelta(seconds=31)
+    assert lease.holder_of(store, NAME, later) is None
+    assert lease.acquire(store, NAME, "b", 30, later)
+    assert not lease.acquire(store, NAME, "a", 30, later)  # the old holder lost it
+    assert lease.holder_of(store, NAME, later) == "b"
+
+
+def test_releasing_lets_the_next_holder_in_at_once_but_only_the_holder_can_release(
+    store: Store, clock: FixedClock
+) -> None:
+    now = clock.now()
+    assert lease.acquire(store, NAME, "a", 30, now)
+
+    lease.release(store, NAME, "b")
+    assert lease.holder_of(store, NAME, now) == "a"
+    lease.release(store, NAME, "a")
+
+    assert lease.holder_of(store, NAME, now) is None
+    assert lease.acquire(store, NAME, "b", 30, now)
+
+
+# ---------------------------------------------------------------- two worker processes (PostgreSQL)
+
+
+def _holder(url: str) -> str | None:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT holder FROM lease WHERE name = %s AND expires_at > NOW() AT TIME ZONE 'UTC'", (NAME,))
+            row = cur.fetchone()
+            return str(row[0]) if row else None
+    finally:
+        conn.close()
+
+
+def _pid_of(holder: str | None) -> int | None:
+    return int(holder.split(":")[1]) if holder else None
+
+
+def _wait_for(url: str, pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _pid_of(_holder(url)) == pid:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _worker(url: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "O2C_DATABASE_URL": url,
+        "O2C_STRATEGIES_DIR": str(STRATEGIES),
+        "O2C_CYCLE_AT": "00:00",
+    }
+    return subprocess.Popen(
+        [O2C, "worker", "--tick", "0.3", "--lease", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+@pytest.fixture
+def empty_pg(pg_database: str) -> Iterator[str]:
+    def truncate() -> None:
+        conn = psycopg2.connect(pg_database)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "TRUNCATE lease, cycle_run, notice, collector_task, invoice, customer, transition_history, outbox "
+                "RESTART IDENTITY CASCADE"
+            )
+        conn.close()
+
+    truncate()
+    yield pg_database
+    truncate()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_one_leads_and_the_other_takes_over_when_the_leader_is_killed(
+    empty_pg: str,
+) -> None:
+    first = _worker(empty_pg)
+    second: subprocess.Popen[str] | None = None
+    try:
+        assert _wait_for(empty_pg, first.pid, 30), "the first worker never took the lease"
+        second = _worker(empty_pg)
+        # while the first one lives, the second stands by (it keeps trying every tick)
+        for _ in range(15):
+            time.sleep(0.2)
+            assert _pid_of(_holder(empty_pg)) == first.pid
+            assert second.poll() is None
+
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+
+        assert _wait_for(empty_pg, second.pid, 30), "the standby never took over after the lease lapsed"
+        assert second.poll() is None
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
