@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from engine.clock import stored
+from engine.scoring import score_customer
 from engine.services.common import fire_invoice, record_dispute_transition
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
@@ -68,6 +69,7 @@ def decide_promise(ctx: Context, promise_id: int, as_of: date) -> str | None:
         }
         if not kept:
             p.customer.broken_promises += 1
+            score_customer(uow, p.customer.id, as_of)
         if inv.state == inv_states.PROMISED:
             trigger = "keep_promise" if kept else "break_promise"
             fire_invoice(uow, inv, trigger, TIMER, now, as_of, reason=f"promise {p.status}", cause=cause)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from engine.clock import stored
 from engine.commands import OpenDispute, ResolveDispute
+from engine.scoring import score_customer
 from engine.services.common import fire_invoice, get, record_dispute_transition
 from engine.services.context import Context
 from engine.services.holds import clear_automatic_holds
@@ -61,6 +62,7 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
         )
         uow.flush()
         record_dispute_transition(uow, d, None, dsp.OPEN, "open", actor, now, None, cmd.description)
+        score_customer(uow, inv.customer.id, ctx.today())  # the dispute rate is part of the score
         return DisputeView.of(d)
 
     return transact(ctx.store, work)
@@ -117,6 +119,7 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
         else:
             _resume_invoice(uow, ctx, inv, actor, f"dispute {cmd.outcome}", cause)
         clear_automatic_holds(uow, inv.customer, actor, now, cause, ctx.today())
+        score_customer(uow, inv.customer.id, ctx.today())
         return DisputeView.of(d)
 
     return transact(ctx.store, work)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from engine.clock import stored
 from engine.commands import RecordPayment
 from engine.journal import emit
+from engine.scoring import score_customer
 from engine.services.common import find_invoice, fire_invoice, get, record_dispute_transition
 from engine.services.context import Context
 from engine.services.holds import clear_automatic_holds
@@ -84,6 +85,7 @@ def apply_payment(ctx: Context, cmd: RecordPayment, actor: Actor) -> PaymentView
             },
         )
         clear_automatic_holds(uow, customer, actor, now, cause, today)
+        score_customer(uow, customer.id, today)  # payment history changed: the risk score follows
         return PaymentView.of(payment)
 
     return transact(ctx.store, work)
