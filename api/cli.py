@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from states.errors import DomainError
 
-GROUPS = ("db", "states", "serve", "demo", "importer", "strategies", "cycle", "keys", "worker", "risk")
+GROUPS = ("db", "states", "serve", "demo", "importer", "strategies", "cycle", "keys", "worker", "risk", "dispatch")
 
 
 def build_parser() -> argparse.ArgumentParser:

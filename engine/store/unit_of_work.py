@@ -42,7 +42,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self._write:
             self.lock_for_writing()
-        self._session = db_session(optimistic=False)
+        self._session = db_session(optimistic=True)
         self._session.__enter__()
         return self
 

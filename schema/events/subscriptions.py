@@ -11,27 +11,18 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from engine.queries.events import events_after, last_position
+from engine.events.cursor import decode, horizon_for, settled_events_after
 from schema.context import Info
 from schema.events.types import Event
 from schema.ids import parse_id
 from schema.permissions import CanSubscribe
-from states.errors import ValidationFailed
 
 POLL_SECONDS = 0.5
 BATCH = 100
 
 
 def _cursor(after: str | None) -> int | None:
-    if after is None:
-        return None
-    try:
-        value = int(after)
-    except ValueError:
-        raise ValidationFailed("`after` is an event cursor (a number)", "after") from None
-    if value < 0:
-        raise ValidationFailed("`after` is an event cursor (a number)", "after")
-    return value
+    return None if after is None else decode(after)
 
 
 @strawberry.type
@@ -52,11 +43,13 @@ class EventSubscriptions:
         customer = parse_id(customer_id, "customerId") if customer_id is not None else None
         position = _cursor(after)
         if position is None:
-            position = await ctx.run(last_position, ctx.store)
+            position = await ctx.run(horizon_for(ctx.store).get)
         while True:
-            batch = await ctx.run(events_after, ctx.store, position, BATCH, tuple(types or ()), subject, customer)
+            batch = await ctx.run(
+                settled_events_after, ctx.store, position, BATCH, tuple(types or ()), subject, customer
+            )
             for event in batch:
                 position = event.position
-                yield Event.of(event)
+                yield Event.of(event, ctx.engine.settings.source)
             if len(batch) < BATCH:
                 await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,1 @@
+"""Outward events: the CloudEvents envelope and the opaque cursor over the outbox."""
