@@ -62,10 +62,13 @@ def to_minor(amount: str | Decimal | int, currency: str) -> int:
     if isinstance(amount, float):
         raise ValidationFailed("money must not be given as a float", "amount")
     cur = check_currency(currency)
+    text = str(amount).strip()
     try:
-        value = Decimal(str(amount).strip())
+        value = Decimal(text)
     except InvalidOperation as exc:
         raise ValidationFailed(f"'{amount}' is not a decimal amount", "amount") from exc
+    if not value.is_finite() or "_" in text:
+        raise ValidationFailed(f"'{amount}' is not a decimal amount", "amount")
     exp = CURRENCY_EXPONENTS[cur]
     scaled = value.scaleb(exp)
     if scaled != scaled.to_integral_value():

@@ -82,24 +82,16 @@ def test_a_forbidden_trigger_names_account_state_and_trigger_and_changes_nothing
 @pytest.mark.parametrize("remaining", [0, 1])
 def test_a_manual_hold_is_not_released_by_anyone_but_a_person(kind: str, remaining: int) -> None:
     subject = account("on_hold")
-    with pytest.raises(
-        InvalidTransition, match="a manual hold is released only by a person with a reason code"
-    ):
-        ACCOUNT.fire(
-            subject, "release_hold", 3, reason="manual", remaining=remaining, actor_kind=kind, reason_code="x"
-        )
+    with pytest.raises(InvalidTransition, match="a manual hold is released only by a person with a reason code"):
+        ACCOUNT.fire(subject, "release_hold", 3, reason="manual", remaining=remaining, actor_kind=kind, reason_code="x")
     assert subject.state == "on_hold"
 
 
 @pytest.mark.parametrize("code", [None, "", "   "])
 @pytest.mark.parametrize("remaining", [0, 1])
-def test_a_person_cannot_release_a_manual_hold_without_a_reason_code(
-    code: str | None, remaining: int
-) -> None:
+def test_a_person_cannot_release_a_manual_hold_without_a_reason_code(code: str | None, remaining: int) -> None:
     subject = account("on_hold")
-    with pytest.raises(
-        InvalidTransition, match="cannot 'release_hold': a manual hold is released only by a person"
-    ):
+    with pytest.raises(InvalidTransition, match="cannot 'release_hold': a manual hold is released only by a person"):
         ACCOUNT.fire(
             subject,
             "release_hold",

@@ -36,9 +36,7 @@ def test_the_matrix_covers_exactly_the_machines_states_and_triggers() -> None:
     assert {(s, t) for s in STATES for t in DISPUTE.triggers_from(s)} == set(ALLOWED)
 
 
-@pytest.mark.parametrize(
-    ("state", "trigger", "dest"), ALLOWED_CASES, ids=[f"{s}-{t}" for s, t, _ in ALLOWED_CASES]
-)
+@pytest.mark.parametrize(("state", "trigger", "dest"), ALLOWED_CASES, ids=[f"{s}-{t}" for s, t, _ in ALLOWED_CASES])
 def test_an_allowed_trigger_moves_the_dispute_to_its_destination(state: str, trigger: str, dest: str) -> None:
     subject = dispute(state)
     assert DISPUTE.fire(subject, trigger, 12, outcome="accepted") == (state, dest)
@@ -46,9 +44,7 @@ def test_an_allowed_trigger_moves_the_dispute_to_its_destination(state: str, tri
 
 
 @pytest.mark.parametrize(("state", "trigger"), FORBIDDEN, ids=[f"{s}-{t}" for s, t in FORBIDDEN])
-def test_a_forbidden_trigger_names_dispute_state_and_trigger_and_changes_nothing(
-    state: str, trigger: str
-) -> None:
+def test_a_forbidden_trigger_names_dispute_state_and_trigger_and_changes_nothing(state: str, trigger: str) -> None:
     subject = dispute(state)
     before = dict(vars(subject))
     with pytest.raises(InvalidTransition) as caught:

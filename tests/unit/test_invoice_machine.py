@@ -120,9 +120,7 @@ def test_an_allowed_trigger_moves_the_invoice_to_its_destination(
 
 
 @pytest.mark.parametrize(("state", "trigger"), FORBIDDEN, ids=[f"{s}-{t}" for s, t in FORBIDDEN])
-def test_a_forbidden_trigger_names_invoice_state_and_trigger_and_changes_nothing(
-    state: str, trigger: str
-) -> None:
+def test_a_forbidden_trigger_names_invoice_state_and_trigger_and_changes_nothing(state: str, trigger: str) -> None:
     # The subject would pass every guard, so only the (state, trigger) pair can refuse it.
     subject = invoice(state, open_amount=0 if trigger == "pay" else 10_000)
     before = snapshot(subject)
@@ -193,9 +191,7 @@ def test_a_paid_invoice_is_reopened_only_when_money_is_owed_again() -> None:
     assert INVOICE.fire(subject, "reopen", 3, past_due=True) == ("paid", "overdue")
 
 
-@pytest.mark.parametrize(
-    ("state", "allowed"), [("paid", {"reopen"}), ("cancelled", set()), ("written_off", set())]
-)
+@pytest.mark.parametrize(("state", "allowed"), [("paid", {"reopen"}), ("cancelled", set()), ("written_off", set())])
 def test_final_states_stay_final_except_a_paid_invoice_reopening(state: str, allowed: set[str]) -> None:
     assert INVOICE.triggers_from(state) == allowed
     for trigger in sorted(set(TRIGGERS) - allowed):
@@ -207,9 +203,7 @@ def test_final_states_stay_final_except_a_paid_invoice_reopening(state: str, all
 
 def test_an_unknown_trigger_is_a_domain_error_naming_the_trigger() -> None:
     subject = invoice("open")
-    with pytest.raises(
-        InvalidTransition, match="invoice 4 in state 'open' cannot 'explode': no such trigger"
-    ):
+    with pytest.raises(InvalidTransition, match="invoice 4 in state 'open' cannot 'explode': no such trigger"):
         INVOICE.fire(subject, "explode", 4)
     assert subject.state == "open"
 

@@ -47,9 +47,7 @@ def test_trailing_zeros_beyond_the_exponent_are_exact_and_accepted() -> None:
     assert to_minor("120.000", "EUR") == 12_000
 
 
-@pytest.mark.parametrize(
-    ("currency", "exp"), [("EUR", 2), ("USD", 2), ("JPY", 0), ("KRW", 0), ("BHD", 3), ("KWD", 3)]
-)
+@pytest.mark.parametrize(("currency", "exp"), [("EUR", 2), ("USD", 2), ("JPY", 0), ("KRW", 0), ("BHD", 3), ("KWD", 3)])
 def test_each_currency_uses_its_iso_4217_exponent(currency: str, exp: int) -> None:
     assert CURRENCY_EXPONENTS[currency] == exp
     assert to_minor("1", currency) == 10**exp
@@ -108,9 +106,7 @@ def test_currency_codes_are_normalised_to_upper_case() -> None:
         (10**15 + 1, "EUR", "10000000000000.01 EUR"),
     ],
 )
-def test_money_prints_with_the_currencys_decimals_and_parses_back(
-    minor: int, currency: str, text: str
-) -> None:
+def test_money_prints_with_the_currencys_decimals_and_parses_back(minor: int, currency: str, text: str) -> None:
     money = Money(minor, currency)
     assert str(money) == text
     assert format_minor(minor, currency) == text.split()[0]
