@@ -85,9 +85,7 @@ class Workflow:
         try:
             moved = self.machine.events[trigger].trigger(subject, **context)
         except MachineError as exc:
-            raise InvalidTransition(
-                self.kind, entity_id, before, trigger, "not allowed from this state"
-            ) from exc
+            raise InvalidTransition(self.kind, entity_id, before, trigger, "not allowed from this state") from exc
         if not moved:
             reasons = [r.why_refused for r in self.rules if r.trigger == trigger and before in r.sources]
             why = "; ".join(sorted({r for r in reasons if r})) or "a guard refused it"
