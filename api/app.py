@@ -1,10 +1,16 @@
 """The Starlette application: GraphQL (HTTP + graphql-transport-ws on /graphql), health,
-readiness and metrics."""
+readiness and metrics — and, in `o2c serve`, the background side: the leader-leased scheduler and
+strategy hot reload (file changes and SIGHUP)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,17 +24,36 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import authenticate, header_from_params
-from api.metrics import GraphQLMetrics, metrics
+from api.metrics import GraphQLMetrics, metrics_endpoint
 from engine.bootstrap import build_context
 from engine.config import Settings, load_settings
+from engine.rules.registry import PollingWatcher, Registry, ReloadResult
+from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
 from engine.store.upgrades import LATEST, current_version
+from engine.strategies_in_force import load_registry
+from engine.worker import build_scheduler
 from schema.build import build_schema
 from schema.context import Context, make_context
+from schema.strategies import sources
+
+log = logging.getLogger("o2c.api")
+
+
+@dataclass(frozen=True)
+class Background:
+    """What runs beside the API in this process (`o2c serve` decides; tests usually want none)."""
+
+    scheduler: bool = False  # the leader-leased scheduler: daily cycle and timers
+    hot_reload: bool = False  # reload strategies on file change (polling) and on SIGHUP
+    cycle_at: time = time(6, 0)
+    tick_seconds: float = 5.0
+    lease_seconds: float = 30.0
+    poll_seconds: float = 2.0
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, engine: EngineContext, allowed_origins: tuple[str, ...]) -> None:
+    def __init__(self, engine: EngineContext, registry: Registry, allowed_origins: tuple[str, ...]) -> None:
         super().__init__(
             build_schema(extra_extensions=(GraphQLMetrics,)),
             graphql_ide="graphiql",
@@ -37,10 +62,13 @@ class GraphQLApp(GraphQL[Context, None]):
             allowed_origins=allowed_origins,
         )
         self.engine = engine
+        self.registry = registry
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
-        return make_context(self.engine, principal, auth_error=error, request=request, response=response)
+        return make_context(
+            self.engine, principal, auth_error=error, request=request, response=response, registry=self.registry
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         header = header_from_params(context.connection_params)
@@ -49,36 +77,103 @@ class GraphQLApp(GraphQL[Context, None]):
         return UNSET
 
 
-def create_app(settings: Settings | None = None, engine: EngineContext | None = None) -> Starlette:
-    settings = settings or load_settings()
+def log_reload(result: ReloadResult, how: str) -> None:
+    """After a reload from the background (file change, SIGHUP): log it; keep the new texts."""
+    if result.ok and result.in_force is not None:
+        sources.remember(result.in_force)
+        names = ", ".join(f"{c.name} v{c.version} {c.content_hash[:12]}" for c in result.in_force.strategies)
+        log.info("strategies reloaded (%s): %s", how, names)
+    else:
+        log.error("strategy reload (%s) refused; the previous set stays in force:\n%s", how, "\n".join(result.messages))
+
+
+def _reload_on_signal(registry: Registry) -> None:
+    try:
+        log_reload(registry.reload(), "SIGHUP")
+    except Exception:  # never let a reload take the server down
+        log.exception("strategy reload on SIGHUP failed; the previous set stays in force")
+
+
+def _strategies_ready(registry: Registry) -> dict[str, Any]:
+    in_force = registry.current
+    return {
+        "count": len(in_force.strategies),
+        "loadedAt": in_force.loaded_at.isoformat(),
+        "inForce": [{"name": c.name, "version": c.version, "contentHash": c.content_hash} for c in in_force.strategies],
+    }
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: EngineContext | None = None,
+    *,
+    registry: Registry | None = None,
+    background: Background | None = None,
+) -> Starlette:
+    """The app. Without `registry`, the strategies are loaded from `settings.strategies_dir`; if any
+    file is invalid this raises ValidationFailed listing every problem (the server does not start)."""
+    settings = settings or (engine.settings if engine else load_settings())
+    registry = registry or load_registry(settings.strategies_dir)
+    sources.remember(registry.current)
     ctx = engine or build_context(settings)
+    jobs = background or Background()
     origins = tuple(o for o in settings.extra.get("O2C_ALLOWED_ORIGINS", "").split(",") if o)
-    graphql = GraphQLApp(ctx, origins)
+    graphql = GraphQLApp(ctx, registry, origins)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            checks["strategies"] = _strategies_ready(registry)
+        except Exception as exc:
+            checks["strategies"] = {"count": 0, "error": str(exc)}
         try:
             version = await run_in_threadpool(current_version, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
-            return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
-        checks: dict[str, Any] = {"schemaVersion": version, "database": "ok"}
-        ok = version == LATEST
+            return JSONResponse({"status": "unavailable", "database": str(exc), **checks}, status_code=503)
+        checks |= {"schemaVersion": version, "database": "ok"}
+        ok = version == LATEST and checks["strategies"]["count"] > 0
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        ctx.store.disconnect()
+        watcher: PollingWatcher | None = None
+        scheduler: LeaderScheduler | None = None
+        sighup = False
+        if jobs.hot_reload:
+            watcher = PollingWatcher(registry, jobs.poll_seconds, on_result=lambda r: log_reload(r, "file change"))
+            watcher.start()
+            loop = asyncio.get_running_loop()
+            try:  # reload off the event loop: it reads and compiles every file
+                loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, _reload_on_signal, registry))
+                sighup = True
+            except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # not the main thread, or no SIGHUP
+                log.warning("SIGHUP reload unavailable in this process; file changes still reload")
+        if jobs.scheduler:
+            scheduler = build_scheduler(ctx, registry, jobs.cycle_at, jobs.tick_seconds, jobs.lease_seconds)
+            scheduler.start()
+            log.info("scheduler on: daily cycle at %s, tick %ss", jobs.cycle_at.isoformat("minutes"), jobs.tick_seconds)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                await run_in_threadpool(scheduler.stop)  # waits for a running job; releases the lease
+            if sighup:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            if watcher is not None:
+                await run_in_threadpool(watcher.stop)
+            ctx.store.disconnect()
 
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics),
+        Route("/metrics", metrics_endpoint(ctx.store)),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.registry = registry
     return app

@@ -1,14 +1,40 @@
-"""Prometheus metrics (`GET /metrics`). One registry per process, owned here."""
+"""Prometheus metrics (`GET /metrics`). One registry per process for in-process metrics, owned here,
+plus per app a collector that reads what the database has recorded at scrape time.
+
+Why gauges from the database rather than counters in this process: transitions and cycles are
+written by every process (API replicas, `o2c worker`, `o2c cycle`), and survive restarts. A counter
+here would see only this process's share and reset on restart; the database sees all of it. So
+`o2c_transitions_recorded{machine,trigger}` is the number of rows in the append-only history (it
+only grows, but it is a gauge: any replica reports the same total), and the last finished cycle's
+duration and decisions by rule come from its `cycle_run` row. Those queries are cached for a few
+seconds so that frequent scrapes cost one aggregate query per TTL.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import Counter as PromCounter
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
+
+from engine.store.database import Store
+from engine.store.unit_of_work import read_only
+
+log = logging.getLogger("o2c.api.metrics")
 
 REGISTRY = CollectorRegistry()
 
@@ -19,7 +45,7 @@ GRAPHQL_LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-GRAPHQL_REQUESTS = Counter(
+GRAPHQL_REQUESTS = PromCounter(
     "o2c_graphql_operations_total",
     "GraphQL operations by type and outcome (ok, error).",
     ["operation", "outcome"],
@@ -44,5 +70,138 @@ class GraphQLMetrics(SchemaExtension):
         GRAPHQL_REQUESTS.labels(operation, "error" if errors else "ok").inc()
 
 
-async def metrics(_request: Request) -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+@dataclass(frozen=True)
+class Recorded:
+    """One read of the database's aggregates."""
+
+    transitions: list[tuple[str, str, int]] = field(default_factory=list)  # machine, trigger, rows
+    last_cycle: dict[str, Any] | None = None  # business_date, duration_s, finished_at, stats
+    rule_hits: dict[str, int] = field(default_factory=dict)  # over every finished cycle
+
+
+def _stats(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, str):  # SQLite keeps JSON as text; PostgreSQL hands back a dict
+        raw = json.loads(raw or "{}")
+    return dict(raw or {})
+
+
+def _instant(raw: Any) -> datetime | None:
+    if raw is None or isinstance(raw, datetime):
+        return raw
+    return datetime.fromisoformat(str(raw))
+
+
+def read_recorded(store: Store) -> Recorded:
+    """Blocking (Pony): call off the event loop."""
+    with read_only(store) as uow:
+        transitions = uow.select(
+            'SELECT entity_type, "trigger", COUNT(*) FROM transition_history GROUP BY entity_type, "trigger"'
+        )
+        runs = uow.select(
+            "SELECT business_date, started_at, finished_at, stats FROM cycle_run "
+            "WHERE status = 'done' ORDER BY finished_at DESC, business_date DESC"
+        )
+    hits: Counter[str] = Counter()
+    last: dict[str, Any] | None = None
+    for business_date, started, finished, raw in runs:
+        stats = _stats(raw)
+        hits.update({str(k): int(v) for k, v in dict(stats.get("by_rule") or {}).items()})
+        if last is None:
+            start, end = _instant(started), _instant(finished)
+            last = {
+                "business_date": str(business_date)[:10],
+                # the runner's own wall time; the stored timestamps come from the (settable) clock
+                "duration_s": float(stats["wall_s"])
+                if "wall_s" in stats
+                else ((end - start).total_seconds() if start and end else None),
+                "stats": stats,
+            }
+    return Recorded([(str(m), str(t), int(n)) for m, t, n in transitions], last, dict(hits))
+
+
+class DatabaseCollector(Collector):
+    """Gauges of what the database has recorded, read at scrape time (cached for `ttl` seconds)."""
+
+    def __init__(self, store: Store, ttl: float = 10.0) -> None:
+        self.store, self.ttl = store, ttl
+        self._lock = threading.Lock()
+        self._cached: tuple[float, Recorded] | None = None
+
+    def recorded(self) -> Recorded:
+        with self._lock:
+            now = time.monotonic()
+            if self._cached is None or now - self._cached[0] >= self.ttl:
+                self._cached = (now, read_recorded(self.store))
+            return self._cached[1]
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # no read at registration time
+
+    def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily("o2c_metrics_database_up", "1 when the database aggregates below could be read.")
+        try:
+            recorded = self.recorded()
+        except Exception:  # a scrape reports, it does not fail: the process metrics still count
+            log.warning("metrics: reading the database failed", exc_info=True)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        transitions = GaugeMetricFamily(
+            "o2c_transitions_recorded",
+            "Transitions in the history, by machine and trigger (every process's, from the database).",
+            labels=["machine", "trigger"],
+        )
+        for machine, trigger, count in recorded.transitions:
+            transitions.add_metric([machine, trigger], count)
+        yield transitions
+        hits = GaugeMetricFamily(
+            "o2c_rule_hits_recorded",
+            "Decisions of the daily cycle by strategy/rule, summed over every finished cycle.",
+            labels=["rule"],
+        )
+        for rule, count in sorted(recorded.rule_hits.items()):
+            hits.add_metric([rule], count)
+        yield hits
+        last = recorded.last_cycle
+        duration = GaugeMetricFamily(
+            "o2c_cycle_last_duration_seconds",
+            "Wall time of the last finished daily cycle, from its start to its finish (a resumed run "
+            "counts from its first start).",
+        )
+        last_hits = GaugeMetricFamily(
+            "o2c_cycle_last_rule_hits", "Decisions by strategy/rule in the last finished daily cycle.", labels=["rule"]
+        )
+        last_done = GaugeMetricFamily(
+            "o2c_cycle_last_business_date_seconds", "The last finished cycle's business date (Unix time, midnight UTC)."
+        )
+        applied = GaugeMetricFamily(
+            "o2c_cycle_last_applied", "Transitions, notices and tasks of the last finished cycle.", labels=["kind"]
+        )
+        if last is not None:
+            if last["duration_s"] is not None:
+                duration.add_metric([], last["duration_s"])
+            day = datetime.fromisoformat(last["business_date"] + "T00:00:00+00:00")
+            last_done.add_metric([], day.timestamp())
+            stats = last["stats"]
+            for rule, count in sorted(dict(stats.get("by_rule") or {}).items()):
+                last_hits.add_metric([str(rule)], int(count))
+            for kind in ("applied", "notices", "tasks"):
+                applied.add_metric([kind], int(stats.get(kind, 0)))
+        yield from (duration, last_hits, last_done, applied)
+
+
+def metrics_endpoint(store: Store, ttl: float = 10.0) -> Any:
+    """`GET /metrics` for one app: the process registry plus its database's aggregates. The
+    database is read on a worker thread, never on the event loop."""
+    database = CollectorRegistry(auto_describe=False)
+    database.register(DatabaseCollector(store, ttl))
+
+    def render() -> bytes:
+        return generate_latest(REGISTRY) + generate_latest(database)
+
+    async def metrics(_request: Request) -> Response:
+        return Response(await run_in_threadpool(render), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

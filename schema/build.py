@@ -14,9 +14,11 @@ from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
+from schema.cycle.mutations import CycleMutations
 from schema.disputes.mutations import DisputeMutations
 from schema.disputes.queries import DisputeQueries
 from schema.errors import ErrorCodes
+from schema.events.queries import EventQueries
 from schema.events.subscriptions import EventSubscriptions
 from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
@@ -24,6 +26,10 @@ from schema.invoices.queries import InvoiceQueries
 from schema.machines.queries import MachineQueries
 from schema.payments.mutations import PaymentMutations
 from schema.reports.queries import ReportQueries
+from schema.strategies.mutations import StrategyMutations
+from schema.strategies.queries import StrategyQueries
+from schema.webhooks.mutations import WebhookMutations
+from schema.webhooks.queries import WebhookQueries
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -31,12 +37,31 @@ MAX_ALIASES = 15
 
 
 @strawberry.type
-class Query(CustomerQueries, InvoiceQueries, DisputeQueries, HistoryQueries, ReportQueries, MachineQueries):
+class Query(
+    CustomerQueries,
+    InvoiceQueries,
+    DisputeQueries,
+    HistoryQueries,
+    ReportQueries,
+    MachineQueries,
+    StrategyQueries,
+    EventQueries,
+    WebhookQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(CustomerMutations, InvoiceMutations, PaymentMutations, DisputeMutations, CreditMutations):
+class Mutation(
+    CustomerMutations,
+    InvoiceMutations,
+    PaymentMutations,
+    DisputeMutations,
+    CreditMutations,
+    StrategyMutations,
+    CycleMutations,
+    WebhookMutations,
+):
     pass
 
 

@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from engine.cycle.reevaluate import Reevaluator
 from engine.keys import Principal
+from engine.rules.registry import Registry
 from engine.service import Collections
 from engine.services.context import Context as EngineContext
 from engine.store.database import Store
@@ -33,10 +35,17 @@ class Context:
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
     connection_params: dict[str, Any] | None = field(default=None)
+    registry: Registry | None = None  # the process's strategies in force (one per app)
 
     @property
     def store(self) -> Store:
         return self.engine.store
+
+    def strategies(self) -> Registry:
+        """The registry in force. An app always has one; its absence is a wiring bug (INTERNAL)."""
+        if self.registry is None:
+            raise RuntimeError("no strategy registry is wired into this GraphQL context")
+        return self.registry
 
     def today(self) -> date:
         return self.engine.today()
@@ -59,15 +68,19 @@ def make_context(
     auth_error: str | None = None,
     request: Request | WebSocket | None = None,
     response: Response | WebSocket | None = None,
+    registry: Registry | None = None,
 ) -> Context:
+    """With a `registry`, changes made through the service (payments, dispute outcomes, …) are
+    re-evaluated at once by the strategies in force."""
     return Context(
         engine=engine,
-        service=Collections(engine),
+        service=Collections(engine, Reevaluator(engine, registry) if registry is not None else None),
         principal=principal,
         loaders=Loaders(engine),
         auth_error=auth_error,
         request=request,
         response=response,
+        registry=registry,
     )
 
 

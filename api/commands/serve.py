@@ -1,18 +1,68 @@
-"""`o2c serve [--host] [--port]` — the HTTP server (uvicorn)."""
+"""`o2c serve [--host] [--port] [--no-scheduler]` — the HTTP server (uvicorn).
+
+By default one box does everything: besides the API it runs the leader-leased scheduler (daily
+cycle at `O2C_CYCLE_AT`, timers every `O2C_TICK_SECONDS`) and reloads the strategies when a file
+changes or on SIGHUP. API-only replicas pass `--no-scheduler` (or set `O2C_SCHEDULER=0`) and leave
+the scheduler to `o2c worker` or one serving box."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+from typing import TYPE_CHECKING
 
-from engine.config import load_settings
+from engine.config import Settings, load_settings
+from states.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from api.app import Background
+
+OFF = ("0", "false", "no", "off")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="run the API server")
+    p = sub.add_parser("serve", help="run the API server (and, unless --no-scheduler, the scheduler)")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="API only: do not run the daily cycle and timers in this process (O2C_SCHEDULER=0)",
+    )
     p.set_defaults(run=_serve)
+
+
+def _number(settings: Settings, key: str, default: str) -> float:
+    raw = settings.extra.get(key, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed(f"{key}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ValidationFailed(f"{key}={raw!r} must be positive")
+    return value
+
+
+def background_for(settings: Settings, no_scheduler: bool = False) -> Background:
+    """What runs beside the API, from `O2C_*` settings; a bad value fails before anything starts."""
+    from api.app import Background
+    from engine.worker import parse_cycle_time
+
+    raw_at = settings.extra.get("O2C_CYCLE_AT", "06:00")
+    try:
+        cycle_at = parse_cycle_time(raw_at)
+    except ValueError:
+        raise ValidationFailed(f"O2C_CYCLE_AT={raw_at!r} is not a time of day (HH:MM)") from None
+    scheduler = not no_scheduler and settings.extra.get("O2C_SCHEDULER", "1").strip().lower() not in OFF
+    return Background(
+        scheduler=scheduler,
+        hot_reload=True,
+        cycle_at=cycle_at,
+        tick_seconds=_number(settings, "O2C_TICK_SECONDS", "5"),
+        lease_seconds=_number(settings, "O2C_LEASE_SECONDS", "30"),
+        poll_seconds=_number(settings, "O2C_STRATEGIES_POLL_SECONDS", "2"),
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -24,12 +74,20 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     host = args.host or settings.host
     port = args.port or settings.port
-    app = create_app(settings)
+    background = background_for(settings, args.no_scheduler)
+    if not args.verbose:  # APScheduler logs every tick at INFO; our jobs log what they do
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    app = create_app(settings, background=background)
     if os.environ.get("O2C_DEMO_KEY") == "1":
         key = ensure_demo_admin_key(app.state.ctx)
         if key:
             print("demo admin key (send as 'Authorization: Bearer KEY'):")
             print(key, flush=True)
-    print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql)", flush=True)
+    scheduler = (
+        f"scheduler on (cycle at {background.cycle_at.isoformat('minutes')})"
+        if background.scheduler
+        else "scheduler off"
+    )
+    print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql; {scheduler})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0

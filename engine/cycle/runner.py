@@ -85,7 +85,7 @@ def run_cycle(
     # A dry run decides the account orders exactly as the real run (no-ops included) and writes nothing.
     _apply_accounts(ctx, accounts, report, dry_run)
     if not dry_run:
-        _finish(ctx, as_of, report, by_rule)
+        _finish(ctx, as_of, report, by_rule, started)
     report.by_rule = dict(sorted(by_rule.items()))
     report.wall_s = round(time.perf_counter() - started, 3)
     return report
@@ -186,12 +186,15 @@ def _begin(ctx: Context, as_of: date) -> bool:
     return transact(ctx.store, work)
 
 
-def _finish(ctx: Context, as_of: date, report: CycleReport, by_rule: Counter[str]) -> None:
+def _finish(ctx: Context, as_of: date, report: CycleReport, by_rule: Counter[str], started: float) -> None:
     def work(uow: UnitOfWork) -> None:
         run = uow.CycleRun.get_for_update(business_date=as_of)
         previous = dict(run.stats or {})
         stats = {k: int(previous.get(k, 0)) + int(getattr(report, k)) for k in ("applied", "notices", "tasks")}
-        run.stats = stats | {"by_rule": dict(Counter(previous.get("by_rule", {})) + by_rule)}
+        run.stats = stats | {
+            "by_rule": dict(Counter(previous.get("by_rule", {})) + by_rule),
+            "wall_s": round(float(previous.get("wall_s", 0)) + time.perf_counter() - started, 3),
+        }
         run.status, run.finished_at = "done", stored(ctx.now())
 
     transact(ctx.store, work)

@@ -36,6 +36,9 @@ MUTATIONS: dict[str, str] = {
     ),
     "placeCreditHold": 'placeCreditHold(input: {customerId: "999"}) { id }',
     "releaseCreditHold": 'releaseCreditHold(input: {customerId: "999", reason: MANUAL, reasonCode: "c"}) { id }',
+    "reloadStrategies": "reloadStrategies { ok }",
+    "validateStrategy": 'validateStrategy(source: "strategy: x") { ok }',
+    "runCycle": "runCycle(dryRun: true) { applied }",
 }
 COLLECTING = {
     "transitionInvoice",
@@ -47,11 +50,12 @@ COLLECTING = {
     "placeCreditHold",
     "releaseCreditHold",
 }
+STRATEGIES = {"reloadStrategies", "validateStrategy"}
 # The role matrix of docs/api.md, written out independently of schema/permissions.py.
 ALLOWED: dict[str, set[str]] = {
     "viewer": set(),
     "collector": COLLECTING,
-    "policy": set(),
+    "policy": STRATEGIES,
     "integrator": set(),
     "admin": set(MUTATIONS),
 }

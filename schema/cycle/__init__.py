@@ -1,0 +1,1 @@
+"""The daily cycle on the GraphQL surface: `runCycle` (admins)."""

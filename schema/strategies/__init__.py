@@ -1,0 +1,1 @@
+"""Strategies on the GraphQL surface: the set in force, reload and validation."""

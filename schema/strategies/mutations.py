@@ -1,0 +1,73 @@
+"""`reloadStrategies` and `validateStrategy` (policy owners and admins)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import strawberry
+
+from engine.rules.registry import ReloadResult
+from schema.context import Info
+from schema.permissions import CanManageStrategies
+from schema.strategies import sources
+from schema.strategies.types import ReloadStrategiesResult, Strategy, StrategyProblem, StrategyValidation
+from schema.strategies.validation import MAX_SOURCE_CHARS, running_set, validate_source
+from states.errors import ValidationFailed
+
+log = logging.getLogger("o2c.api.strategies")
+
+
+def _reload(info: Info) -> ReloadResult:
+    """Blocking: reads and compiles every file; swaps the set only if all are valid."""
+    context = info.context
+    result = context.strategies().reload()
+    who = context.actor()
+    if result.ok and result.in_force is not None:
+        sources.remember(result.in_force)
+        log.info(
+            "strategies reloaded by %s: %s",
+            who,
+            ", ".join(f"{c.name} v{c.version}" for c in result.in_force.strategies),
+        )
+    else:
+        log.warning(
+            "strategy reload by %s refused; the previous set stays in force:\n%s", who, "\n".join(result.messages)
+        )
+    return result
+
+
+@strawberry.type
+class StrategyMutations:
+    @strawberry.mutation(
+        permission_classes=[CanManageStrategies],
+        description="Reload the strategy files from disk. All valid: they replace the set in force in one "
+        "step. Any problem: nothing changes, and every problem is returned.",
+    )
+    async def reload_strategies(self, info: Info) -> ReloadStrategiesResult:
+        result = await info.context.run(_reload, info)
+        in_force = result.in_force
+        return ReloadStrategiesResult(
+            ok=result.ok,
+            errors=StrategyProblem.all(result.problems),
+            in_force=[Strategy.of(c, in_force.loaded_at) for c in in_force.strategies] if in_force else [],
+        )
+
+    @strawberry.mutation(
+        permission_classes=[CanManageStrategies],
+        description="Validate one strategy file's text without installing it. With `file` (its file name), "
+        "the text is judged in place of that file of the set in force, routing included.",
+    )
+    async def validate_strategy(
+        self,
+        info: Info,
+        text: Annotated[str, strawberry.argument(name="source", description="The file's text (YAML).")],
+        file: Annotated[
+            str | None,
+            strawberry.argument(description="Its file name, e.g. smb-standard.yaml (for messages and routing)."),
+        ] = None,
+    ) -> StrategyValidation:
+        if len(text) > MAX_SOURCE_CHARS:
+            raise ValidationFailed(f"the source is longer than {MAX_SOURCE_CHARS} characters", "source")
+        problems = await info.context.run(validate_source, text, file, running_set(info.context.registry))
+        return StrategyValidation(ok=not problems, errors=StrategyProblem.all(problems))
