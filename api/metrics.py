@@ -77,6 +77,8 @@ class Recorded:
     transitions: list[tuple[str, str, int]] = field(default_factory=list)  # machine, trigger, rows
     last_cycle: dict[str, Any] | None = None  # business_date, duration_s, finished_at, stats
     rule_hits: dict[str, int] = field(default_factory=dict)  # over every finished cycle
+    deliveries: list[tuple[str, int]] = field(default_factory=list)  # webhook deliveries by status
+    attempts: list[tuple[str, int]] = field(default_factory=list)  # webhook attempts by outcome
 
 
 def _stats(raw: Any) -> dict[str, Any]:
@@ -97,6 +99,11 @@ def read_recorded(store: Store) -> Recorded:
         transitions = uow.select(
             'SELECT entity_type, "trigger", COUNT(*) FROM transition_history GROUP BY entity_type, "trigger"'
         )
+        deliveries = uow.select("SELECT status, COUNT(*) FROM webhook_delivery GROUP BY status")
+        attempts = uow.select(
+            "SELECT CASE WHEN status_code BETWEEN 200 AND 299 THEN 'success' WHEN status_code IS NULL "
+            "THEN 'network_error' ELSE 'http_error' END AS outcome, COUNT(*) FROM webhook_attempt GROUP BY 1"
+        )
         runs = uow.select(
             "SELECT business_date, started_at, finished_at, stats FROM cycle_run "
             "WHERE status = 'done' ORDER BY finished_at DESC, business_date DESC"
@@ -116,7 +123,13 @@ def read_recorded(store: Store) -> Recorded:
                 else ((end - start).total_seconds() if start and end else None),
                 "stats": stats,
             }
-    return Recorded([(str(m), str(t), int(n)) for m, t, n in transitions], last, dict(hits))
+    return Recorded(
+        [(str(m), str(t), int(n)) for m, t, n in transitions],
+        last,
+        dict(hits),
+        [(str(st), int(n)) for st, n in deliveries],
+        [(str(o), int(n)) for o, n in attempts],
+    )
 
 
 class DatabaseCollector(Collector):
@@ -164,6 +177,18 @@ class DatabaseCollector(Collector):
         for rule, count in sorted(recorded.rule_hits.items()):
             hits.add_metric([rule], count)
         yield hits
+        deliveries = GaugeMetricFamily(
+            "o2c_webhook_deliveries", "Webhook deliveries by status (pending, succeeded, dead).", labels=["status"]
+        )
+        for status, count in recorded.deliveries:
+            deliveries.add_metric([status], count)
+        yield deliveries
+        attempts = GaugeMetricFamily(
+            "o2c_webhook_attempts", "Webhook delivery attempts by outcome.", labels=["outcome"]
+        )
+        for outcome, count in recorded.attempts:
+            attempts.add_metric([outcome], count)
+        yield attempts
         last = recorded.last_cycle
         duration = GaugeMetricFamily(
             "o2c_cycle_last_duration_seconds",

@@ -139,3 +139,19 @@ def generate_latest_for(collector: DatabaseCollector) -> str:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     return generate_latest(registry).decode()
+
+
+def test_the_metrics_collector_counts_webhook_deliveries_by_status(
+    ctx: Context, registry: Registry, book: Portfolio
+) -> None:
+    from engine.webhooks.endpoints import register
+    from engine.webhooks.fanout import fan_out
+
+    register(ctx.store, "http://127.0.0.1:9/hook", ctx.now())  # an endpoint hears what comes after it
+    data(run_with(ctx, registry, RUN))
+    queued = fan_out(ctx.store, ctx.now())
+    assert queued > 0
+    recorded = read_recorded(ctx.store)
+    assert dict(recorded.deliveries) == {"pending": queued}
+    text = generate_latest_for(DatabaseCollector(ctx.store))
+    assert f'o2c_webhook_deliveries{{status="pending"}} {float(queued)}' in text
