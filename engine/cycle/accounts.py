@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from engine.clock import stored
+from engine.cycle.writer import insert_journal, sql_for
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from states import account as acc
@@ -45,10 +46,6 @@ class AccountOutcome:
     released: int = 0
     refused: int = 0
     skipped: list[int] = field(default_factory=list)  # customers gone meanwhile
-
-
-def _sql(store: Store, text: str) -> str:
-    return text.replace("?", "%s") if store.is_postgres else text
 
 
 def write_accounts(
@@ -80,10 +77,10 @@ def _write_chunk(
         ids = sorted({o.customer_id for o in orders})
         marks = ",".join("?" * len(ids))
         lock = " FOR UPDATE" if store.is_postgres and not dry_run else ""
-        cur.execute(_sql(store, f"SELECT id, state, version FROM customer WHERE id IN ({marks}){lock}"), ids)
+        cur.execute(sql_for(store, f"SELECT id, state, version FROM customer WHERE id IN ({marks}){lock}"), ids)
         customers = {int(i): SimpleNamespace(state=str(s), version=int(v)) for i, s, v in cur.fetchall()}
         cur.execute(
-            _sql(
+            sql_for(
                 store,
                 f"SELECT customer, reason FROM credit_hold WHERE released_at IS NULL AND customer IN ({marks}) "
                 "ORDER BY id",
@@ -161,10 +158,10 @@ def _write_chunk(
         if dry_run:
             return  # leaving the unit of work uncommitted rolls back (nothing was written anyway)
         updates = [(customers[c].state, customers[c].version, c) for c in sorted(touched)]
-        cur.executemany(_sql(store, "UPDATE customer SET state = ?, version = ? WHERE id = ?"), updates)
+        cur.executemany(sql_for(store, "UPDATE customer SET state = ?, version = ? WHERE id = ?"), updates)
         if placed:
             cur.executemany(
-                _sql(
+                sql_for(
                     store,
                     "INSERT INTO credit_hold (customer, reason, note, placed_at, placed_by) VALUES (?,?,?,?,?)",
                 ),
@@ -172,29 +169,14 @@ def _write_chunk(
             )
         if released:
             cur.executemany(
-                _sql(
+                sql_for(
                     store,
                     "UPDATE credit_hold SET released_at = ?, released_by = ?, release_reason_code = ? "
                     "WHERE customer = ? AND reason = ? AND released_at IS NULL",
                 ),
                 released,
             )
-        cur.executemany(
-            _sql(
-                store,
-                "INSERT INTO transition_history (entity_type, entity_id, entity_version, from_state, "
-                "to_state, trigger, actor, cause, facts, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            ),
-            history,
-        )
-        cur.executemany(
-            _sql(
-                store,
-                "INSERT INTO outbox (event_id, type, subject, entity_type, entity_id, entity_version, "
-                "customer_id, time, data) VALUES (?,?,?,?,?,?,?,?,?)",
-            ),
-            outbox,
-        )
+        insert_journal(store, cur, history, outbox)
         uow.commit()
 
 

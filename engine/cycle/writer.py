@@ -71,8 +71,28 @@ class InvoicePlan:
     snapshot: dict[str, Any] = field(default_factory=dict)
 
 
-def _sql(store: Store, text: str) -> str:
+def sql_for(store: Store, text: str) -> str:
     return text.replace("?", "%s") if store.is_postgres else text
+
+
+def insert_journal(store: Store, cur: Any, history: Sequence[tuple], outbox: Sequence[tuple]) -> None:
+    """History and outbox rows, set-based (the same columns `engine/journal.py` writes one by one)."""
+    cur.executemany(
+        sql_for(
+            store,
+            "INSERT INTO transition_history (entity_type, entity_id, entity_version, from_state, "
+            "to_state, trigger, actor, cause, facts, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        ),
+        history,
+    )
+    cur.executemany(
+        sql_for(
+            store,
+            "INSERT INTO outbox (event_id, type, subject, entity_type, entity_id, entity_version, "
+            "customer_id, time, data) VALUES (?,?,?,?,?,?,?,?,?)",
+        ),
+        outbox,
+    )
 
 
 def _ts(store: Store, at: datetime) -> object:
@@ -102,7 +122,7 @@ def write_chunk(store: Store, plans: Sequence[InvoicePlan], as_of: date, now: da
 def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, int]:
     marks = ",".join("?" * len(ids))
     lock = " FOR UPDATE" if store.is_postgres else ""
-    cur.execute(_sql(store, f"SELECT id, version FROM invoice WHERE id IN ({marks}){lock}"), ids)
+    cur.execute(sql_for(store, f"SELECT id, version FROM invoice WHERE id IN ({marks}){lock}"), ids)
     return {int(i): int(v) for i, v in cur.fetchall()}
 
 
@@ -193,32 +213,17 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
             )
         )
     cur.executemany(
-        _sql(
+        sql_for(
             store,
             "UPDATE invoice SET state = ?, dunning_level = ?, last_notice_on = COALESCE(?, last_notice_on), "
             "last_cycle_on = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
         ),
         updates,
     )
-    cur.executemany(
-        _sql(
-            store,
-            "INSERT INTO transition_history (entity_type, entity_id, entity_version, from_state, "
-            "to_state, trigger, actor, cause, facts, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        ),
-        history,
-    )
-    cur.executemany(
-        _sql(
-            store,
-            "INSERT INTO outbox (event_id, type, subject, entity_type, entity_id, entity_version, "
-            "customer_id, time, data) VALUES (?,?,?,?,?,?,?,?,?)",
-        ),
-        outbox,
-    )
+    insert_journal(store, cur, history, outbox)
     if notices:
         cur.executemany(
-            _sql(
+            sql_for(
                 store,
                 "INSERT INTO notice (invoice, customer, kind, channel, template, recipient, level, "
                 "business_date, rule, strategy, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -227,7 +232,7 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
         )
     if tasks:
         cur.executemany(
-            _sql(
+            sql_for(
                 store,
                 "INSERT INTO collector_task (invoice, customer, queue, note, business_date, rule, status, "
                 "created_at) VALUES (?,?,?,?,?,?,?,?)",
