@@ -26,6 +26,22 @@ class EventView:
     time: datetime
     data: dict[str, Any]
 
+    @staticmethod
+    def of(e: Any) -> EventView:
+        """From an outbox row (inside a unit of work)."""
+        return EventView(
+            e.id,
+            e.event_id,
+            e.type,
+            e.subject,
+            e.entity_type,
+            e.entity_id,
+            e.entity_version,
+            e.customer_id,
+            loaded(e.time),
+            dict(e.data),
+        )
+
 
 def events_after(
     store: Store,
@@ -45,21 +61,7 @@ def events_after(
         clauses.append(f"customer_id = {p.add(customer_id)}")
     sql = f"SELECT * FROM outbox WHERE {' AND '.join(clauses)} ORDER BY id LIMIT {p.add(limit)}"
     with read_only(store) as uow:
-        return [
-            EventView(
-                e.id,
-                e.event_id,
-                e.type,
-                e.subject,
-                e.entity_type,
-                e.entity_id,
-                e.entity_version,
-                e.customer_id,
-                loaded(e.time),
-                dict(e.data),
-            )
-            for e in uow.OutboxEvent.select_by_sql(sql, p.bound())
-        ]
+        return [EventView.of(e) for e in uow.OutboxEvent.select_by_sql(sql, p.bound())]
 
 
 def last_position(store: Store) -> int:

@@ -32,7 +32,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 from standardwebhooks import Webhook
 
-from engine.clock import Clock, loaded, stored
+from engine.clock import Clock, stored
 from engine.events.envelope import STRUCTURED_CONTENT_TYPE, to_json
 from engine.queries.events import EventView
 from engine.store.database import Store
@@ -294,19 +294,7 @@ class Dispatcher:
 
 
 def _event(uow: UnitOfWork, position: int) -> EventView:
-    e = uow.OutboxEvent[position]
-    return EventView(
-        e.id,
-        e.event_id,
-        e.type,
-        e.subject,
-        e.entity_type,
-        e.entity_id,
-        e.entity_version,
-        e.customer_id,
-        loaded(e.time),
-        dict(e.data),
-    )
+    return EventView.of(uow.OutboxEvent[position])
 
 
 def _sql_time(at: datetime) -> str:
