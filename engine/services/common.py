@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.clock import stored
-from engine.journal import record_transition
+from engine.journal import emit, record_transition
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork
 from states import invoice as inv_states
@@ -73,6 +73,24 @@ def invoice_snapshot(inv: Entity) -> dict[str, Any]:
         "dueDate": inv.due_date.isoformat(),
         "version": inv.version,
     }
+
+
+def record_amount_change(uow: UnitOfWork, inv: Entity, at: datetime, cause: dict[str, Any], reason: str) -> None:
+    """The open amount changed without a transition (a partial payment, a reversal that does not
+    reopen): bump the version and emit `o2c.invoice.amount_changed`, so an invoice's subscribers
+    see every version of it and never hold a stale open amount."""
+    inv.version += 1
+    inv.updated_at = stored(at)
+    emit(
+        uow,
+        type="o2c.invoice.amount_changed",
+        entity_type="invoice",
+        entity_id=inv.id,
+        entity_version=inv.version,
+        customer_id=inv.customer.id,
+        at=at,
+        data={"cause": cause, "reason": reason, "snapshot": invoice_snapshot(inv)},
+    )
 
 
 def invoice_facts(inv: Entity, today: date) -> dict[str, Any]:

@@ -8,7 +8,13 @@ from engine.clock import stored
 from engine.commands import RecordPayment
 from engine.journal import emit
 from engine.scoring import score_customer
-from engine.services.common import find_invoice, fire_invoice, get, record_dispute_transition
+from engine.services.common import (
+    find_invoice,
+    fire_invoice,
+    get,
+    record_amount_change,
+    record_dispute_transition,
+)
 from engine.services.context import Context
 from engine.services.holds import clear_automatic_holds
 from engine.store.models import Entity
@@ -113,9 +119,10 @@ def _allocate(
         return 0
     uow.Allocation(payment=payment, invoice=inv, amount=amount)
     inv.open_amount -= amount
-    inv.version += 1
     if inv.open_amount == 0:
         settle(uow, inv, actor, now, today, cause, "paid in full")
+    else:
+        record_amount_change(uow, inv, now, cause, "partial payment")
     return int(amount)
 
 
@@ -152,7 +159,7 @@ def reverse_payment(ctx: Context, payment_id: int, reason: str, actor: Actor) ->
             if inv.state == inv_states.PAID:
                 fire_invoice(uow, inv, "reopen", actor, now, today, reason=why, cause=cause)
             else:
-                inv.version += 1
+                record_amount_change(uow, inv, now, cause, why)
         customer = payment.customer
         customer.unapplied_credit -= payment.unapplied_amount
         payment.reversed_at = stored(now)
