@@ -1,4 +1,11 @@
-"""`o2c worker` — the scheduler (leader lease), daily cycle and timers as their own process."""
+"""`o2c worker [--no-dispatch]` — the background side as its own process: the leader-leased
+scheduler (daily cycle, cycle partitions, timers) and, in a thread beside it, the webhook
+dispatcher. Run two or more: one leads the scheduler, the others stand by (and help with cycle
+partitions); every dispatcher claims deliveries with `FOR UPDATE SKIP LOCKED`, so none is sent twice.
+
+With `O2C_TODAY` the business date stays pinned, but this process's clock runs from noon of that
+date: leases (leader, partitions) must lapse when a holder dies, which a stopped clock never does.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +13,103 @@ import argparse
 import logging
 import signal
 import threading
+import time
+from datetime import date, datetime, timedelta
 from types import FrameType
 
 from engine.bootstrap import build_context
+from engine.clock import Clock, clock_for_date
+from engine.config import Settings, load_settings
+from engine.services.context import Context
 from engine.strategies_in_force import load_registry
+from engine.webhooks.dispatcher import Dispatcher
 from engine.worker import build_scheduler, parse_cycle_time
+from states.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
+OFF = ("0", "false", "no", "off")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("worker", help="run the scheduler: daily cycle and timers (one leader at a time)")
+    p = sub.add_parser(
+        "worker", help="run the scheduler (daily cycle, timers; one leader at a time) and the webhook dispatcher"
+    )
     p.add_argument("--cycle-at", default=None, help="local time of the daily cycle, HH:MM (O2C_CYCLE_AT, 06:00)")
     p.add_argument("--tick", type=float, default=None, help="seconds between scheduler ticks (O2C_TICK_SECONDS, 5)")
     p.add_argument("--lease", type=float, default=None, help="leader lease seconds (O2C_LEASE_SECONDS, 30)")
+    p.add_argument(
+        "--no-dispatch",
+        action="store_true",
+        help="do not send webhook deliveries from this process (O2C_WORKER_DISPATCH=0)",
+    )
     p.set_defaults(run=_worker)
 
 
-def _worker(args: argparse.Namespace) -> int:
-    ctx = build_context()
-    extra = ctx.settings.extra
-    registry = load_registry(ctx.settings.strategies_dir)
-    scheduler = build_scheduler(
-        ctx,
-        registry,
-        parse_cycle_time(args.cycle_at or extra.get("O2C_CYCLE_AT", "06:00")),
-        args.tick or float(extra.get("O2C_TICK_SECONDS", "5")),
-        args.lease or float(extra.get("O2C_LEASE_SECONDS", "30")),
+class RunningFromNoon(Clock):
+    """The business date is pinned to `day`; the time of day starts at noon and runs."""
+
+    def __init__(self, day: date, settings: Settings) -> None:
+        super().__init__(settings.zone)
+        self._day = day
+        self._start = clock_for_date(day, settings.zone).now()
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
+
+    def today(self) -> date:
+        return self._day
+
+
+def _seconds(settings: Settings, key: str, flag: float | None, default: str) -> float:
+    raw = settings.extra.get(key, default) if flag is None else str(flag)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed(f"{key}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ValidationFailed(f"{key}={raw!r} must be positive")
+    return value
+
+
+def build_worker_dispatcher(ctx: Context) -> Dispatcher:
+    """The dispatcher of `o2c worker`: it shares the process's store (on SQLite, its writer lock)
+    and uses the wall clock, as `o2c dispatch` does (retries and claim leases are real time)."""
+    raw = ctx.settings.extra.get("O2C_DISPATCH_BATCH", "10")
+    try:
+        batch = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"O2C_DISPATCH_BATCH={raw!r} is not an integer") from None
+    if batch < 1:
+        raise ValidationFailed(f"O2C_DISPATCH_BATCH={raw!r} must be at least 1")
+    return Dispatcher(
+        ctx.store,
+        source=ctx.settings.source,
+        batch=batch,
+        timeout=_seconds(ctx.settings, "O2C_DISPATCH_TIMEOUT", None, "10"),
     )
+
+
+def _worker(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    cycle_at_raw = args.cycle_at or settings.extra.get("O2C_CYCLE_AT", "06:00")
+    try:
+        cycle_at = parse_cycle_time(cycle_at_raw)
+    except ValueError:
+        raise ValidationFailed(f"O2C_CYCLE_AT={cycle_at_raw!r} is not a time of day (HH:MM)") from None
+    tick = _seconds(settings, "O2C_TICK_SECONDS", args.tick, "5")
+    lease = _seconds(settings, "O2C_LEASE_SECONDS", args.lease, "30")
+    idle = _seconds(settings, "O2C_DISPATCH_IDLE", None, "1")
+    dispatch = not args.no_dispatch and settings.extra.get("O2C_WORKER_DISPATCH", "1").strip().lower() not in OFF
+
+    clock = RunningFromNoon(date.fromisoformat(settings.today), settings) if settings.today else None
+    ctx = build_context(settings, clock=clock)
+    registry = load_registry(settings.strategies_dir)
+    scheduler = build_scheduler(ctx, registry, cycle_at, tick, lease)
+    dispatcher = build_worker_dispatcher(ctx) if dispatch else None
+    if not args.verbose:  # APScheduler logs every tick, httpx every request, at INFO; our jobs log what they do
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -45,9 +121,24 @@ def _worker(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
+    sending: threading.Thread | None = None
+    if dispatcher is not None:
+
+        def send_webhooks() -> None:
+            try:
+                dispatcher.run(stop, idle_seconds=idle)
+            finally:
+                dispatcher.close()
+
+        sending = threading.Thread(target=send_webhooks, name="webhook-dispatcher", daemon=True)
     scheduler.start()
-    print(f"o2c worker {scheduler.holder} running", flush=True)
+    if sending is not None:
+        sending.start()
+    sends = f"dispatcher {dispatcher.holder}" if dispatcher is not None else "dispatcher off"
+    print(f"o2c worker {scheduler.holder} running ({sends})", flush=True)
     while not stop.wait(1.0):
         pass
+    if sending is not None:
+        sending.join(timeout=60)
     scheduler.stop()
     return 0
