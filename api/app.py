@@ -20,13 +20,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import authenticate, header_from_params
+from api.auth import MISSING, authenticate, header_from_params
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from engine.bootstrap import build_context
 from engine.config import Settings, load_settings
+from engine.events.hub import existing_hubs
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
@@ -71,9 +73,14 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authentication at `connection_init`: a valid key in the payload (`{"Authorization":
+        "Bearer KEY"}`) or the handshake header, or the connection is closed with 4403."""
         header = header_from_params(context.connection_params)
         if context.principal is None and header:
             context.principal, context.auth_error = await authenticate(self.engine.store, header)
+        if context.principal is None:
+            log.info("WebSocket connection refused at connection_init: %s", context.auth_error or MISSING)
+            raise ConnectionRejectionError({"message": context.auth_error or MISSING})
         return UNSET
 
 
@@ -164,6 +171,8 @@ def create_app(
                 asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             if watcher is not None:
                 await run_in_threadpool(watcher.stop)
+            for hub in existing_hubs(ctx.store):  # the event reader and its LISTEN connection
+                await hub.close()
             ctx.store.disconnect()
 
     routes = [

@@ -217,11 +217,38 @@ class DatabaseCollector(Collector):
         yield from (duration, last_hits, last_done, applied)
 
 
+class SubscriptionCollector(Collector):
+    """Gauges of this process's event subscriptions (engine/events/hub.py), read at scrape time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        from engine.events.hub import existing_hubs
+
+        stats = [h.stats() for h in existing_hubs(self.store)]
+        gauges = (
+            ("o2c_event_subscribers", "Live event subscribers in this process.", "subscribers"),
+            ("o2c_event_subscriber_buffered", "Events waiting in subscriber buffers.", "buffered"),
+            ("o2c_event_subscriber_overflows", "Live buffers that overflowed (caught up from the log).", "overflows"),
+            ("o2c_event_slow_consumers_closed", "Connections closed for not reading (4008).", "slow_consumers"),
+            ("o2c_event_hub_reads", "Outbox reads by the shared event reader since start.", "reads"),
+        )
+        for name, doc, attr in gauges:
+            gauge = GaugeMetricFamily(name, doc)
+            gauge.add_metric([], sum(int(getattr(s, attr)) for s in stats))
+            yield gauge
+
+
 def metrics_endpoint(store: Store, ttl: float = 10.0) -> Any:
     """`GET /metrics` for one app: the process registry plus its database's aggregates. The
     database is read on a worker thread, never on the event loop."""
     database = CollectorRegistry(auto_describe=False)
     database.register(DatabaseCollector(store, ttl))
+    database.register(SubscriptionCollector(store))
 
     def render() -> bytes:
         return generate_latest(REGISTRY) + generate_latest(database)

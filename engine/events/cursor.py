@@ -122,4 +122,4 @@ def settled_events_after(
     top = horizon_for(store).get()
     if top <= after:
         return []
-    return [e for e in events_after(store, after, limit, types, subject, customer_id) if e.position <= top]
+    return events_after(store, after, limit, types, subject, customer_id, until=top)

@@ -50,9 +50,13 @@ def events_after(
     types: Sequence[str] = (),
     subject: str | None = None,
     customer_id: int | None = None,
+    until: int | None = None,
 ) -> list[EventView]:
+    """Up to `limit` events with `after < position (<= until)`, oldest first, filtered."""
     p = Params()
     clauses = [f"id > {p.add(after)}"]
+    if until is not None:
+        clauses.append(f"id <= {p.add(until)}")
     if types:
         clauses.append(f"type IN {p.many(types)}")
     if subject:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from engine.events.cursor import decode, encode, settled_events_after
+from engine.events.retention import check_cursor
 from schema.context import Info
 from schema.events.types import Event, EventPage
 from schema.permissions import CanRead
@@ -17,7 +18,10 @@ MAX_EVENTS = 500
 class EventQueries:
     @strawberry.field(
         permission_classes=[CanRead],
-        description=f"Events after `after` (omit it to start at the beginning), oldest first; at most {MAX_EVENTS}.",
+        description=(
+            f"Events after `after` (omit it to start at the oldest event kept), oldest first; at most {MAX_EVENTS}."
+            " A cursor older than the retention fails with CURSOR_EXPIRED."
+        ),
     )
     async def events(
         self,
@@ -31,6 +35,8 @@ class EventQueries:
             raise ValidationFailed(f"`first` is between 1 and {MAX_EVENTS}", "first")
         ctx = info.context
         position = decode(after) if after is not None else 0
+        if after is not None:
+            await ctx.run(check_cursor, ctx.store, position)
         batch = await ctx.run(settled_events_after, ctx.store, position, first + 1, tuple(types or ()), subject)
         page = batch[:first]
         source = ctx.engine.settings.source

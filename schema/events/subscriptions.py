@@ -1,35 +1,158 @@
-"""`events(after, types, subject, customerId)`: the outbox, polled by id cursor.
+"""`events(after, types, subject, customerId)`: replay from a cursor, then live, over
+graphql-transport-ws.
 
-Subscribers on any replica see events committed through any other, because this reads the
-table, not process memory. (Hardening — backoff, limits, heartbeat — belongs to the events issue.)
+Events come from the process's shared `EventHub` (engine/events/hub.py), which reads the outbox —
+not process memory — so subscribers on any replica see events committed through any other.
+Limits, documented in docs/events.md:
+- at most `O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION` (10) at once per connection; the next one gets
+  an error with code `TOO_MANY_SUBSCRIPTIONS`;
+- a consumer that leaves a message unread for `O2C_SUBSCRIPTION_STALL_SECONDS` (10) — its socket
+  buffers are full and the server cannot send — is too slow: the connection is closed with code
+  4008 and a JSON reason naming the cursor to resume after (the last event sent before the close).
+  Its server-side buffer is bounded whatever it does (`O2C_SUBSCRIPTION_BUFFER`, see the hub).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import contextlib
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import strawberry
 
-from engine.events.cursor import decode, horizon_for, settled_events_after
-from schema.context import Info
+from engine.events.cursor import decode, encode
+from engine.events.hub import Filter, hub_for
+from engine.events.retention import check_cursor
+from engine.queries.events import EventView
+from schema.context import Context, Info
 from schema.events.types import Event
 from schema.ids import parse_id
 from schema.permissions import CanSubscribe
+from states.errors import DomainError, ValidationFailed
 
-POLL_SECONDS = 0.5
-BATCH = 100
+log = logging.getLogger(__name__)
+
+MAX_PER_CONNECTION = 10
+STALL_SECONDS = 10.0
+SLOW_CONSUMER_CLOSE_CODE = 4008
+SLOW_CONSUMER = "SLOW_CONSUMER"
+_CACHE = 2048  # recently built `Event`s, shared by every subscriber of this process
 
 
-def _cursor(after: str | None) -> int | None:
-    return None if after is None else decode(after)
+class TooManySubscriptions(DomainError):
+    code = "TOO_MANY_SUBSCRIPTIONS"
+
+
+_active: dict[int, int] = {}  # id(connection context) -> subscriptions running on it
+_built: OrderedDict[tuple[int, str], Event] = OrderedDict()
+
+
+def stall_seconds(env: Mapping[str, str]) -> float:
+    raw = env.get("O2C_SUBSCRIPTION_STALL_SECONDS", "")
+    if not raw:
+        return STALL_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ValidationFailed(f"O2C_SUBSCRIPTION_STALL_SECONDS={raw!r}: a number of seconds above 0")
+    return value
+
+
+def max_per_connection(env: Mapping[str, str]) -> int:
+    raw = env.get("O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION", "")
+    if not raw:
+        return MAX_PER_CONNECTION
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ValidationFailed(f"O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION={raw!r}: a whole number, at least 1")
+    return int(raw)
+
+
+@contextmanager
+def _slot(ctx: Context, limit: int) -> Iterator[None]:
+    key = id(ctx)  # one context per WebSocket connection
+    if _active.get(key, 0) >= limit:
+        raise TooManySubscriptions(
+            f"at most {limit} subscriptions at once per connection; complete one, or open another connection"
+        )
+    _active[key] = _active.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        left = _active.get(key, 1) - 1
+        if left > 0:
+            _active[key] = left
+        else:
+            _active.pop(key, None)
+
+
+def active_subscriptions() -> int:
+    return sum(_active.values())
+
+
+def _event(e: EventView, source: str) -> Event:
+    """Build each event's GraphQL object once per process, not once per subscriber."""
+    key = (e.position, source)
+    built = _built.get(key)
+    if built is None:
+        built = _built[key] = Event.of(e, source)
+        if len(_built) > _CACHE:
+            _built.popitem(last=False)
+    return built
+
+
+def slow_consumer_reason(position: int) -> str:
+    """The close reason (≤ 123 bytes): JSON with the code and the cursor to resume after."""
+    return json.dumps({"code": SLOW_CONSUMER, "after": encode(position)}, separators=(",", ":"))
+
+
+async def _close_slow(ctx: Context, position: int) -> None:
+    log.warning("closing a stalled event subscriber; it resumes after position %d", position)
+    close = getattr(ctx.request, "close", None)
+    if close is not None:
+        with contextlib.suppress(RuntimeError):  # already closed
+            await close(code=SLOW_CONSUMER_CLOSE_CODE, reason=slow_consumer_reason(position))
+
+
+class _Stall:
+    """Closes the connection when one message stays unsent for `seconds`. The message in flight
+    was handed to the sender first, so it is written before the close frame: the close names it."""
+
+    def __init__(self, ctx: Context, seconds: float, on_close: Callable[[], None]) -> None:
+        self.ctx, self.seconds, self.on_close = ctx, seconds, on_close
+        self.timer: asyncio.TimerHandle | None = None
+        self.closing: asyncio.Task[None] | None = None
+
+    def arm(self, position: int) -> None:
+        self.timer = asyncio.get_running_loop().call_later(self.seconds, self._fire, position)
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _fire(self, position: int) -> None:
+        self.timer = None
+        if self.closing is None:
+            self.on_close()
+            self.closing = asyncio.create_task(_close_slow(self.ctx, position))
 
 
 @strawberry.type
 class EventSubscriptions:
     @strawberry.subscription(
         permission_classes=[CanSubscribe],
-        description="Events after `after` (default: only new ones), then new events as they commit.",
+        description=(
+            "Events after `after` (default: only new ones), then new events as they commit. Every event "
+            "carries its `cursor`. A consumer that stops reading is closed with code 4008 and a JSON reason "
+            "naming the cursor to resume after; a cursor older than the retention fails with "
+            "CURSOR_EXPIRED; at most O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION (10) per connection."
+        ),
     )
     async def events(
         self,
@@ -40,16 +163,21 @@ class EventSubscriptions:
         customer_id: strawberry.ID | None = None,
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
+        env = ctx.engine.settings.extra
         customer = parse_id(customer_id, "customerId") if customer_id is not None else None
-        position = _cursor(after)
-        if position is None:
-            position = await ctx.run(horizon_for(ctx.store).get)
-        while True:
-            batch = await ctx.run(
-                settled_events_after, ctx.store, position, BATCH, tuple(types or ()), subject, customer
-            )
-            for event in batch:
-                position = event.position
-                yield Event.of(event, ctx.engine.settings.source)
-            if len(batch) < BATCH:
-                await asyncio.sleep(POLL_SECONDS)
+        position = decode(after) if after is not None else None
+        with _slot(ctx, max_per_connection(env)):
+            if position is not None:
+                await ctx.run(check_cursor, ctx.store, position)
+            source = ctx.engine.settings.source
+            hub = hub_for(ctx.store, env)
+            stall = _Stall(ctx, stall_seconds(env), hub.record_slow_consumer)
+            stream = hub.follow(position, Filter(tuple(types or ()), subject, customer))
+            try:
+                async for e in stream:
+                    stall.arm(e.position)
+                    yield _event(e, source)  # resumes once the message is written to the socket
+                    stall.disarm()
+            finally:
+                stall.disarm()
+                await stream.aclose()

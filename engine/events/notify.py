@@ -1,0 +1,107 @@
+"""PostgreSQL LISTEN/NOTIFY as the event hub's wake-up (never as the data: the hub reads the log).
+
+A statement-level trigger on `outbox` calls `pg_notify('o2c_outbox', '')`; PostgreSQL delivers a
+NOTIFY only when its transaction commits (and folds identical ones in a transaction into one),
+so a listener wakes exactly when new events became visible. `TRIGGER_SQL` is the schema step;
+`install_trigger` applies it (idempotent) for databases that do not have it yet.
+
+The listener is a dedicated psycopg2 connection in autocommit mode whose socket is watched by the
+event loop (`loop.add_reader`): no thread, no polling. If it breaks, the hub falls back to polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from engine.store.database import Store
+from engine.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "o2c_outbox"
+TRIGGER = "outbox_notify"
+TRIGGER_SQL: tuple[str, ...] = (
+    "CREATE OR REPLACE FUNCTION o2c_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{CHANNEL}', ''); RETURN NULL; END $$",
+    f"DROP TRIGGER IF EXISTS {TRIGGER} ON outbox",
+    f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION o2c_outbox_notify()",
+)
+
+
+def install_trigger(store: Store) -> None:
+    """Create (or replace) the NOTIFY trigger on PostgreSQL; nothing on SQLite."""
+    if not store.is_postgres:
+        return
+    with UnitOfWork(store, write=True) as uow:
+        for sql in TRIGGER_SQL:
+            uow.execute(sql)
+        uow.commit()
+
+
+def has_trigger(store: Store) -> bool:
+    if not store.is_postgres:
+        return False
+    with UnitOfWork(store) as uow:
+        return bool(uow.select("SELECT 1 FROM pg_trigger WHERE tgname = $name", {"name": TRIGGER}))
+
+
+class Listener:
+    """A LISTENing connection; `attach` makes the loop call `wake` when a NOTIFY arrives."""
+
+    def __init__(self, connection: Any, has_trigger: bool) -> None:
+        self.connection = connection
+        self.has_trigger = has_trigger
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop, wake: Callable[[], None]) -> None:
+        self._loop = loop
+
+        def readable() -> None:
+            try:
+                self.connection.poll()
+                self.connection.notifies.clear()
+            except Exception as exc:  # the connection broke: fall back to polling
+                log.warning("event NOTIFY listener lost (%s); polling instead", exc)
+                self.has_trigger = False
+                self.close()
+            wake()
+
+        loop.add_reader(self.connection.fileno(), readable)
+
+    def close(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(Exception):  # the socket may already be gone
+                self._loop.remove_reader(self.connection.fileno())
+            self._loop = None
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
+def open_listener(store: Store) -> Listener | None:
+    """LISTEN on the store's database; None if that fails (the hub polls instead)."""
+    import psycopg2
+
+    args = store.args
+    try:
+        trigger = has_trigger(store)
+        connection = psycopg2.connect(
+            host=args.get("host"),
+            port=args.get("port"),
+            dbname=args.get("database"),
+            user=args.get("user"),
+            password=args.get("password"),
+            connect_timeout=5,
+        )
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"LISTEN {CHANNEL}")
+    except Exception as exc:
+        log.warning("cannot LISTEN for new events (%s); polling instead", exc)
+        return None
+    if not trigger:
+        log.info("no %s trigger on outbox: subscriptions poll (add the schema step to wake on commit)", TRIGGER)
+    return Listener(connection, trigger)
