@@ -92,7 +92,7 @@ def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) ->
                 uow.commit()
                 return result
         except (*RETRYABLE, TransactionIntegrityError) as exc:
-            if isinstance(exc, TransactionIntegrityError) and not _is_serialization(exc):
+            if isinstance(exc, TransactionIntegrityError) and not (_is_serialization(exc) or _is_duplicate(exc)):
                 raise
             if attempt == retries:
                 raise Conflict(f"a concurrent change won {retries + 1} times; try again ({exc})") from exc
@@ -104,6 +104,13 @@ def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) ->
 def _is_serialization(exc: Exception) -> bool:
     text = str(exc).lower()
     return "could not serialize" in text or "deadlock" in text
+
+
+def _is_duplicate(exc: Exception) -> bool:
+    """A unique key taken by a concurrent commit (two clerks recording one payment reference):
+    the retry runs `work` again on fresh data, where its own checks answer ("already recorded")."""
+    text = str(exc).lower()
+    return "unique constraint failed" in text or "duplicate key value" in text
 
 
 @contextlib.contextmanager

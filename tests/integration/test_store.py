@@ -283,6 +283,31 @@ def test_transact_gives_up_with_a_conflict_when_it_loses_every_race(store: Store
     assert open_amount(store, inv) == 10_000 - 3
 
 
+# SQLite serializes a process's writers, so this race exists on PostgreSQL only.
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_payment_reference_taken_by_a_concurrent_commit_is_refused_as_a_duplicate_not_an_integrity_error(
+    store: Store, service: Collections
+) -> None:
+    customer = new_customer(service)
+    attempts: list[int] = []
+
+    def record(uow: UnitOfWork) -> None:
+        """The same check-then-insert as `apply_payment`, losing the race on its first attempt."""
+        owner = uow.Customer[customer]
+        attempts.append(len(attempts) + 1)
+        if uow.Payment.get(customer=owner, reference="P-RACE") is not None:
+            raise ValidationFailed("payment 'P-RACE' was already recorded for this customer", "reference")
+        if len(attempts) == 1:  # another clerk records the same reference after our check
+            in_thread(store, lambda: pay(service, customer, "P-RACE", amount=700))
+        uow.Payment(customer=owner, reference="P-RACE", received_on=ISSUED, currency="EUR", amount=900, created_at=NOW)
+
+    with pytest.raises(ValidationFailed, match="already recorded"):
+        transact(store, record)
+    assert attempts == [1, 2]
+    with read_only(store) as uow:
+        assert [p.amount for p in uow.Payment.select()] == [700]
+
+
 def test_two_threads_applying_payments_to_one_invoice_at_once_end_with_the_exact_sum(
     store: Store, service: Collections
 ) -> None:
