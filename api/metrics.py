@@ -236,6 +236,7 @@ class SubscriptionCollector(Collector):
             ("o2c_event_subscriber_overflows", "Live buffers that overflowed (caught up from the log).", "overflows"),
             ("o2c_event_slow_consumers_closed", "Connections closed for not reading (4008).", "slow_consumers"),
             ("o2c_event_hub_reads", "Outbox reads by the shared event reader since start.", "reads"),
+            ("o2c_event_hub_notified", "1 when the event reader wakes on NOTIFY at commit (PostgreSQL).", "listening"),
         )
         for name, doc, attr in gauges:
             gauge = GaugeMetricFamily(name, doc)

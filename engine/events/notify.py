@@ -38,7 +38,7 @@ def install_trigger(store: Store) -> None:
         return
     with UnitOfWork(store, write=True) as uow:
         for sql in TRIGGER_SQL:
-            uow.execute(sql)
+            uow.execute(sql.replace("$", "$$"))  # Pony reads `$name` as a parameter; `$$` is a `$`
         uow.commit()
 
 
