@@ -9,9 +9,11 @@ from engine.clock import stored
 from engine.journal import emit, record_transition
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork
+from states import dispute as dsp
 from states import invoice as inv_states
 from states.account import ACCOUNT
 from states.actors import Actor
+from states.dispute import DISPUTE
 from states.errors import NotFound, ValidationFailed
 from states.invoice import INVOICE
 from states.money import format_minor
@@ -73,6 +75,28 @@ def invoice_snapshot(inv: Entity) -> dict[str, Any]:
         "dueDate": inv.due_date.isoformat(),
         "version": inv.version,
     }
+
+
+def close_side_records(
+    uow: UnitOfWork,
+    inv: Entity,
+    actor: Actor,
+    now: datetime,
+    cause: dict[str, Any],
+    *,
+    promise_status: str,
+    why: str,
+) -> None:
+    """An invoice leaves collection (paid or cancelled): its active promises end with
+    `promise_status`, its active disputes are withdrawn with history, so nothing stays open on it."""
+    for promise in inv.promises.filter(lambda p: p.status == "active"):
+        promise.status = promise_status
+        promise.decided_at = stored(now)
+    for dispute in inv.disputes.filter(lambda d: d.state in dsp.ACTIVE):
+        before, after = DISPUTE.fire(dispute, "withdraw", dispute.id)
+        dispute.version += 1
+        dispute.resolved_at = stored(now)
+        record_dispute_transition(uow, dispute, before, after, "withdraw", actor, now, cause, why)
 
 
 def record_amount_change(uow: UnitOfWork, inv: Entity, at: datetime, cause: dict[str, Any], reason: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from engine.clock import stored
 from engine.commands import IssueInvoice, TransitionInvoice
 from engine.journal import record_transition
-from engine.services.common import fire_invoice, get, invoice_snapshot, require_reason
+from engine.services.common import close_side_records, fire_invoice, get, invoice_snapshot, require_reason
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, transact
 from engine.views import InvoiceView
@@ -84,7 +84,13 @@ def transition_invoice(ctx: Context, cmd: TransitionInvoice, actor: Actor) -> In
     def work(uow: UnitOfWork) -> InvoiceView:
         inv = get(uow, "Invoice", cmd.invoice_id)
         extra: dict[str, Any] = {"max_level": ctx.settings.max_dunning_level} if cmd.trigger == "dun" else {}
-        fire_invoice(uow, inv, cmd.trigger, actor, ctx.now(), ctx.today(), reason=reason, **extra)
+        now, today = ctx.now(), ctx.today()
+        fire_invoice(uow, inv, cmd.trigger, actor, now, today, reason=reason, **extra)
+        if cmd.trigger == "dun":
+            inv.last_notice_on = today  # a notice by hand counts for the strategy's spacing, like the cycle's
+        elif cmd.trigger == "cancel":
+            cause = {"kind": "invoice_cancelled", "invoice_id": inv.id}
+            close_side_records(uow, inv, actor, now, cause, promise_status="cancelled", why="invoice cancelled")
         return InvoiceView.of(inv)
 
     return transact(ctx.store, work)

@@ -9,21 +9,19 @@ from engine.commands import RecordPayment
 from engine.journal import emit
 from engine.scoring import score_customer
 from engine.services.common import (
+    close_side_records,
     find_invoice,
     fire_invoice,
     get,
     record_amount_change,
-    record_dispute_transition,
 )
 from engine.services.context import Context
 from engine.services.holds import clear_automatic_holds
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, transact
 from engine.views import PaymentView
-from states import dispute as dsp
 from states import invoice as inv_states
 from states.actors import Actor
-from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 from states.money import check_currency, format_minor
 
@@ -130,14 +128,7 @@ def settle(
     uow: UnitOfWork, inv: Entity, actor: Actor, now: datetime, today: date, cause: dict[str, object], why: str
 ) -> None:
     """The open amount reached zero: the invoice is paid; promises are kept, disputes withdrawn."""
-    for promise in inv.promises.filter(lambda p: p.status == "active"):
-        promise.status = "kept"
-        promise.decided_at = stored(now)
-    for dispute in inv.disputes.filter(lambda d: d.state in dsp.ACTIVE):
-        before, after = DISPUTE.fire(dispute, "withdraw", dispute.id)
-        dispute.version += 1
-        dispute.resolved_at = stored(now)
-        record_dispute_transition(uow, dispute, before, after, "withdraw", actor, now, cause, "invoice settled")
+    close_side_records(uow, inv, actor, now, cause, promise_status="kept", why="invoice settled")
     fire_invoice(uow, inv, "pay", actor, now, today, reason=why, cause=cause)
 
 

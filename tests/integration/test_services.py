@@ -227,6 +227,26 @@ def test_a_manual_transition_keeps_the_person_and_the_reason_in_the_history(
         0,
     )
     assert invoice(store, inv)["level"] == 1
+    with read_only(store) as uow:  # a notice by hand spaces the next one like the cycle's notices do
+        assert uow.Invoice[inv].last_notice_on == TODAY
+    journal.assert_every_transition_has_its_event()
+
+
+def test_cancelling_a_disputed_invoice_withdraws_its_dispute_and_ends_its_promise(
+    store: Store, service: Collections, customer: int, journal: Journal
+) -> None:
+    inv = issue(service, customer, "INV-1", 12_000, due=PAST_DUE)
+    promise = service.record_promise(RecordPromise(inv, 12_000, TODAY + timedelta(days=5)), ALICE)
+    d = service.open_dispute(OpenDispute(inv, "duplicate", description="billed twice"), ALICE)
+    journal.mark()
+    service.transition_invoice(TransitionInvoice(inv, "cancel", "duplicate of INV-0"), ALICE)
+    assert journal.moves() == [
+        ("invoice", "disputed", "cancelled", "cancel"),
+        ("dispute", "open", "withdrawn", "withdraw"),
+    ]
+    with read_only(store) as uow:
+        assert uow.Dispute[d.id].state == "withdrawn"
+        assert uow.PromiseToPay[promise.id].status == "cancelled"
     journal.assert_every_transition_has_its_event()
 
 
