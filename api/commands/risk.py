@@ -25,8 +25,11 @@ def _score(args: argparse.Namespace) -> int:
         explanation = transact(ctx.store, lambda uow: score_customer(uow, args.customer, ctx.today()))
         print(json.dumps(explanation, indent=2))
         return 0
-    scores = score_all(ctx.store, ctx.today())
-    counts = Counter(str(c) for c in scores.risk_class)
+    run = score_all(ctx.store, ctx.today())
+    counts = Counter(str(c) for c in run.scores.risk_class)
     summary = ", ".join(f"{c} {counts.get(c, 0)}" for c in CLASSES)
-    print(f"scored {len(scores.customer_id)} customers as of {ctx.today()}: {summary}")
+    print(
+        f"scored {len(run.scores.customer_id)} customers as of {ctx.today()} in {run.seconds['total']:.2f} s: "
+        f"{summary}; {run.changed} changed, {run.class_changed} changed class"
+    )
     return 0

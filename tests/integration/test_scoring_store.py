@@ -37,7 +37,7 @@ def test_score_all_ranks_a_late_payer_above_a_prompt_one_and_stores_the_explanat
 ) -> None:
     prompt = customer_with_history(service, "PROMPT", 0)
     late = customer_with_history(service, "LATE", 25)
-    scores = score_all(service.ctx.store, service.ctx.today())
+    scores = score_all(service.ctx.store, service.ctx.today()).scores
     assert sorted(scores.customer_id.tolist()) == sorted([prompt, late])
     with read_only(service.ctx.store) as uow:
         p, l_ = uow.Customer[prompt], uow.Customer[late]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from engine.scoring import compute, thresholds
-from engine.scoring_data import Inputs
+from engine.scoring_data import Inputs, _sum_by
+from engine.scoring_write import explanation_texts
 from states.errors import ValidationFailed
 
 
@@ -76,3 +79,38 @@ def test_classes_follow_the_configured_thresholds() -> None:
 def test_bad_thresholds_are_refused(raw: str) -> None:
     with pytest.raises(ValidationFailed, match="O2C_RISK_THRESHOLDS"):
         thresholds({"O2C_RISK_THRESHOLDS": raw})
+
+
+def test_bulk_explanation_texts_are_the_json_pony_stores_for_the_same_explanation() -> None:
+    rng = np.random.default_rng(5)
+    n = 2_000
+    columns = {name: rng.integers(0, 50, n).tolist() for name in Inputs.__dataclass_fields__}
+    columns["paid"] = rng.integers(0, 100_000, n).tolist()
+    columns["paid_late_weighted"] = (np.asarray(columns["paid"]) * rng.integers(0, 90, n)).tolist()
+    columns["recent_paid"] = (np.asarray(columns["paid"]) // 3).tolist()
+    columns["exposure"] = rng.integers(0, 3_000_000, n).tolist()
+    for name in columns:  # rows 0-2 show no contribution, row 3 one, row 4 two
+        for k in range(5):
+            columns[name][k] = 0
+    columns["allocations"][3:5] = [4, 4]
+    columns["allocations_late"][3:5] = [1, 2]
+    columns["disputes"][4], columns["invoices"][4] = 1, 4
+    scores = compute(inputs(**columns))
+    texts = explanation_texts(scores)
+    assert texts == [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in scores.explanations()]
+    assert {len(e["top"]) for e in scores.explanations()} >= {0, 1, 2, 3}
+
+
+def test_a_value_that_rounds_to_minus_zero_is_written_as_minus_zero_like_json_does() -> None:
+    # trend: recent 0.00001 days late on average less than older → rounds to -0.0
+    x = inputs(paid=[200_000], recent_paid=[100_000], paid_late_weighted=[1], recent_late_weighted=[0])
+    scores = compute(x)
+    assert '"trend":{"points":0.0,"value":-0.0}' in explanation_texts(scores)[0]
+    assert explanation_texts(scores)[0] == json.dumps(scores.explanation(0), sort_keys=True, separators=(",", ":"))
+
+
+def test_sums_per_customer_stay_exact_beyond_float_precision() -> None:
+    big = 2**60
+    sums = _sum_by(np.array([0, 1, 0, 1]), np.array([big, 3, 1, -2], dtype=np.int64), 2)
+    assert sums.tolist() == [big + 1, 1]
+    assert _sum_by(np.array([1, 1]), np.array([7, 8], dtype=np.int64), 3).tolist() == [0, 15, 0]
