@@ -2,8 +2,10 @@
 with a lease, sign and send them, record every attempt. Run as many as you like: on PostgreSQL
 they share the work (`FOR UPDATE SKIP LOCKED`); on SQLite they take turns.
 
-`O2C_DISPATCH_FAULT=exit-after-send` makes the process die right after a receiver answered and
-before the outcome is recorded (for fault tests: the delivery is sent again, same `webhook-id`).
+Fault hooks for tests (`O2C_DISPATCH_FAULT`), both acting after a receiver answered and before the
+outcome is recorded: `exit-after-send` ends the process at once; `hang-after-send` prints
+`o2c dispatch: sent delivery <id> webhook-id <id>` and waits forever, to be SIGKILLed. Either way
+the lease lapses and another dispatcher sends the delivery again, with the same `webhook-id`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from types import FrameType
 
 from engine.bootstrap import build_context
 from engine.webhooks.dispatcher import Claimed, Dispatcher, Outcome
+from states.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 FAULT_ENV = "O2C_DISPATCH_FAULT"
@@ -28,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=None, help="deliveries claimed per round (O2C_DISPATCH_BATCH, 10)")
     p.add_argument("--timeout", type=float, default=None, help="HTTP timeout seconds (O2C_DISPATCH_TIMEOUT, 10)")
     p.add_argument("--idle", type=float, default=None, help="seconds to wait when idle (O2C_DISPATCH_IDLE, 1)")
+    p.add_argument(
+        "--lease",
+        type=float,
+        default=None,
+        help="seconds a claim holds its deliveries (O2C_DISPATCH_LEASE; default: batch × (timeout + 1) + 30)",
+    )
     p.set_defaults(run=_dispatch)
 
 
@@ -35,16 +44,28 @@ def _exit_after_send(_c: Claimed, _o: Outcome) -> None:
     os._exit(137)
 
 
+def _hang_after_send(c: Claimed, _o: Outcome) -> None:
+    print(f"o2c dispatch: sent delivery {c.delivery_id} webhook-id {c.event.id}", flush=True)
+    threading.Event().wait()  # until SIGKILL
+
+
+FAULTS = {"exit-after-send": _exit_after_send, "hang-after-send": _hang_after_send}
+
+
 def build_dispatcher(args: argparse.Namespace) -> Dispatcher:
     ctx = build_context()
     extra = ctx.settings.extra
     fault = extra.get(FAULT_ENV, "")
+    if fault and fault not in FAULTS:
+        raise ValidationFailed(f"{FAULT_ENV}={fault!r}: one of {', '.join(FAULTS)}")
+    lease = args.lease or (float(extra["O2C_DISPATCH_LEASE"]) if extra.get("O2C_DISPATCH_LEASE") else None)
     return Dispatcher(
         ctx.store,
         source=ctx.settings.source,
         batch=args.batch or int(extra.get("O2C_DISPATCH_BATCH", "10")),
         timeout=args.timeout or float(extra.get("O2C_DISPATCH_TIMEOUT", "10")),
-        after_send=_exit_after_send if fault == "exit-after-send" else None,
+        lease_seconds=lease,
+        after_send=FAULTS.get(fault),
     )
 
 
