@@ -1,11 +1,14 @@
 """Event latency: from a committed `recordPayment` (the mutation's response) to a subscriber
 receiving its event over `graphql-transport-ws`, p50 and p99, with N subscribers connected.
 
-    .venv/bin/python benchmarks/events.py [--subscribers 100] [--payments 50] [--database-url URL]
+    .venv/bin/python benchmarks/events.py [--subscribers 100] [--payments 50] [--database-url URL] [--notify]
 
-It seeds a customer on a temporary SQLite database (or the given one), spawns `o2c serve`,
-connects the subscribers (`events(types: ["o2c.payment.applied"])`), records payments one at a
-time, and times each event's arrival at every subscriber.
+It seeds a customer on a temporary SQLite database (or the given one, e.g. an empty PostgreSQL
+database), spawns `o2c serve`, connects the subscribers (`events(types: ["o2c.payment.applied"])`),
+records payments one at a time, and times each event's arrival at every subscriber. `--notify`
+installs the PostgreSQL NOTIFY trigger on the outbox first (the shared reader then wakes on
+commit instead of polling). The JSON also reports how many outbox reads the server's shared
+reader made (`hubReads`): about one per payment, however many subscribers are connected.
 """
 
 from __future__ import annotations
@@ -97,6 +100,22 @@ async def _run(server: Server, customer_id: int, subscribers: int, payments: int
     return [at - committed[ref] for ref, ats in arrivals.items() if ref in committed for at in ats]
 
 
+def _install_trigger(url: str) -> None:
+    from engine.events.notify import install_trigger
+    from engine.store.database import Store
+
+    store = Store(url)
+    install_trigger(store)
+    store.disconnect()
+
+
+def _metric(server: Server, name: str) -> float:
+    for line in httpx.get(f"{server.url}/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return float("nan")
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -107,14 +126,22 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--payments", type=int, default=50)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--notify", action="store_true", help="install the PostgreSQL NOTIFY trigger first")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/events.sqlite"
         customer_id = _seed(url)
+        if args.notify:
+            _install_trigger(url)
         with running_server(url) as server:
             latencies = asyncio.run(_run(server, customer_id, args.subscribers, args.payments))
+            reads = _metric(server, "o2c_event_hub_reads")
+            notified = _metric(server, "o2c_event_hub_notified")
     expected = args.subscribers * args.payments
     result: dict[str, Any] = {
+        "database": "postgresql" if url.startswith("postgres") else "sqlite",
+        "wakeUp": "notify" if notified else "poll",
+        "hubReads": int(reads),
         "subscribers": args.subscribers,
         "payments": args.payments,
         "received": len(latencies),
