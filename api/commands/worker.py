@@ -5,6 +5,9 @@ partitions); every dispatcher claims deliveries with `FOR UPDATE SKIP LOCKED`, s
 
 With `O2C_TODAY` the business date stays pinned, but this process's clock runs from noon of that
 date: leases (leader, partitions) must lapse when a holder dies, which a stopped clock never does.
+
+`O2C_HEARTBEAT_FILE=/tmp/o2c-worker.alive` makes the process touch that file every second while it
+works (the container health check reads its age).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import signal
 import threading
 import time
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 
 from engine.bootstrap import build_context
@@ -82,11 +86,17 @@ def build_worker_dispatcher(ctx: Context) -> Dispatcher:
         raise ValidationFailed(f"O2C_DISPATCH_BATCH={raw!r} is not an integer") from None
     if batch < 1:
         raise ValidationFailed(f"O2C_DISPATCH_BATCH={raw!r} must be at least 1")
+    lease = (
+        _seconds(ctx.settings, "O2C_DISPATCH_LEASE", None, "1")
+        if ctx.settings.extra.get("O2C_DISPATCH_LEASE")
+        else None
+    )
     return Dispatcher(
         ctx.store,
         source=ctx.settings.source,
         batch=batch,
         timeout=_seconds(ctx.settings, "O2C_DISPATCH_TIMEOUT", None, "10"),
+        lease_seconds=lease,  # None: batch × (timeout + 1) + 30, as `o2c dispatch`
     )
 
 
@@ -136,8 +146,11 @@ def _worker(args: argparse.Namespace) -> int:
         sending.start()
     sends = f"dispatcher {dispatcher.holder}" if dispatcher is not None else "dispatcher off"
     print(f"o2c worker {scheduler.holder} running ({sends})", flush=True)
+    heartbeat = Path(settings.extra["O2C_HEARTBEAT_FILE"]) if settings.extra.get("O2C_HEARTBEAT_FILE") else None
     while not stop.wait(1.0):
-        pass
+        # A container health check reads the file's age: it stays fresh while the dispatcher lives.
+        if heartbeat is not None and (sending is None or sending.is_alive()):
+            heartbeat.write_text(f"{time.time():.0f}\n")
     if sending is not None:
         sending.join(timeout=60)
     scheduler.stop()
