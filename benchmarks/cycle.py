@@ -19,6 +19,7 @@ rules with the numpy evaluator's on every sampled row. The last line printed is 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import resource
 import sys
@@ -37,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from engine.clock import clock_for_date  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.cycle import portfolio as pf  # noqa: E402
-from engine.cycle.facts import invoice_facts, load_accounts  # noqa: E402
+from engine.cycle.book import load_book  # noqa: E402
+from engine.cycle.facts import invoice_facts  # noqa: E402
 from engine.cycle.planner import _recent_for  # noqa: E402
 from engine.cycle.runner import run_cycle  # noqa: E402
 from engine.rules.durable_eval import engine as durable_engine  # noqa: E402
@@ -224,13 +226,13 @@ def sample_facts(
 ) -> tuple[list[tuple[Any, dict[str, Any], dict[str, Any]]], int]:
     """The invoice fact rows the cycle is about to evaluate (an evenly spread sample of at most
     `limit`), built by the planner's own code, one dict per row, with numpy's winners per row."""
-    portfolio = pf.load(ctx.store, as_of)
+    book = load_book(ctx.store, as_of)
+    portfolio, accounts = book.portfolio, book.accounts
     total = len(portfolio)
     if total > limit:
         keep = np.zeros(total, dtype=bool)
         keep[np.linspace(0, total - 1, limit).astype(np.int64)] = True
         portfolio = portfolio.take(keep)
-    accounts = load_accounts(ctx.store, as_of)
     per_days = {
         c.strategy.settings.contact_cap.per_days for c in strategies.strategies if c.strategy.settings.contact_cap
     }
@@ -271,6 +273,15 @@ def time_durable(rows: list[tuple[Any, dict[str, Any], dict[str, Any]]]) -> tupl
 # ---------------------------------------------------------------- main
 
 
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy (the online backup API), so a cached portfolio is never half written."""
+    import sqlite3
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--invoices", type=int, default=100_000)
@@ -283,24 +294,47 @@ def main() -> int:
         "--durable-sample", type=int, default=100_000, help="time durable-rules on at most this many rows"
     )
     parser.add_argument("--strategies", type=Path, default=ROOT / "strategies")
+    parser.add_argument(
+        "--portfolio",
+        type=Path,
+        default=None,
+        help="SQLite only: keep the built portfolio in this file and reuse it (copied) on later runs",
+    )
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the timed cycle here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{tmp}/cycle-bench.sqlite"
-        store = Store(url)
-        upgrade(store)
         t0 = time.perf_counter()
-        rows = build_rows(args.invoices, args.customers, args.as_of, args.seed)
-        insert_portfolio(url, rows, args.as_of)
-        del rows
+        if args.portfolio is not None and not url.startswith("sqlite:///"):
+            parser.error("--portfolio works with SQLite only")
+        if args.portfolio is not None and args.portfolio.exists():
+            _copy_sqlite(args.portfolio, Path(url[len("sqlite:///") :]))
+            store = Store(url)
+            upgrade(store)
+        else:
+            store = Store(url)
+            upgrade(store)
+            rows = build_rows(args.invoices, args.customers, args.as_of, args.seed)
+            insert_portfolio(url, rows, args.as_of)
+            del rows
+            if args.portfolio is not None:
+                _copy_sqlite(Path(url[len("sqlite:///") :]), args.portfolio)
         build_s = time.perf_counter() - t0
         ctx = Context(store=store, clock=clock_for_date(args.as_of), settings=Settings(database_url=url))
         strategies = load_registry(args.strategies).current
         facts_rows, evaluated = sample_facts(ctx, strategies, args.as_of, args.durable_sample)
         rss_before_cycle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+        profiler = cProfile.Profile() if args.profile else None
         started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         report = run_cycle(ctx, strategies, args.as_of, chunk_size=args.chunk_size)
+        if profiler is not None:
+            profiler.disable()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        if profiler is not None:
+            profiler.dump_stats(str(args.profile))
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         durable_s, mismatches, durable_by_rule = time_durable(facts_rows)

@@ -11,7 +11,6 @@ account machine, with its history row, outbox event and credit-hold row written 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +18,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from engine.clock import stored
-from engine.cycle.writer import insert_journal, sql_for
+from engine.cycle.writer import JsonTexts, insert_journal, sql_for
+from engine.importer.bulk import new_event_id
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from states import account as acc
@@ -72,6 +72,8 @@ def _write_chunk(
     dry_run: bool,
 ) -> None:
     ts: object = stored(now) if store.is_postgres else str(stored(now))
+    causes: dict[int, tuple[dict[str, Any], str]] = {}  # one JSON text per cause object (one per rule)
+    enc = JsonTexts()
     with UnitOfWork(store, write=not dry_run) as uow:
         cur = uow.connection().cursor()
         ids = sorted({o.customer_id for o in orders})
@@ -111,6 +113,9 @@ def _write_chunk(
             before, after, facts, reason_text, event = row
             customer.version += 1
             touched.add(order.customer_id)
+            cause = causes.get(id(order.cause))
+            if cause is None:
+                cause = causes[id(order.cause)] = (order.cause, json.dumps(order.cause))
             history.append(
                 (
                     "account",
@@ -120,25 +125,23 @@ def _write_chunk(
                     after,
                     "place_hold" if order.kind == "credit_hold" else "release_hold",
                     str(actor),
-                    json.dumps(order.cause),
+                    cause[1],
                     json.dumps(facts),
                     reason_text,
                     ts,
                 )
             )
-            data = {
-                "from": before,
-                "to": after,
-                "trigger": "place_hold" if order.kind == "credit_hold" else "release_hold",
-                "actor": str(actor),
-                "cause": order.cause,
-                "reason": reason_text,
-                "snapshot": {"id": order.customer_id, "state": after, "holdReason": order.reason},
-                "entityVersion": customer.version,
-            }
+            trigger = "place_hold" if order.kind == "credit_hold" else "release_hold"
+            # json.dumps of {"from", "to", "trigger", "actor", "cause", "reason", "snapshot", "entityVersion"}
+            data = (
+                f'{{"from": {enc.text(before)}, "to": {enc.text(after)}, "trigger": "{trigger}", '
+                f'"actor": {enc.text(str(actor))}, "cause": {cause[1]}, "reason": {enc.text(reason_text)}, '
+                f'"snapshot": {{"id": {int(order.customer_id)}, "state": {enc.text(after)}, '
+                f'"holdReason": {enc.text(order.reason)}}}, "entityVersion": {customer.version}}}'
+            )
             outbox.append(
                 (
-                    str(uuid.uuid4()),
+                    new_event_id(),
                     event,
                     f"customers/{order.customer_id}",
                     "account",
@@ -146,7 +149,7 @@ def _write_chunk(
                     customer.version,
                     order.customer_id,
                     ts,
-                    json.dumps(data),
+                    data,
                 )
             )
             if order.kind == "credit_hold":

@@ -17,8 +17,9 @@ from engine.cycle.facts import Accounts, account_facts, invoice_facts
 from engine.cycle.portfolio import Portfolio
 from engine.cycle.writer import Change, InvoicePlan, NoticeRow, TaskRow
 from engine.rules.compiler import CompiledStrategy
-from engine.rules.decision import Decision
-from engine.rules.numpy_eval import NO_RULE, evaluate
+from engine.rules.decision import Decision, Order, orders_for, shown_facts
+from engine.rules.facts import FACTS, Kind
+from engine.rules.numpy_eval import NO_RULE, VectorResult, evaluate
 from engine.rules.registry import StrategySet
 from states import invoice as inv_states
 from states.errors import InvalidTransition
@@ -41,16 +42,25 @@ class Plan:
     refused: int = 0  # orders the machine refused (should stay 0; counted, never applied)
 
 
-def _cause(d: Decision) -> dict[str, Any]:
-    return {
-        "kind": "rule",
-        "strategy": d.strategy,
-        "version": d.version,
-        "content_hash": d.content_hash,
-        "rule": d.rule_id,
-        "track": d.track,
-        "evaluator": d.evaluator,
-    }
+# One cause per rule (of one strategy version): the same dict for every decision of that rule, so
+# that the writer encodes it once. Callers never mutate it (they build `cause | {...}`).
+_CAUSES: dict[tuple[str, int, str, str, str, str], dict[str, Any]] = {}
+
+
+def rule_cause(d: Decision) -> dict[str, Any]:
+    key = (d.strategy, d.version, d.content_hash, d.rule_id, d.track, d.evaluator)
+    found = _CAUSES.get(key)
+    if found is None:
+        found = _CAUSES[key] = {
+            "kind": "rule",
+            "strategy": d.strategy,
+            "version": d.version,
+            "content_hash": d.content_hash,
+            "rule": d.rule_id,
+            "track": d.track,
+            "evaluator": d.evaluator,
+        }
+    return found
 
 
 # Decides one strategy group: given the compiled strategy and its fact arrays, returns which rows
@@ -65,7 +75,56 @@ def numpy_decider(compiled: CompiledStrategy, facts: dict[str, Any]) -> tuple[np
     acted = np.zeros(result.size, dtype=bool)
     for won in result.winners.values():
         acted |= won != NO_RULE
-    return acted, result.decisions
+    return acted, RowDecider(result, acted)
+
+
+class RowDecider:
+    """`VectorResult.decisions(row)`, the same decisions, built from Python lists taken once for
+    the rows some rule fired for (not one numpy scalar per fact per row), with the orders of a
+    rule shared between rows of the same dunning level (profiled: 3.9 s at 1M rows before)."""
+
+    def __init__(self, result: VectorResult, acted: npt.NDArray[np.bool_]) -> None:
+        self.compiled, self.scope = result.compiled, result.scope
+        rows = np.flatnonzero(acted)
+        self.position = {int(r): k for k, r in enumerate(rows.tolist())}
+        self.names = list(result.facts)
+        self.columns: list[list[Any]] = []
+        for name in self.names:
+            values = result.facts[name][rows].tolist()
+            fact = FACTS[name]
+            self.columns.append([fact.values[v] for v in values] if fact.kind is Kind.ENUM else values)
+        self.winners = {track: won[rows].tolist() for track, won in result.winners.items()}
+        self.orders: dict[tuple[int, Any], tuple[Order, ...]] = {}
+
+    def __call__(self, row: int) -> list[Decision]:
+        k = self.position[row]
+        facts = {name: column[k] for name, column in zip(self.names, self.columns, strict=True)}
+        compiled = self.compiled
+        won = sorted(
+            ((compiled.rules[w[k]], track) for track, w in self.winners.items() if w[k] != NO_RULE),
+            key=lambda item: item[0].rule.index,
+        )
+        decisions = []
+        for rule, track in won:
+            key = (id(rule), facts.get("dunning_level"))
+            orders = self.orders.get(key)
+            if orders is None:
+                orders = self.orders[key] = orders_for(compiled, rule, facts)
+            decisions.append(
+                Decision(
+                    compiled.name,
+                    compiled.version,
+                    compiled.content_hash,
+                    self.scope,
+                    track,
+                    rule.id,
+                    rule.rule.description,
+                    orders,
+                    facts,
+                    "numpy",
+                )
+            )
+        return decisions
 
 
 def plan_invoices(
@@ -205,7 +264,7 @@ def _apply_decision(
     budget: dict[int, int],
     sent: Any,
 ) -> None:
-    cause, facts = _cause(d), d.as_dict()["facts"]
+    cause, facts = rule_cause(d), shown_facts(d.facts)
     for order in d.orders:
         if order.kind in ("remind", "dun"):
             if inv.notice is not None:
@@ -278,8 +337,9 @@ def plan_accounts(acc: Accounts, strategies: StrategySet, as_of: date, plan: Pla
         acted = np.zeros(rows.size, dtype=bool)
         for won in result.winners.values():
             acted |= won != NO_RULE
+        decisions_of = RowDecider(result, acted)
         for k in np.nonzero(acted)[0].tolist():
-            for d in result.decisions(k):
+            for d in decisions_of(k):
                 for order in d.orders:
                     if order.kind in ("credit_hold", "release_hold"):
                         cid = int(acc.customer_id[rows[k]])

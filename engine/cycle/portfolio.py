@@ -76,43 +76,6 @@ _COLUMNS = (
 )
 
 
-def _day_sql(store: Store, column: str) -> str:
-    if store.is_postgres:
-        return f"({column} - DATE '1970-01-01')"
-    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
-
-
-def load(store: Store, as_of: date, only_ids: list[int] | None = None) -> Portfolio:
-    """Collectible invoices not handled by the cycle of `as_of` yet (see `invoice.last_cycle_on`)."""
-    states = ", ".join(f"'{s}'" for s in sorted(inv_states.COLLECTIBLE))
-    where = f"i.state IN ({states}) AND (i.last_cycle_on IS NULL OR i.last_cycle_on < '{as_of.isoformat()}')"
-    if only_ids is not None:
-        where += " AND i.id IN (" + (",".join(str(int(x)) for x in only_ids) or "NULL") + ")"
-    # Invoices alone (no join: a joined row per invoice costs twice as much to fetch), unordered;
-    # customers once each; both put together and ordered by (customer, id) with numpy.
-    sql = (
-        "SELECT i.id, i.customer, i.version, i.state, i.dunning_level, i.amount, i.open_amount, i.currency, "
-        f"{_day_sql(store, 'i.due_date')}, COALESCE({_day_sql(store, 'i.last_notice_on')}, -1) "
-        f"FROM invoice i WHERE {where}"
-    )
-    customer_sql = (
-        "SELECT c.id, c.segment, c.risk_class, c.risk_score, c.credit_limit, c.broken_promises, c.state, "
-        "COALESCE(c.email, '') FROM customer c ORDER BY c.id"
-    )
-    with UnitOfWork(store) as uow:
-        rows = fetch_all(uow, sql)
-        # after the invoices: every customer they name exists (customers are never deleted)
-        customer_rows = fetch_all(uow, customer_sql)
-    inv = _columns(rows, 10, {0, 1, 2, 4, 5, 6, 8, 9})
-    cust = _columns(customer_rows, 8, {0, 3, 4, 5})
-    order = np.lexsort((inv[0], inv[1]))
-    inv = [col[order] for col in inv]
-    at = np.searchsorted(cust[0], inv[1])
-    values = [*inv, *(col[at] for col in cust[1:])]
-    arrays: dict[str, Any] = dict(zip(_COLUMNS, values, strict=True))
-    return Portfolio(as_of, **arrays)
-
-
 def fetch_all(uow: UnitOfWork, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     """Raw fetch for the bulk reads. On SQLite, Pony decodes every text value in Python
     (`text_factory`); sqlite3's own decoding is several times faster for valid UTF-8, which is
@@ -131,13 +94,6 @@ def fetch_all(uow: UnitOfWork, sql: str, params: Sequence[Any] = ()) -> list[Any
         connection.text_factory = previous
 
 
-def _columns(rows: list[Any], width: int, ints: set[int]) -> list[Any]:
-    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * width
-    return [
-        np.asarray(col, dtype=np.int64) if i in ints else np.asarray(col, dtype=np.str_) for i, col in enumerate(cols)
-    ]
-
-
 def recent_notice_counts(store: Store, as_of: date, per_days: int) -> dict[int, int]:
     """Notices per customer within the last `per_days` business dates (for the contact cap)."""
     since = as_of - timedelta(days=per_days - 1)
@@ -150,8 +106,11 @@ def recent_notice_counts(store: Store, as_of: date, per_days: int) -> dict[int, 
     return {int(c): int(n) for c, n in rows}
 
 
-def recent_notice_windows(store: Store, as_of: date, windows: set[int]) -> dict[int, dict[int, int]]:
-    """`recent_notice_counts` for several windows in one pass over the notices."""
+def recent_notice_windows(
+    store: Store, as_of: date, windows: set[int], customers: str = "1 = 1"
+) -> dict[int, dict[int, int]]:
+    """`recent_notice_counts` for several windows in one pass over the notices (of the customers
+    matched by the SQL condition `customers` on the column `customer`)."""
     if not windows:
         return {}
     ordered = sorted(windows)
@@ -160,7 +119,7 @@ def recent_notice_windows(store: Store, as_of: date, windows: set[int]) -> dict[
     sums = ", ".join(f"SUM(CASE WHEN business_date >= {cast}'{s}' THEN 1 ELSE 0 END)" for s in since)
     sql = (
         f"SELECT customer, {sums} FROM notice WHERE business_date >= {cast}'{since[-1]}' "
-        f"AND business_date <= {cast}'{as_of.isoformat()}' GROUP BY customer"
+        f"AND business_date <= {cast}'{as_of.isoformat()}' AND {customers} GROUP BY customer"
     )
     with UnitOfWork(store) as uow:
         found = fetch_all(uow, sql)

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.cycle import portfolio as pf
-from engine.cycle.facts import load_accounts
+from engine.cycle.book import Customers, load_book, owners_of
 from engine.cycle.planner import Plan, RowDecisions, plan_invoices
 from engine.cycle.runner import CYCLE_ACTOR
 from engine.cycle.writer import write_chunk
@@ -46,8 +46,9 @@ class Reevaluator:
             return plan
         try:
             strategies = self.registry.current
-            portfolio = pf.load(self.ctx.store, day, sorted(set(invoice_ids)))
-            if len(portfolio) == 0:
+            ids = sorted(set(invoice_ids))
+            book = load_book(self.ctx.store, day, Customers(ids=owners_of(self.ctx.store, ids)), ids)
+            if len(book.portfolio) == 0:
                 return plan
             per_days = {
                 c.strategy.settings.contact_cap.per_days
@@ -55,7 +56,7 @@ class Reevaluator:
                 if c.strategy.settings.contact_cap
             }
             recent = {d: pf.recent_notice_counts(self.ctx.store, day, d) for d in per_days}
-            plan_invoices(portfolio, load_accounts(self.ctx.store, day), strategies, recent, plan, durable_decider)
+            plan_invoices(book.portfolio, book.accounts, strategies, recent, plan, durable_decider)
             write_chunk(self.ctx.store, plan.invoices, day, self.ctx.now(), str(CYCLE_ACTOR))
         except Exception:  # the change that triggered us is committed; the daily cycle will catch up
             log.exception("re-evaluation of invoices %s failed", invoice_ids)

@@ -7,13 +7,13 @@ left out and reported as a conflict, so nothing paid, disputed or promised meanw
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from engine.clock import stored
+from engine.importer.bulk import new_event_id
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 
@@ -126,13 +126,44 @@ def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, int]:
     return {int(i): int(v) for i, v in cur.fetchall()}
 
 
+class JsonTexts:
+    """JSON text of the values the writer repeats: a rule's cause dict (one object per rule, see
+    `planner.rule_cause`), state names, triggers, reasons. Cached per object identity while the
+    object is held here, so an id is never reused for another object within one write."""
+
+    def __init__(self) -> None:
+        self._objects: dict[int, tuple[Any, str]] = {}
+        self._text: dict[str | None, str] = {}
+
+    def obj(self, value: dict[str, Any]) -> str:
+        found = self._objects.get(id(value))
+        if found is None:
+            found = self._objects[id(value)] = (value, json.dumps(value))
+        return found[1]
+
+    def text(self, value: str | None) -> str:
+        found = self._text.get(value)
+        if found is None:
+            found = self._text[value] = json.dumps(value)
+        return found
+
+
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
     ts, day = _ts(store, now), _day(store, as_of)
     updates, history, outbox, notices, tasks = [], [], [], [], []
+    enc = JsonTexts()
+    actor_json = enc.text(actor)
     for plan in plans:
         version = plan.loaded_version
+        snap = plan.snapshot
+        # the snapshot's fixed part, as json.dumps would write {**snapshot, "state": …} (same key order)
+        head = (
+            f'{{"id": {int(snap["id"])}, "customerId": {int(snap["customerId"])}, '
+            f'"currency": {enc.text(snap["currency"])}'
+        )
         for ch in plan.changes:
             version += 1
+            cause_json = enc.obj(ch.cause)
             history.append(
                 (
                     "invoice",
@@ -142,28 +173,19 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
                     ch.to_state,
                     ch.trigger,
                     actor,
-                    json.dumps(ch.cause),
+                    cause_json,
                     json.dumps(ch.facts),
                     ch.reason,
                     ts,
                 )
             )
-            snapshot = {
-                **plan.snapshot,
-                "state": ch.to_state,
-                "dunningLevel": ch.dunning_level,
-                "version": version,
-            }
-            data = {
-                "from": ch.from_state,
-                "to": ch.to_state,
-                "trigger": ch.trigger,
-                "actor": actor,
-                "cause": ch.cause,
-                "reason": ch.reason,
-                "snapshot": snapshot,
-                "entityVersion": version,
-            }
+            # json.dumps of {"from", "to", "trigger", "actor", "cause", "reason", "snapshot", "entityVersion"}
+            data = (
+                f'{{"from": {enc.text(ch.from_state)}, "to": {enc.text(ch.to_state)}, '
+                f'"trigger": {enc.text(ch.trigger)}, "actor": {actor_json}, "cause": {cause_json}, '
+                f'"reason": {enc.text(ch.reason)}, "snapshot": {head}, "state": {enc.text(ch.to_state)}, '
+                f'"dunningLevel": {int(ch.dunning_level)}, "version": {version}}}, "entityVersion": {version}}}'
+            )
             outbox.append(_event(ch.invoice_id, ch.customer_id, version, "o2c.invoice.state_changed", data, ts))
         notice_day = None
         if plan.notice is not None:
@@ -186,16 +208,18 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
                     ts,
                 )
             )
-            data = {
-                "kind": n.kind,
-                "channel": n.channel,
-                "template": n.template,
-                "level": n.level,
-                "recipient": n.recipient,
-                "rule": n.rule,
-                "cause": n.cause,
-                "entityVersion": version,
-            }
+            data = json.dumps(
+                {
+                    "kind": n.kind,
+                    "channel": n.channel,
+                    "template": n.template,
+                    "level": n.level,
+                    "recipient": n.recipient,
+                    "rule": n.rule,
+                    "cause": n.cause,
+                    "entityVersion": version,
+                }
+            )
             outbox.append(_event(n.invoice_id, n.customer_id, version, "o2c.notice.requested", data, ts))
         if plan.task is not None:
             t = plan.task
@@ -241,9 +265,9 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
         )
 
 
-def _event(invoice_id: int, customer_id: int, version: int, type_: str, data: dict[str, Any], ts: object) -> tuple:
+def _event(invoice_id: int, customer_id: int, version: int, type_: str, data: str, ts: object) -> tuple:
     return (
-        str(uuid.uuid4()),
+        new_event_id(),
         type_,
         f"invoices/{invoice_id}",
         "invoice",
@@ -251,5 +275,5 @@ def _event(invoice_id: int, customer_id: int, version: int, type_: str, data: di
         version,
         customer_id,
         ts,
-        json.dumps(data),
+        data,
     )

@@ -5,6 +5,7 @@ the contact cap and lets account rules place credit holds."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -42,6 +43,7 @@ from engine.rules.registry import StrategySet
 from engine.service import Collections
 from engine.services.context import Context
 from engine.store.database import Store
+from engine.strategies_in_force import load_registry
 from states.actors import Actor, person
 
 TODAY = date(2026, 3, 2)  # the business date of the `clock` fixture (a Monday)
@@ -436,3 +438,69 @@ def test_a_held_account_is_not_held_twice_and_is_released_by_the_rule_once_nothi
     )
     assert active == ["manual"]  # the cycle never lifts a person's hold
     assert rows(ctx.store, "SELECT state FROM customer WHERE id = $c", {"c": customer}) == ["on_hold"]
+
+
+HOLD_ONLY = """\
+strategy: hold-only
+version: 1
+applies_to:
+  segment: [enterprise, mid_market, smb, public_sector]
+  risk: [low, medium, high, critical]
+settings:
+  grace_days: 60
+  min_amount: {EUR: 10.00}
+  max_dunning_level: 3
+rules:
+  - id: three-days-ahead
+    when: days_to_due == 3
+    then:
+      - remind: {channel: email, template: soon}
+  - id: hold-at-30-days
+    when: account.max_days_past_due >= 30
+    then:
+      - credit_hold: {reason: overdue}
+"""
+
+
+def test_account_rules_see_a_payment_committed_by_another_connection_while_the_invoices_were_written(
+    ctx: Context, service: Collections, book: Portfolio, tmp_path: Path
+) -> None:
+    folder = tmp_path / "hold-only"
+    folder.mkdir()
+    (folder / "hold-only.yaml").write_text(HOLD_ONLY)
+    strategies = load_registry(folder).current
+    late_customer = book.customer("late", "smb", "low")
+    late = book.invoice("late", 35)  # in grace (60 days): no invoice rule acts on it, the account rule would
+    book.customer("soon", "smb", "low")
+    book.invoice("soon", -3)  # the reminder: one invoice chunk to write
+
+    def pay_from_another_thread(_chunk: int) -> None:
+        # another thread has its own database connection: as an API request or another process would
+        worker = threading.Thread(target=_pay, args=(service, late_customer, late, AMOUNT, "PAID-MEANWHILE"))
+        worker.start()
+        worker.join()
+
+    report = run_cycle(ctx, strategies, TODAY, after_chunk=pay_from_another_thread)
+
+    assert report.notices == 1
+    assert report.holds_placed == 0  # the account rules saw the payment, not the facts of the load
+    assert rows(ctx.store, "SELECT state FROM customer WHERE id = $c", {"c": late_customer}) == ["active"]
+    assert scalar(ctx.store, "SELECT COUNT(*) FROM credit_hold WHERE customer = $c", {"c": late_customer}) == 0
+
+
+def test_without_a_commit_from_elsewhere_the_account_rules_decide_on_the_facts_of_the_load(
+    ctx: Context, book: Portfolio, tmp_path: Path
+) -> None:
+    folder = tmp_path / "hold-only"
+    folder.mkdir()
+    (folder / "hold-only.yaml").write_text(HOLD_ONLY)
+    strategies = load_registry(folder).current
+    late_customer = book.customer("late", "smb", "low")
+    book.invoice("late", 35)
+    book.customer("soon", "smb", "low")
+    book.invoice("soon", -3)
+
+    report = run_cycle(ctx, strategies, TODAY)
+
+    assert (report.notices, report.holds_placed) == (1, 1)
+    assert rows(ctx.store, "SELECT state FROM customer WHERE id = $c", {"c": late_customer}) == ["on_hold"]
