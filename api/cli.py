@@ -10,8 +10,20 @@ from collections.abc import Sequence
 
 from states.errors import DomainError
 
-GROUPS = ("db", "states", "serve", "demo", "importer", "strategies", "cycle", "keys", "worker", "risk", "dispatch")
-GROUPS = (*GROUPS, "events")  # issue 6: `o2c events prune`
+GROUPS = (
+    "db",
+    "states",
+    "serve",
+    "demo",
+    "importer",
+    "strategies",
+    "cycle",
+    "keys",
+    "worker",
+    "risk",
+    "dispatch",
+    "events",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
