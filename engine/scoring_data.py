@@ -13,9 +13,11 @@ see `_sum_by`). Lateness is computed once per allocation, in the database, as be
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from states import invoice as inv_states
 RECENT_DAYS = 90  # payments received in the last 90 days are "recent" for the trend
 COLLECTIBLE = "', '".join(sorted(inv_states.COLLECTIBLE))
 CLASSES = ("low", "medium", "high", "critical")
+SIDE_MMAP_BYTES = 1 << 30
 _EXACT = float(2**52)  # below this every partial sum of integers is exact in float64
 
 
@@ -67,30 +70,70 @@ def _days(bulk: Bulk, later: str, earlier: str) -> str:
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
-def columns(bulk: Bulk, exprs: Sequence[str], rest: str, params: Sequence[object] = ()) -> list[np.ndarray]:
-    """`SELECT exprs FROM rest` as one int64 array per expression (row-aligned). Every
-    expression must be an integer and never NULL."""
+@dataclass(frozen=True)
+class Query:
+    """`SELECT exprs FROM rest` written with `?` placeholders; every expression an integer, never NULL."""
+
+    exprs: tuple[str, ...]
+    rest: str
+    params: tuple[object, ...] = ()
+
+
+def columns(bulk: Bulk, q: Query) -> list[np.ndarray]:
+    """The query's result as one int64 array per expression (row-aligned), on the unit of work's
+    connection (so inside its transaction)."""
     if bulk.postgres:
-        cur = bulk.conn.cursor()
-        query = f"SELECT {', '.join(exprs)} FROM {rest}".replace("?", "%s")
-        sql = cur.mogrify(query, tuple(params)).decode()
-        buf = io.StringIO()
-        cur.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", buf)
-        cur.close()
-        text = buf.getvalue()
-        flat = _parse(text.replace("\n", ","))
-        if flat.size % len(exprs):
-            raise RuntimeError(f"risk score inputs: {flat.size} numbers for {len(exprs)} columns")
-        table = flat.reshape(-1, len(exprs))
-        return [np.ascontiguousarray(table[:, j]) for j in range(len(exprs))]
-    # One aggregate step feeds every group_concat the same rows in the same order.
-    aggregates = ", ".join(f"group_concat({e})" for e in exprs)
-    row = bulk.select(f"SELECT COUNT(*), {aggregates} FROM {rest}", params)[0]
-    count, texts = int(row[0]), row[1:]
+        return _postgres_columns(bulk.conn, q)
+    return _sqlite_columns(bulk.conn, q)
+
+
+def _postgres_columns(conn: Any, q: Query) -> list[np.ndarray]:
+    cur = conn.cursor()
+    sql = cur.mogrify(f"SELECT {', '.join(q.exprs)} FROM {q.rest}".replace("?", "%s"), q.params).decode()
+    buf = io.StringIO()
+    cur.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", buf)
+    cur.close()
+    flat = _parse(buf.getvalue().replace("\n", ","))
+    if flat.size % len(q.exprs):
+        raise RuntimeError(f"risk score inputs: {flat.size} numbers for {len(q.exprs)} columns")
+    table = flat.reshape(-1, len(q.exprs))
+    return [np.ascontiguousarray(table[:, j]) for j in range(len(q.exprs))]
+
+
+def _sqlite_columns(conn: Any, q: Query) -> list[np.ndarray]:
+    # One aggregate step feeds every group_concat the same rows in the same order, and no
+    # expression is NULL (group_concat would skip it): equal lengths mean aligned columns.
+    cur = conn.cursor()
+    cur.execute(f"SELECT {', '.join(f'group_concat({e})' for e in q.exprs)} FROM {q.rest}", q.params)
+    texts = cur.fetchone()
+    cur.close()
     out = [_parse(t or "") for t in texts]
-    if any(a.size != count for a in out):
-        raise RuntimeError(f"risk score inputs: columns of {[a.size for a in out]} numbers for {count} rows")
+    if len({a.size for a in out}) > 1:
+        raise RuntimeError(f"risk score inputs: columns of {[a.size for a in out]} numbers")
     return out
+
+
+def _side_path(bulk: Bulk) -> str | None:
+    """The SQLite file a second, read-only connection may read, or None (PostgreSQL, memory)."""
+    if bulk.postgres:
+        return None
+    path = str(bulk.uow.store.args.get("filename", ""))
+    return None if path in ("", ":memory:") else path
+
+
+def _side_columns(path: str, q: Query) -> list[np.ndarray]:
+    """`columns` on a connection of its own, for a worker thread (SQLite releases the GIL while
+    it runs a statement). It sees exactly what the unit of work sees: that one holds the write
+    lock (BEGIN IMMEDIATE) from before its first read until it commits, so no commit can come
+    between the two snapshots."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute(f"PRAGMA mmap_size = {SIDE_MMAP_BYTES}")  # read pages in place, no copies
+        conn.execute("PRAGMA query_only = 1")
+        return _sqlite_columns(conn, q)
+    finally:
+        conn.close()
 
 
 def _parse(text: str) -> np.ndarray:
@@ -144,82 +187,92 @@ def load_inputs(bulk: Bulk, today: date, customer_id: int | None = None) -> Inpu
 
 
 def load(bulk: Bulk, today: date, customer_id: int | None = None) -> tuple[Inputs, Stored]:
-    """The inputs, and what the customer rows store now (for writing only what changed)."""
+    """The inputs, and what the customer rows store now (for writing only what changed).
+
+    For all customers on a SQLite file, the heaviest query (every allocation joined to its
+    payment and invoice, ~60 % of the load) runs on a second connection in a worker thread
+    while this thread runs the others."""
     one = customer_id is not None
     params: tuple[object, ...] = (customer_id,) if one else ()
-    codes = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(CLASSES))
-    ids, credit_limit, broken, old_score, old_class, version = columns(
-        bulk,
-        ("c.id", "c.credit_limit", "c.broken_promises", "c.risk_score", f"CASE c.risk_class {codes} ELSE -1 END",
-         "c.version"),
-        "customer c" + (" WHERE c.id = ?" if one else ""),
-        params,
+    where_i = " AND i.customer = ?" if one else ""
+    allocations = Query(
+        ("i.customer", "a.amount", _days(bulk, "p.received_on", "i.due_date"),
+         "CASE WHEN p.received_on >= ? THEN 1 ELSE 0 END"),
+        "allocation a JOIN payment p ON p.id = a.payment JOIN invoice i ON i.id = a.invoice"
+        f" WHERE p.reversed_at IS NULL{where_i}",
+        (bulk.day(today - timedelta(days=RECENT_DAYS)), *params),
     )  # fmt: skip
+    side = None if one else _side_path(bulk)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-load") as pool:
+        pending = pool.submit(_side_columns, side, allocations) if side else None
+        codes = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(CLASSES))
+        customers = columns(
+            bulk,
+            Query(
+                ("c.id", "c.credit_limit", "c.broken_promises", "c.risk_score",
+                 f"CASE c.risk_class {codes} ELSE -1 END", "c.version"),
+                "customer c" + (" WHERE c.id = ?" if one else ""),
+                params,
+            ),
+        )  # fmt: skip
+        invoices = columns(bulk, Query(("i.customer",), "invoice i" + (" WHERE i.customer = ?" if one else ""), params))
+        collectible = columns(
+            bulk,
+            Query(
+                ("i.customer", "i.open_amount", _days(bulk, "?", "i.due_date")),
+                f"invoice i WHERE i.state IN ('{COLLECTIBLE}'){where_i}",
+                (bulk.day(today), *params),
+            ),
+        )
+        disputes = columns(bulk, Query(("d.customer",), "dispute d" + (" WHERE d.customer = ?" if one else ""), params))
+        paid_rows = pending.result() if pending else columns(bulk, allocations)
+    return _aggregate(customers, paid_rows, invoices, collectible, disputes)
+
+
+def _aggregate(
+    customers: list[np.ndarray],
+    paid_rows: list[np.ndarray],
+    invoice_rows: list[np.ndarray],
+    collectible: list[np.ndarray],
+    dispute_rows: list[np.ndarray],
+) -> tuple[Inputs, Stored]:
+    """Per-customer sums of the raw rows, aligned on the sorted customer ids."""
+    ids, credit_limit, broken, old_score, old_class, version = customers
     order = np.argsort(ids, kind="stable")
     ids, credit_limit, broken = ids[order], credit_limit[order], broken[order]
     stored = Stored(old_score[order], old_class[order], version[order])
     n = len(ids)
     rows = _Rows(ids)
 
-    recent = bulk.day(today - timedelta(days=RECENT_DAYS))
-    late = _days(bulk, "p.received_on", "i.due_date")
-    where_i = " AND i.customer = ?" if one else ""
-    cust, amount, days, is_recent = columns(
-        bulk,
-        ("i.customer", "a.amount", late, "CASE WHEN p.received_on >= ? THEN 1 ELSE 0 END"),
-        "allocation a JOIN payment p ON p.id = a.payment JOIN invoice i ON i.id = a.invoice"
-        f" WHERE p.reversed_at IS NULL{where_i}",
-        (recent, *params),
-    )
+    cust, amount, days, is_recent = paid_rows
     pos, keep = rows.of(cust)
-    pos, amount, days, is_recent = pos[keep], amount[keep], days[keep], is_recent[keep] == 1
+    pos, amount, days, recent = pos[keep], amount[keep], days[keep], is_recent[keep] == 1
     weighted = amount * np.maximum(days, 0)
-    paid = _sum_by(pos, amount, n)
-    paid_late = _sum_by(pos, weighted, n)
-    n_alloc = _count_by(pos, n)
-    n_late = _count_by(pos[days > 0], n)
-    recent_paid = _sum_by(pos[is_recent], amount[is_recent], n)
-    recent_late = _sum_by(pos[is_recent], weighted[is_recent], n)
 
-    (inv_cust,) = columns(bulk, ("i.customer",), "invoice i" + (" WHERE i.customer = ?" if one else ""), params)
-    pos, keep = rows.of(inv_cust)
-    invoices = _count_by(pos[keep], n)
+    pos_i, keep = rows.of(invoice_rows[0])
+    invoices = _count_by(pos_i[keep], n)
 
-    past_due = _days(bulk, "?", "i.due_date")
-    cust, open_amount, overdue_days = columns(
-        bulk,
-        ("i.customer", "i.open_amount", past_due),
-        f"invoice i WHERE i.state IN ('{COLLECTIBLE}'){where_i}",
-        (bulk.day(today), *params),
-    )
-    pos, keep = rows.of(cust)
-    pos, open_amount, overdue_days = pos[keep], open_amount[keep], overdue_days[keep]
+    cust, open_amount, overdue_days = collectible
+    pos_c, keep = rows.of(cust)
+    pos_c, open_amount, overdue_days = pos_c[keep], open_amount[keep], overdue_days[keep]
     overdue = overdue_days > 0  # due_date < today
-    exposure = _sum_by(pos, open_amount, n)
-    overdue_open = _sum_by(pos[overdue], open_amount[overdue], n)
-    overdue_weighted = _sum_by(pos[overdue], open_amount[overdue] * overdue_days[overdue], n)
-    overdue_count = _count_by(pos[overdue], n)
 
-    where_d = " WHERE d.customer = ?" if one else ""
-    (dispute_cust,) = columns(bulk, ("d.customer",), f"dispute d{where_d}", params)
-    pos, keep = rows.of(dispute_cust)
-    disputes = _count_by(pos[keep], n)
-
+    pos_d, keep = rows.of(dispute_rows[0])
     inputs = Inputs(
         customer_id=ids,
         credit_limit=credit_limit,
         broken_promises=broken,
-        paid=paid,
-        paid_late_weighted=paid_late,
-        allocations=n_alloc,
-        allocations_late=n_late,
-        recent_paid=recent_paid,
-        recent_late_weighted=recent_late,
-        exposure=exposure,
-        overdue_open=overdue_open,
-        overdue_weighted=overdue_weighted,
-        overdue_count=overdue_count,
+        paid=_sum_by(pos, amount, n),
+        paid_late_weighted=_sum_by(pos, weighted, n),
+        allocations=_count_by(pos, n),
+        allocations_late=_count_by(pos[days > 0], n),
+        recent_paid=_sum_by(pos[recent], amount[recent], n),
+        recent_late_weighted=_sum_by(pos[recent], weighted[recent], n),
+        exposure=_sum_by(pos_c, open_amount, n),
+        overdue_open=_sum_by(pos_c[overdue], open_amount[overdue], n),
+        overdue_weighted=_sum_by(pos_c[overdue], open_amount[overdue] * overdue_days[overdue], n),
+        overdue_count=_count_by(pos_c[overdue], n),
         invoices=invoices,
-        disputes=disputes,
+        disputes=_count_by(pos_d[keep], n),
     )
     return inputs, stored
