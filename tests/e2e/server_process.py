@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,8 @@ def running_server(database_url: str, today: str = "2026-03-02") -> Iterator[Ser
                 key = line.strip()
             if "serving on" in line:
                 break
+        # Keep reading, or a server that logs more than a pipe buffer blocks on its next write.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
