@@ -40,14 +40,18 @@ class LeaderScheduler:
         cycle_at: time = time(6, 0),
         tick_seconds: float = 5.0,
         lease_seconds: float = 30.0,
+        helper: Callable[[], object] | None = None,
     ) -> None:
         self.ctx = ctx
         self.daily, self.timers = daily, timers
+        self.helper = helper  # every tick of a standby: help with work any worker may do
         self.cycle_at = cycle_at
         self.tick_seconds, self.lease_seconds = tick_seconds, lease_seconds
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.is_leader = False
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._keepalive = threading.Thread(target=self._renew_while_leading, name="leader-lease", daemon=True)
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(2)}, job_defaults=JOB_DEFAULTS, timezone=ctx.clock.zone
         )
@@ -61,10 +65,14 @@ class LeaderScheduler:
             next_run_time=datetime.now(self.ctx.clock.zone),
         )
         self._scheduler.start()
+        self._keepalive.start()
         log.info("scheduler started as %s", self.holder)
 
     def stop(self) -> None:
+        self._stopping.set()
         self._scheduler.shutdown(wait=True)
+        if self._keepalive.is_alive():
+            self._keepalive.join()
         if self.is_leader:
             lease.release(self.ctx.store, lease.SCHEDULER_LEASE, self.holder)
         self.ctx.store.disconnect()
@@ -78,6 +86,8 @@ class LeaderScheduler:
                     self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, now
                 )
                 if not self.is_leader:
+                    if self.helper is not None:
+                        self.helper()
                     return
                 today = self.ctx.today()
                 if now.astimezone(self.ctx.clock.zone).time() >= self.cycle_at:
@@ -85,3 +95,16 @@ class LeaderScheduler:
                 self.timers(today)
             except Exception:
                 log.exception("scheduler tick failed; the next tick retries")
+
+    def _renew_while_leading(self) -> None:
+        """Renew the leader lease every third of its length, beside the ticks: a tick that runs a
+        long cycle would otherwise let the lease lapse and a standby lead at the same time."""
+        while not self._stopping.wait(self.lease_seconds / 3):
+            if not self.is_leader:
+                continue
+            try:
+                self.is_leader = lease.acquire(
+                    self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, self.ctx.now()
+                )
+            except Exception:
+                log.warning("renewing the leader lease failed; the next attempt retries", exc_info=True)

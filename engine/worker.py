@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, time
 
+from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import run_due
 from engine.rules.registry import Registry
@@ -21,16 +22,32 @@ def parse_cycle_time(text: str) -> time:
 
 
 def build_scheduler(
-    ctx: Context, registry: Registry, cycle_at: time, tick_seconds: float = 5.0, lease_seconds: float = 30.0
+    ctx: Context,
+    registry: Registry,
+    cycle_at: time,
+    tick_seconds: float = 5.0,
+    lease_seconds: float = 30.0,
+    partitions: int | None = None,
 ) -> LeaderScheduler:
+    """The leader opens each due date's cycle in `partitions` slices (O2C_CYCLE_PARTITIONS, 4) and
+    works them; every standby works open slices of the oldest running date on each of its ticks."""
     reevaluate = Reevaluator(ctx, registry)
+    count = partitions or int(ctx.settings.extra.get("O2C_CYCLE_PARTITIONS", "4"))
 
     def daily(today: date) -> None:
-        for report in run_due(ctx, registry.current, today):
+        for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):
             if not report.already_done:
                 log.info("cycle %s: %s", report.business_date, report.as_dict())
 
     def timers(today: date) -> None:
         run_timers(ctx, today, on_change=reevaluate)
 
-    return LeaderScheduler(ctx, daily, timers, cycle_at, tick_seconds, lease_seconds)
+    def helper() -> None:
+        day = oldest_open_date(ctx)
+        if day is not None:
+            report = work_partitions(ctx, registry.current, day, scheduler.holder)
+            if report.partitions_worked:
+                log.info("helped with the cycle of %s: %s", day, report.as_dict())
+
+    scheduler = LeaderScheduler(ctx, daily, timers, cycle_at, tick_seconds, lease_seconds, helper)
+    return scheduler

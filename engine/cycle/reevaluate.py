@@ -14,7 +14,7 @@ import numpy.typing as npt
 from engine.cycle import portfolio as pf
 from engine.cycle.book import Customers, load_book, owners_of
 from engine.cycle.planner import Plan, RowDecisions, plan_invoices
-from engine.cycle.runner import CYCLE_ACTOR
+from engine.cycle.scope import CYCLE_ACTOR
 from engine.cycle.writer import write_chunk
 from engine.rules.compiler import CompiledStrategy
 from engine.rules.durable_eval import engine

@@ -225,6 +225,22 @@ def define_entities(db: Database) -> None:
         finished_at = Optional(datetime)
         stats = Required(Json, default={})
 
+    class CyclePartition(db.Entity):
+        """One slice of customers (an id range, bounds inclusive, None: open-ended) of one business
+        date's cycle; workers claim it with a lease (`engine/cycle/partitions.py`)."""
+
+        _table_ = "cycle_partition"
+        id = PrimaryKey(int, auto=True)
+        business_date = Required(date)
+        part = Required(int)
+        first_customer = Optional(int, size=64)
+        last_customer = Optional(int, size=64)
+        status = Required(str, 16)  # open | running | done
+        holder = Optional(str, 200, nullable=True)
+        lease_until = Optional(datetime)
+        stats = Required(Json, default={})
+        composite_key(business_date, part)
+
     class Lease(db.Entity):
         """A named lease (the scheduler's leader lease); the holder renews before it expires."""
 
@@ -285,7 +301,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, Lease, WebhookEndpoint, WebhookAttempt)
+    _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 
 Entity = Any  # Pony entities are dynamic; this alias marks where one is expected.

@@ -43,6 +43,7 @@ STEPS: list[Step] = [
         add_columns=(("invoice", "last_cycle_on", "DATE"),),
     ),
     Step(6, "webhook endpoints, deliveries and attempts", create_tables=True),
+    Step(7, "cycle partitions: workers claim slices of customers of one business date", create_tables=True),
 ]
 
 LATEST = STEPS[-1].version

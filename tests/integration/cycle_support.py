@@ -61,7 +61,7 @@ def daily_ladder(folder: Path) -> StrategySet:
 def clear_cycle_tables(store: Store) -> None:
     """conftest truncates the service tables on PostgreSQL, not the cycle's own (runs, leases)."""
     with UnitOfWork(store, write=True) as uow:
-        for table in ("notice", "collector_task", "cycle_run", "lease"):
+        for table in ("notice", "collector_task", "cycle_partition", "cycle_run", "lease"):
             uow.execute(f"DELETE FROM {table}")
         uow.commit()
 
@@ -161,3 +161,66 @@ def notices(store: Store, invoice_id: int) -> list[tuple[str, str, int, str]]:
 def invoice_state(store: Store, invoice_id: int) -> tuple[str, int]:
     state, level = rows(store, "SELECT state, dunning_level FROM invoice WHERE id = $i", {"i": invoice_id})[0]
     return str(state), int(level)
+
+
+def work_partitions_process(argv: list[str]) -> int:
+    """Process entry for the partition tests: `python cycle_support.py URL STRATEGIES DAY PARTS
+    [--kill-after-chunk K] [--chunk-pause S] [--lease S] [--wait-for-lease]`: open the date's
+    partitions (unless open) and work them; print the report as JSON."""
+    import argparse
+    import os
+    import signal
+    import time
+
+    from engine.clock import clock_for_date
+    from engine.config import Settings
+    from engine.cycle.partitions import open_partitions, work_partitions
+    from engine.services.context import Context
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("strategies", type=Path)
+    parser.add_argument("day", type=date.fromisoformat)
+    parser.add_argument("parts", type=int)
+    parser.add_argument("--kill-after-chunk", type=int, default=None)
+    parser.add_argument("--chunk-pause", type=float, default=0.0)
+    parser.add_argument("--lease", type=float, default=15.0)
+    parser.add_argument("--wait-for-lease", action="store_true", help="never reap a dead holder: wait its lease out")
+    args = parser.parse_args(argv)
+    store = Store(args.url)
+    ctx = Context(store=store, clock=clock_for_date(args.day), settings=Settings(database_url=args.url))
+    strategies = load_registry(args.strategies).current
+    chunks = 0
+
+    def after_chunk(_k: int) -> None:
+        nonlocal chunks
+        if args.kill_after_chunk is not None and chunks == args.kill_after_chunk:
+            os.kill(os.getpid(), signal.SIGKILL)
+        chunks += 1
+        time.sleep(args.chunk_pause)
+
+    open_partitions(ctx, args.day, args.parts)
+    worked, report = 0, None
+    while True:
+        report = work_partitions(
+            ctx,
+            strategies,
+            args.day,
+            chunk_size=10,
+            lease_seconds=args.lease,
+            after_chunk=after_chunk,
+            reap_dead=not args.wait_for_lease,
+        )
+        worked += report.partitions_worked
+        if not args.wait_for_lease or report.pending_partitions == 0:
+            break
+        time.sleep(0.2)  # a partition is held by someone else: wait for it to be done or to lapse
+    print(json.dumps(report.as_dict() | {"partitions_worked": worked}), flush=True)
+    store.disconnect()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(work_partitions_process(sys.argv[1:]))

@@ -37,7 +37,7 @@ from engine.commands import (
     RecordPromise,
     TransitionInvoice,
 )
-from engine.cycle import runner
+from engine.cycle import scope
 from engine.cycle.runner import pending_dates, run_cycle, run_due
 from engine.rules.registry import StrategySet
 from engine.service import Collections
@@ -286,7 +286,7 @@ def test_the_cycle_never_chases_a_paid_disputed_promised_or_cancelled_invoice(
 
 def _before_writing(monkeypatch: pytest.MonkeyPatch, meddle: Callable[[], Any]) -> list[list[int]]:
     """Run `meddle` once, after the cycle planned and right before it writes the first chunk."""
-    real, seen = runner.write_chunk, []
+    real, seen = scope.write_chunk, []
 
     def write_chunk(store: Store, plans: Any, *args: Any) -> list[int]:
         seen.append([p.invoice_id for p in plans])
@@ -294,7 +294,7 @@ def _before_writing(monkeypatch: pytest.MonkeyPatch, meddle: Callable[[], Any]) 
             meddle()
         return real(store, plans, *args)
 
-    monkeypatch.setattr(runner, "write_chunk", write_chunk)
+    monkeypatch.setattr(scope, "write_chunk", write_chunk)
     return seen
 
 

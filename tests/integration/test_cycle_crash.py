@@ -39,6 +39,7 @@ INVOICES_PER_CUSTOMER = 14  # 336 invoices
 PG_TABLES = (
     "notice",
     "collector_task",
+    "cycle_partition",
     "cycle_run",
     "lease",
     "allocation",

@@ -114,8 +114,8 @@ def empty_pg(pg_database: str) -> Iterator[str]:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(
-                "TRUNCATE lease, cycle_run, notice, collector_task, invoice, customer, transition_history, outbox "
-                "RESTART IDENTITY CASCADE"
+                "TRUNCATE lease, cycle_partition, cycle_run, notice, collector_task, invoice, customer, "
+                "transition_history, outbox RESTART IDENTITY CASCADE"
             )
         conn.close()
 

@@ -1,0 +1,336 @@
+"""The partitioned cycle: one business date's customers split into K slices (customer id ranges,
+balanced by collectible invoices) that any number of workers claim and work.
+
+- `open_partitions(ctx, as_of, count)` writes the slices once per date (the first caller wins;
+  later callers see them), in the transaction that opens the date's `cycle_run`.
+- `work_partitions(ctx, strategies, as_of, holder)` claims slices until none is left: an open one,
+  or a running one whose lease lapsed (or whose holder is a dead process on this host). It claims
+  with `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite: one writer at a time), renews the lease
+  from a heartbeat thread while it works, runs the ordinary cycle (`runner.run_scope`) on the
+  slice's invoices and accounts, and marks it done; the last slice done turns `cycle_run` done.
+
+Exactly once per invoice does not rest on the partition lease: it rests, as in one process, on
+`invoice.last_cycle_on` and the version re-read inside every chunk's transaction. Two workers
+that both believe they hold a slice (a paused holder whose lease lapsed) write each invoice once;
+the later one finds it handled or conflicting. Lease times come from the database's clock, the
+one clock every process shares."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from engine.clock import stored
+from engine.cycle.book import STATES, Customers
+from engine.cycle.bulk import bulk_writes
+from engine.cycle.portfolio import fetch_all
+from engine.cycle.scope import CycleReport, Progress, run_scope
+from engine.rules.registry import StrategySet
+from engine.services.context import Context
+from engine.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 15.0
+STATS = ("invoices_evaluated", "applied", "notices", "tasks", "holds_placed", "holds_released", "conflicts")
+
+
+def new_holder() -> str:
+    """host:pid:random — the pid lets a process on the same host see that a holder died."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class Partition:
+    id: int
+    business_date: date
+    part: int
+    first_customer: int | None
+    last_customer: int | None
+
+    @property
+    def customers(self) -> Customers:
+        return Customers(first=self.first_customer, last=self.last_customer)
+
+
+def _sql(ctx: Context, text: str) -> str:
+    return text.replace("?", "%s") if ctx.store.is_postgres else text
+
+
+def _day(ctx: Context, day: date) -> object:
+    return day if ctx.store.is_postgres else day.isoformat()
+
+
+def _lease_sql(ctx: Context, seconds: float) -> str:
+    """The database's 'now + seconds', in the naive-UTC form the store keeps."""
+    if ctx.store.is_postgres:
+        return f"(NOW() AT TIME ZONE 'UTC') + INTERVAL '{float(seconds)} seconds'"
+    return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '+{float(seconds)} seconds')"
+
+
+def _now_sql(ctx: Context) -> str:
+    return "(NOW() AT TIME ZONE 'UTC')" if ctx.store.is_postgres else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+def boundaries(counts: list[tuple[int, int]], count: int) -> list[tuple[int | None, int | None]]:
+    """Contiguous customer id ranges covering every id, each with about the same number of
+    collectible invoices (`counts`: (customer id, invoices), sorted by id). The first range is
+    open below, the last open above, so customers without invoices (held accounts) belong too."""
+    if count <= 1 or len(counts) < 2:
+        return [(None, None)]
+    ids = np.asarray([c for c, _ in counts], dtype=np.int64)
+    cumulative = np.cumsum(np.asarray([n for _, n in counts], dtype=np.int64))
+    targets = cumulative[-1] * np.arange(1, count) / count
+    cuts = sorted({int(ids[min(int(np.searchsorted(cumulative, t)) + 1, ids.size - 1)]) for t in targets})
+    starts: list[int | None] = [None, *cuts]
+    ends: list[int | None] = [c - 1 for c in cuts] + [None]
+    return list(zip(starts, ends, strict=True))
+
+
+def open_partitions(ctx: Context, as_of: date, count: int) -> bool:
+    """Open the cycle of `as_of` in `count` partitions (unless it has partitions already).
+    False when that date is done."""
+    with UnitOfWork(ctx.store, write=True) as uow:
+        run = uow.CycleRun.get_for_update(business_date=as_of)
+        if run is not None and run.status == "done":
+            return False
+        cur = uow.connection().cursor()
+        if run is None:
+            uow.CycleRun(business_date=as_of, status="running", started_at=stored(ctx.now()), stats={})
+            uow.flush()
+            # partitions are written with their run: any without one are leftovers of a removed run
+            cur.execute(_sql(ctx, "DELETE FROM cycle_partition WHERE business_date = ?"), (_day(ctx, as_of),))
+        cur.execute(_sql(ctx, "SELECT COUNT(*) FROM cycle_partition WHERE business_date = ?"), (_day(ctx, as_of),))
+        if int(cur.fetchone()[0]) == 0:
+            collectible = ", ".join(f"'{s}'" for s in STATES)
+            counts = fetch_all(
+                uow,
+                f"SELECT customer, COUNT(*) FROM invoice WHERE state IN ({collectible}) "
+                "GROUP BY customer ORDER BY customer",
+            )
+            rows = [
+                (_day(ctx, as_of), k, first, last, "open", "{}")
+                for k, (first, last) in enumerate(boundaries([(int(c), int(n)) for c, n in counts], count))
+            ]
+            cur.executemany(
+                _sql(
+                    ctx,
+                    "INSERT INTO cycle_partition (business_date, part, first_customer, last_customer, status, stats) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                ),
+                rows,
+            )
+        uow.commit()
+    return True
+
+
+def _holder_is_dead(holder: str | None) -> bool:
+    """A holder on this host whose process is gone (its lease need not be waited out)."""
+    if not holder or holder.count(":") < 2:
+        return False
+    host, pid, _ = holder.rsplit(":", 2)
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim(
+    ctx: Context, as_of: date, holder: str, lease_seconds: float = LEASE_SECONDS, reap_dead: bool = True
+) -> Partition | None:
+    """Take one partition of `as_of` that is open, or running under a lapsed lease or (with
+    `reap_dead`) a holder that is a dead process on this host."""
+    lock = " FOR UPDATE SKIP LOCKED" if ctx.store.is_postgres else ""
+    with UnitOfWork(ctx.store, write=True) as uow:
+        cur = uow.connection().cursor()
+        cur.execute(
+            _sql(
+                ctx,
+                "SELECT id, part, first_customer, last_customer, status, holder, "
+                f"CASE WHEN lease_until < {_now_sql(ctx)} THEN 1 ELSE 0 END "
+                f"FROM cycle_partition WHERE business_date = ? AND status <> 'done' ORDER BY part{lock}",
+            ),
+            (_day(ctx, as_of),),
+        )
+        for pid, part, first, last, status, current, lapsed in cur.fetchall():
+            if status == "running" and not lapsed and not (reap_dead and _holder_is_dead(current)):
+                continue
+            cur.execute(
+                _sql(
+                    ctx,
+                    "UPDATE cycle_partition SET status = 'running', holder = ?, "
+                    f"lease_until = {_lease_sql(ctx, lease_seconds)} WHERE id = ?",
+                ),
+                (holder, pid),
+            )
+            uow.commit()
+            if status == "running":
+                log.info("partition %s of %s taken over from %s", part, as_of, current)
+            return Partition(int(pid), as_of, int(part), _int(first), _int(last))
+    return None
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def renew(ctx: Context, partition: Partition, holder: str, lease_seconds: float = LEASE_SECONDS) -> bool:
+    """Extend the lease; False when this holder no longer holds the partition."""
+    with UnitOfWork(ctx.store, write=True) as uow:
+        cur = uow.connection().cursor()
+        cur.execute(
+            _sql(
+                ctx,
+                f"UPDATE cycle_partition SET lease_until = {_lease_sql(ctx, lease_seconds)} "
+                "WHERE id = ? AND holder = ? AND status = 'running'",
+            ),
+            (partition.id, holder),
+        )
+        held = cur.rowcount == 1
+        uow.commit()
+    return held
+
+
+@contextlib.contextmanager
+def heartbeat(ctx: Context, partition: Partition, holder: str, lease_seconds: float) -> Iterator[threading.Event]:
+    """Renew the lease every third of its length while the block runs (loading and planning a big
+    partition takes longer than a lease). The event is set if the lease was lost."""
+    stop, lost = threading.Event(), threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lease_seconds / 3):
+            try:
+                if not renew(ctx, partition, holder, lease_seconds):
+                    lost.set()
+                    return
+            except Exception:  # a failed renewal is retried; the lease lapses only if they all fail
+                log.warning("renewing the lease of partition %s failed", partition.part, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"partition-{partition.part}-lease", daemon=True)
+    thread.start()
+    try:
+        yield lost
+    finally:
+        stop.set()
+        thread.join()
+
+
+def finish(ctx: Context, partition: Partition, holder: str, stats: dict[str, Any]) -> int:
+    """Mark the partition done (with its counts); when it was the last, the date's run turns done
+    with the sum of the partitions' counts. Returns how many partitions of the date are not done."""
+    day = _day(ctx, partition.business_date)
+    with UnitOfWork(ctx.store, write=True) as uow:
+        # the run's row first: it serializes the finishers of one date
+        run = uow.CycleRun.get_for_update(business_date=partition.business_date)
+        cur = uow.connection().cursor()
+        cur.execute(
+            _sql(
+                ctx,
+                "UPDATE cycle_partition SET status = 'done', holder = ?, stats = ? WHERE id = ? AND status <> 'done'",
+            ),
+            (holder, json.dumps(stats), partition.id),
+        )
+        cur.execute(_sql(ctx, "SELECT status, stats FROM cycle_partition WHERE business_date = ?"), (day,))
+        parts = cur.fetchall()
+        pending = sum(1 for status, _ in parts if status != "done")
+        if pending == 0 and run is not None and run.status != "done":
+            totals: Counter[str] = Counter()
+            by_rule: Counter[str] = Counter()
+            for _, raw in parts:
+                found = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+                totals.update({k: int(found.get(k, 0)) for k in STATS})
+                by_rule.update(found.get("by_rule", {}))
+            run.stats = dict(totals) | {"by_rule": dict(sorted(by_rule.items())), "partitions": len(parts)}
+            run.status, run.finished_at = "done", stored(ctx.now())
+        uow.commit()
+    return pending
+
+
+def work_partitions(
+    ctx: Context,
+    strategies: StrategySet,
+    as_of: date,
+    holder: str | None = None,
+    *,
+    lease_seconds: float = LEASE_SECONDS,
+    chunk_size: int = 5000,
+    progress: Progress | None = None,
+    after_chunk: Callable[[int], None] | None = None,
+    report: CycleReport | None = None,
+    reap_dead: bool = True,
+) -> CycleReport:
+    """Claim and work partitions of `as_of` until none is left to claim; the report covers the
+    partitions this caller worked; `pending_partitions` counts those others still work."""
+    holder = holder or new_holder()
+    report = report or CycleReport(as_of.isoformat(), False)
+    total_by_rule: Counter[str] = Counter(report.by_rule)
+    started = time.perf_counter()
+    with bulk_writes(ctx.store):
+        while (partition := claim(ctx, as_of, holder, lease_seconds, reap_dead)) is not None:
+            part_started = time.perf_counter()
+            part_report = CycleReport(as_of.isoformat(), False)
+            by_rule: Counter[str] = Counter()
+            with heartbeat(ctx, partition, holder, lease_seconds) as lost:
+                run_scope(
+                    ctx,
+                    strategies,
+                    as_of,
+                    partition.customers,
+                    part_report,
+                    by_rule,
+                    chunk_size=chunk_size,
+                    progress=progress,
+                    after_chunk=after_chunk,
+                )
+            if lost.is_set():
+                log.warning("lost the lease of partition %s of %s while working it", partition.part, as_of)
+            stats: dict[str, Any] = {k: int(getattr(part_report, k)) for k in STATS}
+            stats |= {"by_rule": dict(by_rule), "wall_s": round(time.perf_counter() - part_started, 3)}
+            finish(ctx, partition, holder, stats)
+            report.partitions_worked += 1
+            for k in (*STATS, "refused"):
+                setattr(report, k, getattr(report, k) + getattr(part_report, k))
+            total_by_rule.update(by_rule)
+    report.pending_partitions = pending_partitions(ctx, as_of)
+    report.by_rule = dict(sorted(total_by_rule.items()))
+    report.wall_s = round(report.wall_s + time.perf_counter() - started, 3)
+    return report
+
+
+def pending_partitions(ctx: Context, as_of: date) -> int:
+    with UnitOfWork(ctx.store) as uow:
+        cur = uow.connection().cursor()
+        cur.execute(
+            _sql(ctx, "SELECT COUNT(*) FROM cycle_partition WHERE business_date = ? AND status <> 'done'"),
+            (_day(ctx, as_of),),
+        )
+        return int(cur.fetchone()[0])
+
+
+def oldest_open_date(ctx: Context) -> date | None:
+    """The oldest date whose cycle runs with partitions left to work (a standby helps with it)."""
+    with UnitOfWork(ctx.store) as uow:
+        found = uow.select(
+            "SELECT MIN(p.business_date) FROM cycle_partition p JOIN cycle_run r ON r.business_date = p.business_date "
+            "WHERE r.status = 'running' AND p.status <> 'done'"
+        )
+    value = found[0] if found else None
+    return date.fromisoformat(str(value)[:10]) if value else None
