@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -301,7 +302,20 @@ def main() -> int:
         help="SQLite only: keep the built portfolio in this file and reuse it (copied) on later runs",
     )
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the timed cycle here")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="PostgreSQL: time the partitioned cycle with 1 and with N worker processes on copies of one "
+        "portfolio (CREATE DATABASE … TEMPLATE) and report `speedup` = wall(1) / wall(N)",
+    )
+    parser.add_argument("--partitions", type=int, default=8, help="partitions of the date (with --workers)")
     args = parser.parse_args()
+    if args.workers:
+        if not (args.database or "").startswith("postgres"):
+            parser.error("--workers needs --database postgresql://…")
+        print(json.dumps(partitioned(args), sort_keys=True))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{tmp}/cycle-bench.sqlite"
         t0 = time.perf_counter()
@@ -369,6 +383,96 @@ def main() -> int:
     }
     print(json.dumps(result, sort_keys=True))
     return 0
+
+
+# ---------------------------------------------------------------- several worker processes (PostgreSQL)
+
+
+def _admin(url: str) -> Any:
+    import psycopg2
+
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    return conn
+
+
+def _work(url: str, strategies_dir: str, as_of: date, partitions: int, out: Any) -> None:
+    """One worker process: open the date's partitions (unless open), work them until none is left."""
+    from engine.cycle.partitions import open_partitions, work_partitions
+
+    store = Store(url)
+    ctx = Context(store=store, clock=clock_for_date(as_of), settings=Settings(database_url=url))
+    strategies = load_registry(Path(strategies_dir)).current
+    open_partitions(ctx, as_of, partitions)
+    report = work_partitions(ctx, strategies, as_of)
+    store.disconnect()
+    out.put(report.as_dict())
+
+
+def partitioned(args: argparse.Namespace) -> dict[str, Any]:
+    import multiprocessing
+
+    base = args.database.rsplit("/", 1)[0]
+    template = f"o2c_bench_tpl_{os.getpid()}"
+    admin = _admin(args.database)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{template}"')
+    try:
+        url = f"{base}/{template}"
+        store = Store(url)
+        upgrade(store)
+        store.disconnect()
+        t0 = time.perf_counter()
+        rows = build_rows(args.invoices, args.customers, args.as_of, args.seed)
+        insert_portfolio(url, rows, args.as_of)
+        del rows
+        build_s = time.perf_counter() - t0
+        walls: dict[int, float] = {}
+        reports: dict[int, list[dict[str, Any]]] = {}
+        for n in sorted({1, args.workers}):
+            name = f"o2c_bench_run_{os.getpid()}_{n}"
+            with admin.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            try:
+                context = multiprocessing.get_context("spawn")
+                out = context.Queue()
+                started = time.perf_counter()
+                procs = [
+                    context.Process(
+                        target=_work, args=(f"{base}/{name}", str(args.strategies), args.as_of, args.partitions, out)
+                    )
+                    for _ in range(n)
+                ]
+                for p in procs:
+                    p.start()
+                reports[n] = [out.get() for _ in procs]
+                for p in procs:
+                    p.join()
+                walls[n] = time.perf_counter() - started
+            finally:
+                with admin.cursor() as cur:
+                    cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        admin.close()
+    one, many = walls[1], walls[args.workers]
+    return {
+        "database": "postgresql",
+        "invoices": args.invoices,
+        "customers": args.customers,
+        "partitions": args.partitions,
+        "workers": args.workers,
+        "build_s": round(build_s, 2),
+        "wall_s_1_worker": round(one, 3),
+        f"wall_s_{args.workers}_workers": round(many, 3),
+        "speedup": round(one / many, 2) if many else None,
+        "applied": [sum(r["applied"] for r in reports[n]) for n in sorted(reports)],
+        "notices": [sum(r["notices"] for r in reports[n]) for n in sorted(reports)],
+        "partitions_worked_per_worker": [r["partitions_worked"] for r in reports[args.workers]],
+        "wall_s": round(many, 3),
+        "invoices_per_s": round(args.invoices / many) if many else None,
+    }
 
 
 if __name__ == "__main__":
