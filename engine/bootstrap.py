@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.clock import Clock, clock_for_date
+from engine.clock import Clock, PinnedDayClock
 from engine.config import Settings, load_settings
 from engine.cycle.reevaluate import Reevaluator
 from engine.rules.registry import Registry
@@ -21,7 +21,7 @@ def build_context(settings: Settings | None = None, *, migrate: bool = True, clo
         upgrade(store)
     if clock is None:
         clock = (
-            clock_for_date(date.fromisoformat(settings.today), settings.zone)
+            PinnedDayClock(date.fromisoformat(settings.today), settings.zone)
             if settings.today
             else Clock(settings.zone)
         )

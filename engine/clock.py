@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,23 @@ def clock_for_date(day: date, zone: ZoneInfo | None = None) -> FixedClock:
     """A clock pinned to noon of `day` in `zone` (the business date is `day` in that zone)."""
     z = zone or ZoneInfo("UTC")
     return FixedClock(datetime(day.year, day.month, day.day, 12, tzinfo=z).astimezone(UTC), z)
+
+
+class PinnedDayClock(Clock):
+    """`O2C_TODAY`: the business date stays pinned to `day`, but the time of day starts at noon and
+    runs, so that leases (leader, partitions, deliveries) still lapse when their holder dies."""
+
+    def __init__(self, day: date, zone: ZoneInfo | None = None) -> None:
+        super().__init__(zone)
+        self._day = day
+        self._start = clock_for_date(day, zone).now()
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
+
+    def today(self) -> date:
+        return self._day
 
 
 def stored(at: datetime) -> datetime:

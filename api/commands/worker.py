@@ -3,8 +3,8 @@ scheduler (daily cycle, cycle partitions, timers) and, in a thread beside it, th
 dispatcher. Run two or more: one leads the scheduler, the others stand by (and help with cycle
 partitions); every dispatcher claims deliveries with `FOR UPDATE SKIP LOCKED`, so none is sent twice.
 
-With `O2C_TODAY` the business date stays pinned, but this process's clock runs from noon of that
-date: leases (leader, partitions) must lapse when a holder dies, which a stopped clock never does.
+With `O2C_TODAY` the business date stays pinned, but the clock runs from noon of that date
+(`engine.clock.PinnedDayClock`): leases must lapse when a holder dies, which a stopped clock never does.
 
 `O2C_HEARTBEAT_FILE=/tmp/o2c-worker.alive` makes the process touch that file every second while it
 works (the container health check reads its age).
@@ -17,12 +17,10 @@ import logging
 import signal
 import threading
 import time
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
 from engine.bootstrap import build_context
-from engine.clock import Clock, clock_for_date
 from engine.config import Settings, load_settings
 from engine.services.context import Context
 from engine.strategies_in_force import load_registry
@@ -47,22 +45,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="do not send webhook deliveries from this process (O2C_WORKER_DISPATCH=0)",
     )
     p.set_defaults(run=_worker)
-
-
-class RunningFromNoon(Clock):
-    """The business date is pinned to `day`; the time of day starts at noon and runs."""
-
-    def __init__(self, day: date, settings: Settings) -> None:
-        super().__init__(settings.zone)
-        self._day = day
-        self._start = clock_for_date(day, settings.zone).now()
-        self._started = time.monotonic()
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._started)
-
-    def today(self) -> date:
-        return self._day
 
 
 def _seconds(settings: Settings, key: str, flag: float | None, default: str) -> float:
@@ -112,8 +94,7 @@ def _worker(args: argparse.Namespace) -> int:
     idle = _seconds(settings, "O2C_DISPATCH_IDLE", None, "1")
     dispatch = not args.no_dispatch and settings.extra.get("O2C_WORKER_DISPATCH", "1").strip().lower() not in OFF
 
-    clock = RunningFromNoon(date.fromisoformat(settings.today), settings) if settings.today else None
-    ctx = build_context(settings, clock=clock)
+    ctx = build_context(settings)
     registry = load_registry(settings.strategies_dir)
     scheduler = build_scheduler(ctx, registry, cycle_at, tick, lease)
     dispatcher = build_worker_dispatcher(ctx) if dispatch else None
