@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -146,6 +147,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Every blocking call (Pony) runs on this pool; each thread keeps one database connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         watcher: PollingWatcher | None = None
         scheduler: LeaderScheduler | None = None
         sighup = False

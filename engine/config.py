@@ -24,6 +24,7 @@ class Settings:
     max_dunning_level: int = 5
     source: str = "urn:o2c-engine"
     today: str | None = None  # ISO date that pins the business date (simulations, demos)
+    threads: int = 40  # worker threads of one API process = its database connections (Pony: one per thread)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -39,6 +40,13 @@ def _int(env: dict[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValidationFailed(f"{key}={raw!r} is not an integer") from None
+
+
+def _positive(env: dict[str, str], key: str, default: int) -> int:
+    value = _int(env, key, default)
+    if value < 1:
+        raise ValidationFailed(f"{key}={value} must be at least 1")
+    return value
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -59,5 +67,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_dunning_level=_int(env, "O2C_MAX_DUNNING_LEVEL", 5),
         source=env.get("O2C_EVENT_SOURCE", "urn:o2c-engine"),
         today=env.get("O2C_TODAY") or None,
+        threads=_positive(env, "O2C_THREADS", 40),
         extra={k: v for k, v in env.items() if k.startswith("O2C_")},
     )
