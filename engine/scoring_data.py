@@ -13,6 +13,7 @@ see `_sum_by`). Lateness is computed once per allocation, in the database, as be
 from __future__ import annotations
 
 import io
+import itertools
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ RECENT_DAYS = 90  # payments received in the last 90 days are "recent" for the t
 COLLECTIBLE = "', '".join(sorted(inv_states.COLLECTIBLE))
 CLASSES = ("low", "medium", "high", "critical")
 SIDE_MMAP_BYTES = 1 << 30
+SIDE_THREADS = 2  # worker threads (own connections) for the allocation query on SQLite files
 _EXACT = float(2**52)  # below this every partial sum of integers is exact in float64
 
 
@@ -203,8 +205,15 @@ def load(bulk: Bulk, today: date, customer_id: int | None = None) -> tuple[Input
         (bulk.day(today - timedelta(days=RECENT_DAYS)), *params),
     )  # fmt: skip
     side = None if one else _side_path(bulk)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-load") as pool:
-        pending = pool.submit(_side_columns, side, allocations) if side else None
+    with ThreadPoolExecutor(max_workers=SIDE_THREADS, thread_name_prefix="risk-load") as pool:
+        pending = []
+        if side:  # the allocations in id ranges, one per worker
+            top = int(bulk.select("SELECT COALESCE(MAX(id), 0) FROM allocation")[0][0])
+            bounds = [top * k // SIDE_THREADS for k in range(SIDE_THREADS + 1)]
+            for low, high in itertools.pairwise(bounds):
+                part = Query(allocations.exprs, f"{allocations.rest} AND a.id > ? AND a.id <= ?",
+                             (*allocations.params, low, high))  # fmt: skip
+                pending.append(pool.submit(_side_columns, side, part))
         codes = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(CLASSES))
         customers = columns(
             bulk,
@@ -225,7 +234,8 @@ def load(bulk: Bulk, today: date, customer_id: int | None = None) -> tuple[Input
             ),
         )
         disputes = columns(bulk, Query(("d.customer",), "dispute d" + (" WHERE d.customer = ?" if one else ""), params))
-        paid_rows = pending.result() if pending else columns(bulk, allocations)
+        parts = [p.result() for p in pending] if pending else [columns(bulk, allocations)]
+        paid_rows = [np.concatenate([part[j] for part in parts]) for j in range(len(allocations.exprs))]
     return _aggregate(customers, paid_rows, invoices, collectible, disputes)
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-from itertools import repeat
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from itertools import repeat
 
 import numpy as np
 
@@ -52,11 +51,14 @@ def explanation_texts(scores: Scores) -> list[str]:
     rounded = np.round(scores.points, 1)
     points = [_reprs(rounded[:, j]) for j in range(len(FACTORS))]
     values = [_reprs(np.round(scores.values[:, j], 4)) for j in range(len(FACTORS))]
-    parts: list[Iterable[str]] = [repeat('{"class":"'), scores.risk_class.tolist(), repeat('","factors":{')]
-    for k, j in enumerate(_SORTED):
-        name = ("," if k else "") + f'"{FACTORS[j]}":{{"points":'
-        parts += [repeat(name), points[j].tolist(), repeat(',"value":'), values[j].tolist(), repeat("}")]
-    parts += [repeat('},"score":'), map(str, scores.score.tolist()), repeat(',"top":[')]
+    # Text between two variable pieces is one constant part (fewer parts, faster joins).
+    parts: list[Iterable[str]] = [repeat('{"class":"'), scores.risk_class.tolist()]
+    glue = '","factors":{'
+    for j in _SORTED:
+        parts += [repeat(f'{glue}"{FACTORS[j]}":{{"points":'), points[j].tolist()]
+        parts += [repeat(',"value":'), values[j].tolist()]
+        glue = "},"
+    parts += [repeat('}},"score":'), map(str, scores.score.tolist()), repeat(',"top":[')]
     order = np.argsort(-scores.points, axis=1, kind="stable")[:, :TOP]
     # Points are >= 0 and ranked descending, so the entries with rounded points > 0 are a prefix.
     shown = (np.take_along_axis(rounded, order, axis=1) > 0).sum(axis=1)
@@ -69,7 +71,7 @@ def explanation_texts(scores: Scores) -> list[str]:
             column[rows] = list(map("".join, entries))
         parts.append(column.tolist())
     parts.append(repeat("]}"))
-    return list(map("".join, zip(*parts)))
+    return list(map("".join, zip(*parts, strict=False)))  # the lists have n items, the constants repeat
 
 
 @dataclass
