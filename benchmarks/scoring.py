@@ -100,8 +100,9 @@ def main() -> int:
         t0 = time.perf_counter()
         build(store, args.customers, args.payments, args.open_invoices, args.seed)
         build_s = time.perf_counter() - t0
-        first = score_all(store, TODAY)
-        again = score_all(store, TODAY)
+        now = datetime(2026, 3, 2, 22)
+        first = score_all(store, TODAY, now=now)
+        again = score_all(store, TODAY, now=now)
         store.disconnect()
     classes, counts = np.unique(first.scores.risk_class, return_counts=True)
     result = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from engine.clock import Clock
@@ -52,26 +52,45 @@ class BulkRun:
     scores: Scores
     changed: int = 0  # customer rows whose score, class or explanation changed
     class_changed: int = 0
+    journaled: int = 0  # class changes of customers scored before: history row + outbox event
     seconds: dict[str, float] = field(default_factory=dict)  # load, compute, write, total
 
 
-def score_all(store: Store, today: date | None = None, limits: tuple[int, int, int] | None = None) -> BulkRun:
-    """Recompute every customer's score in one transaction: load, compute, write what changed.
-    `today` is the business date (pass `ctx.today()`; default: the wall clock in UTC)."""
+def score_all(
+    store: Store,
+    today: date | None = None,
+    limits: tuple[int, int, int] | None = None,
+    now: datetime | None = None,
+) -> BulkRun:
+    """Recompute every customer's score in one transaction: load, compute, write what changed
+    (a class change with its history row and event). `today` is the business date and `now`
+    the time the history records (pass `ctx.today()` and `ctx.now()`; default: the wall clock).
+
+    Every read sees one state of the database and nobody changes a customer meanwhile: SQLite
+    has one writer, and that is us from the first read (BEGIN IMMEDIATE); on PostgreSQL the
+    transaction is REPEATABLE READ and locks the customer table against writers (readers go
+    on) before it reads, so a payment scoring its customer at the same moment waits ~2 s."""
     limits = limits or thresholds()
-    today = today or Clock().today()
+    clock = Clock()
+    today = today or clock.today()
+    at = now or clock.now()
     t0 = time.perf_counter()
     with UnitOfWork(store, write=True) as uow:
         bulk = Bulk(uow)
-        inputs, _stored = load(bulk, today)
+        if bulk.postgres:
+            cur = bulk.conn.cursor()
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cur.execute("LOCK TABLE customer IN SHARE ROW EXCLUSIVE MODE")
+            cur.close()
+        inputs, stored = load(bulk, today)
         t1 = time.perf_counter()
         scores = compute(inputs, limits)
         t2 = time.perf_counter()
-        written = write_scores(bulk, scores)
+        written = write_scores(bulk, scores, stored, at)
         uow.commit()
     t3 = time.perf_counter()
     seconds = {"load": t1 - t0, "compute": t2 - t1, "write": t3 - t2, "total": t3 - t0}
-    return BulkRun(scores, written.changed, written.class_changed, seconds)
+    return BulkRun(scores, written.changed, written.class_changed, written.journaled, seconds)
 
 
 def score_customer(

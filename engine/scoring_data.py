@@ -23,11 +23,13 @@ from typing import Any
 import numpy as np
 
 from engine.importer.bulk import Bulk
+from states import account as acc_states
 from states import invoice as inv_states
 
 RECENT_DAYS = 90  # payments received in the last 90 days are "recent" for the trend
 COLLECTIBLE = "', '".join(sorted(inv_states.COLLECTIBLE))
 CLASSES = ("low", "medium", "high", "critical")
+ACCOUNT_STATES = tuple(acc_states.STATES)
 SIDE_MMAP_BYTES = 1 << 30
 SIDE_THREADS = 2  # worker threads (own connections) for the allocation query on SQLite files
 _EXACT = float(2**52)  # below this every partial sum of integers is exact in float64
@@ -64,6 +66,13 @@ class Stored:
     risk_score: np.ndarray  # int64
     risk_class: np.ndarray  # int64 index into CLASSES, -1 for anything else
     version: np.ndarray  # int64
+    state: np.ndarray  # int64 index into ACCOUNT_STATES, -1 for anything else
+    scored: np.ndarray  # bool: the row holds a score the engine computed (its explanation is not empty)
+
+
+def _code(column: str, names: tuple[str, ...]) -> str:
+    """The text column as its index in `names` (-1 for anything else): numbers travel faster."""
+    return f"CASE {column} " + " ".join(f"WHEN '{v}' THEN {k}" for k, v in enumerate(names)) + " ELSE -1 END"
 
 
 def _days(bulk: Bulk, later: str, earlier: str) -> str:
@@ -214,12 +223,12 @@ def load(bulk: Bulk, today: date, customer_id: int | None = None) -> tuple[Input
                 part = Query(allocations.exprs, f"{allocations.rest} AND a.id > ? AND a.id <= ?",
                              (*allocations.params, low, high))  # fmt: skip
                 pending.append(pool.submit(_side_columns, side, part))
-        codes = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(CLASSES))
         customers = columns(
             bulk,
             Query(
-                ("c.id", "c.credit_limit", "c.broken_promises", "c.risk_score",
-                 f"CASE c.risk_class {codes} ELSE -1 END", "c.version"),
+                ("c.id", "c.credit_limit", "c.broken_promises", "c.risk_score", _code("c.risk_class", CLASSES),
+                 "c.version", _code("c.state", ACCOUNT_STATES),
+                 f"CASE WHEN c.risk_explanation = '{{}}'{'::jsonb' if bulk.postgres else ''} THEN 0 ELSE 1 END"),
                 "customer c" + (" WHERE c.id = ?" if one else ""),
                 params,
             ),
@@ -247,10 +256,10 @@ def _aggregate(
     dispute_rows: list[np.ndarray],
 ) -> tuple[Inputs, Stored]:
     """Per-customer sums of the raw rows, aligned on the sorted customer ids."""
-    ids, credit_limit, broken, old_score, old_class, version = customers
+    ids, credit_limit, broken, old_score, old_class, version, state, scored = customers
     order = np.argsort(ids, kind="stable")
     ids, credit_limit, broken = ids[order], credit_limit[order], broken[order]
-    stored = Stored(old_score[order], old_class[order], version[order])
+    stored = Stored(old_score[order], old_class[order], version[order], state[order], scored[order] == 1)
     n = len(ids)
     rows = _Rows(ids)
 

@@ -10,17 +10,22 @@ dicts took ~1.1 s; the templates take ~0.2 s.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import repeat
 
 import numpy as np
 
-from engine.importer.bulk import NULL, Bulk
+from engine.importer.bulk import Bulk
+from engine.importer.journal import JournalBatch
 from engine.scoring_compute import FACTORS, TOP, Scores
+from engine.scoring_data import ACCOUNT_STATES, CLASSES, Stored
+from states.actors import Actor
 
+RISK_ACTOR = Actor("system", "risk-score")
+TRIGGER = "risk_class_changed"
+EVENT = "o2c.account.risk_class_changed"
 _SORTED = sorted(range(len(FACTORS)), key=lambda j: FACTORS[j])
 
 
@@ -77,41 +82,88 @@ def explanation_texts(scores: Scores) -> list[str]:
 @dataclass
 class Written:
     changed: int  # customer rows whose score, class or explanation changed
-    class_changed: int
+    class_changed: int  # of which changed class
+    journaled: int  # of which had been scored before: a history row and an outbox event each
 
 
-def write_scores(bulk: Bulk, scores: Scores) -> Written:
-    """Store every score, class and explanation that differs from what the row holds; returns
-    how many rows changed. Runs in the caller's transaction."""
+def write_scores(bulk: Bulk, scores: Scores, stored: Stored, at: datetime) -> Written:
+    """Store every score, class and explanation that differs from what the row holds (`stored`,
+    read in this transaction, aligned with `scores`). A class change bumps the account's version
+    and, when the old class was one the engine had computed, leaves a history row and an
+    `o2c.account.risk_class_changed` event, written with the set-based journal in the same
+    transaction. A first score (the row still holds the imported or default class, and an empty
+    explanation) is an assessment, not a change: no event."""
     texts = explanation_texts(scores)
-    rows = list(zip(scores.customer_id.tolist(), scores.score.tolist(), scores.risk_class.tolist(), texts, strict=True))
+    ids = scores.customer_id.tolist()
+    rows = list(zip(ids, scores.score.tolist(), scores.risk_class.tolist(), texts, strict=True))
     if not rows:
-        return Written(0, 0)
+        return Written(0, 0, 0)
     cur = bulk.conn.cursor()
     if bulk.postgres:
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS risk_score_new (id bigint PRIMARY KEY, risk_score integer,"
             " risk_class text, risk_explanation text) ON COMMIT DELETE ROWS"
         )
-        cur.execute("TRUNCATE risk_score_new")
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows(rows)
-        buf.seek(0)
-        cur.copy_expert(f"COPY risk_score_new FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buf)
+        bulk.insert("risk_score_new", ("id", "risk_score", "risk_class", "risk_explanation"), rows)
         cur.execute(
             """UPDATE customer c SET risk_score = n.risk_score, risk_class = n.risk_class,
-                      risk_explanation = n.risk_explanation::jsonb
+                      risk_explanation = n.risk_explanation::jsonb,
+                      version = c.version + CASE WHEN c.risk_class <> n.risk_class THEN 1 ELSE 0 END
                FROM risk_score_new n
                WHERE c.id = n.id AND (c.risk_score <> n.risk_score OR c.risk_class <> n.risk_class
                                       OR c.risk_explanation <> n.risk_explanation::jsonb)"""
         )
-        changed = cur.rowcount
     else:
         cur.executemany(
-            """UPDATE customer SET risk_score = ?2, risk_class = ?3, risk_explanation = ?4
+            """UPDATE customer SET risk_score = ?2, risk_class = ?3, risk_explanation = ?4,
+                      version = version + (risk_class IS NOT ?3)
                WHERE id = ?1 AND (risk_score IS NOT ?2 OR risk_class IS NOT ?3 OR risk_explanation IS NOT ?4)""",
             rows,
         )
-        changed = cur.rowcount
+    changed = cur.rowcount
     cur.close()
-    return Written(changed, 0)
+    new_code = np.full(len(rows), -1, dtype=np.int64)
+    for k, name in enumerate(CLASSES):
+        new_code[scores.risk_class == name] = k
+    moved = stored.risk_class != new_code
+    journaled = np.flatnonzero(moved & stored.scored)
+    if len(journaled):
+        _journal(bulk, scores, stored, new_code, journaled, at)
+    return Written(changed, int(moved.sum()), len(journaled))
+
+
+def _journal(bulk: Bulk, scores: Scores, stored: Stored, new_code: np.ndarray, moved: np.ndarray, at: datetime) -> None:
+    order = np.argsort(-scores.points[moved], axis=1, kind="stable")[:, :TOP]
+    shown = np.take_along_axis(np.round(scores.points[moved], 1), order, axis=1) > 0
+    journal = JournalBatch(bulk)
+    for cid, old, new, old_score, score, version, state, top, show in zip(
+        scores.customer_id[moved].tolist(), stored.risk_class[moved].tolist(), new_code[moved].tolist(),
+        stored.risk_score[moved].tolist(), scores.score[moved].tolist(), stored.version[moved].tolist(),
+        stored.state[moved].tolist(), order.tolist(), shown.tolist(), strict=True,
+    ):  # fmt: skip
+        before, after = _name(CLASSES, old), CLASSES[new]
+        account = _name(ACCOUNT_STATES, state)
+        journal.transition(
+            entity_type="account",
+            entity_id=cid,
+            entity_version=version + 1,
+            customer_id=cid,
+            from_state=account,
+            to_state=account,  # the account machine does not move; its risk class does
+            trigger=TRIGGER,
+            actor=RISK_ACTOR,
+            at=at,
+            facts={
+                "risk_class": {"from": before, "to": after},
+                "risk_score": {"from": old_score, "to": score},
+                "top": [FACTORS[j] for j, s in zip(top, show, strict=True) if s],
+            },
+            reason=f"risk class {before} → {after} (score {old_score} → {score})",
+            snapshot={"id": cid, "state": account, "riskClass": after, "riskScore": score},
+            event_type=EVENT,
+        )
+    journal.write()
+
+
+def _name(names: tuple[str, ...], code: int) -> str:
+    return names[code] if code >= 0 else "unknown"

@@ -25,7 +25,7 @@ def _score(args: argparse.Namespace) -> int:
         explanation = transact(ctx.store, lambda uow: score_customer(uow, args.customer, ctx.today()))
         print(json.dumps(explanation, indent=2))
         return 0
-    run = score_all(ctx.store, ctx.today())
+    run = score_all(ctx.store, ctx.today(), now=ctx.now())
     counts = Counter(str(c) for c in run.scores.risk_class)
     summary = ", ".join(f"{c} {counts.get(c, 0)}" for c in CLASSES)
     print(

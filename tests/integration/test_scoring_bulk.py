@@ -6,6 +6,7 @@ late payment with a dispute, a customer without a credit limit and a customer wi
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
@@ -151,3 +152,88 @@ def test_a_later_business_date_rewrites_only_the_customers_whose_score_moved(
 def test_bulk_scoring_of_an_empty_store_scores_nobody(service: Collections) -> None:
     run = score_all(service.ctx.store, service.ctx.today())
     assert len(run.scores.customer_id) == 0 and run.changed == 0
+
+
+def _journal(service: Collections) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with read_only(service.ctx.store) as uow:
+        history = uow.select(
+            "SELECT entity_id, entity_version, from_state, to_state, actor, facts, reason FROM transition_history"
+            " WHERE trigger = 'risk_class_changed' ORDER BY entity_id"
+        )
+        events = uow.select(
+            "SELECT entity_id, entity_version, subject, data FROM outbox"
+            " WHERE type = 'o2c.account.risk_class_changed' ORDER BY entity_id"
+        )
+    return [_canonical(r) for r in history], [_canonical(r) for r in events]
+
+
+def _canonical(row: Any) -> tuple[Any, ...]:
+    """JSON columns as sorted JSON text (PostgreSQL hands back dicts, SQLite text)."""
+    return tuple(
+        json.dumps(_json(v), sort_keys=True) if isinstance(v, dict) or str(v).startswith("{") else v for v in row
+    )
+
+
+def test_a_re_score_that_moves_customers_to_another_class_journals_each_move_with_its_new_version(
+    service: Collections, portfolio: None
+) -> None:
+    today = service.ctx.today()
+    score_all(service.ctx.store, today)  # (a reversed payment moved one customer: journaled too)
+    before, journal_before = _stored(service), _journal(service)
+    with read_only(service.ctx.store) as uow:
+        versions = {x.id: x.version for x in uow.Customer.select()}
+    run = score_all(service.ctx.store, today, limits=(5, 10, 20), now=service.ctx.now())  # stricter classes
+    after = _stored(service)
+    moved = sorted(cid for cid in before if before[cid][1] != after[cid][1])
+    assert run.class_changed == run.journaled == len(moved) > 10
+    history, events = (
+        sorted(set(rows) - set(old)) for rows, old in zip(_journal(service), journal_before, strict=True)
+    )
+    assert [h[0] for h in history] == [e[0] for e in events] == moved
+    with read_only(service.ctx.store) as uow:
+        for (cid, version, from_state, to_state, actor, facts, reason), (_, event_version, subject, data) in zip(
+            history, events, strict=True
+        ):
+            customer = uow.Customer[cid]
+            assert version == event_version == customer.version == versions[cid] + 1
+            assert from_state == to_state == customer.state
+            assert actor == "system:risk-score" and subject == f"customers/{cid}"
+            facts, data = _json(facts), _json(data)
+            assert facts["risk_class"] == {"from": before[cid][1], "to": after[cid][1]}
+            assert facts["risk_score"] == {"from": before[cid][0], "to": after[cid][0]}
+            assert facts["top"] == [t["factor"] for t in after[cid][2]["top"]]
+            assert reason.startswith(f"risk class {before[cid][1]} → {after[cid][1]}")
+            assert data["snapshot"]["riskClass"] == after[cid][1] and data["entityVersion"] == version
+    unmoved = next(cid for cid in before if cid not in moved)
+    with read_only(service.ctx.store) as uow:
+        assert uow.Customer[unmoved].version == versions[unmoved]
+
+
+def test_a_first_score_sets_the_class_of_never_scored_customers_without_an_event(service: Collections) -> None:
+    for n in range(3):
+        service.create_customer(c.CreateCustomer(f"NEW{n}", f"New {n}", "smb", "EUR", 1_000, 30, risk_class="high"))
+    run = score_all(service.ctx.store, service.ctx.today())
+    assert run.class_changed == 3 and run.journaled == 0  # high (imported) → low (computed)
+    assert _journal(service) == ([], [])
+    assert {v[1] for v in _stored(service).values()} == {"low"}
+
+
+def test_a_failing_journal_write_leaves_every_score_as_it_was(
+    service: Collections, portfolio: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = service.ctx.today()
+    score_all(service.ctx.store, today)
+    before, journal_before = _stored(service), _journal(service)
+
+    def broken(self: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("engine.scoring_write.JournalBatch.write", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        score_all(service.ctx.store, today, limits=(5, 10, 20))
+    assert _stored(service) == before
+    assert _journal(service) == journal_before
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
