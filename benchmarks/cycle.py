@@ -445,10 +445,12 @@ def partitioned(args: argparse.Namespace) -> dict[str, Any]:
                 ]
                 for p in procs:
                     p.start()
-                reports[n] = [out.get() for _ in procs]
                 for p in procs:
-                    p.join()
+                    p.join()  # the reports are small: they never fill the queue's pipe
                 walls[n] = time.perf_counter() - started
+                if any(p.exitcode != 0 for p in procs):
+                    raise SystemExit(f"a worker failed: exit codes {[p.exitcode for p in procs]}")
+                reports[n] = [out.get(timeout=10) for _ in procs]
             finally:
                 with admin.cursor() as cur:
                     cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -102,17 +102,25 @@ def boundaries(counts: list[tuple[int, int]], count: int) -> list[tuple[int | No
 
 def open_partitions(ctx: Context, as_of: date, count: int) -> bool:
     """Open the cycle of `as_of` in `count` partitions (unless it has partitions already).
-    False when that date is done."""
+    False when that date is done. Several workers may open one date at the same moment: the run
+    row (unique per date) is inserted if absent, then locked, so one of them writes the partitions."""
     with UnitOfWork(ctx.store, write=True) as uow:
-        run = uow.CycleRun.get_for_update(business_date=as_of)
-        if run is not None and run.status == "done":
-            return False
         cur = uow.connection().cursor()
-        if run is None:
-            uow.CycleRun(business_date=as_of, status="running", started_at=stored(ctx.now()), stats={})
-            uow.flush()
+        started = stored(ctx.now())
+        cur.execute(
+            _sql(
+                ctx,
+                "INSERT INTO cycle_run (business_date, status, started_at, stats) VALUES (?, 'running', ?, '{}') "
+                "ON CONFLICT (business_date) DO NOTHING",
+            ),
+            (_day(ctx, as_of), started if ctx.store.is_postgres else str(started)),
+        )
+        if cur.rowcount == 1:
             # partitions are written with their run: any without one are leftovers of a removed run
             cur.execute(_sql(ctx, "DELETE FROM cycle_partition WHERE business_date = ?"), (_day(ctx, as_of),))
+        run = uow.CycleRun.get_for_update(business_date=as_of)
+        if run.status == "done":
+            return False
         cur.execute(_sql(ctx, "SELECT COUNT(*) FROM cycle_partition WHERE business_date = ?"), (_day(ctx, as_of),))
         if int(cur.fetchone()[0]) == 0:
             collectible = ", ".join(f"'{s}'" for s in STATES)

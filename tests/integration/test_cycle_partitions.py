@@ -9,6 +9,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -158,3 +159,32 @@ def test_work_partitions_reports_partitions_that_another_live_holder_still_works
 
     assert (report.partitions_worked, report.pending_partitions) == (0, 1)
     assert _count(ctx.store, "SELECT COUNT(*) FROM cycle_run WHERE status = 'done'") == (0,)
+
+
+def test_workers_opening_one_date_at_the_same_moment_create_one_run_and_one_set_of_partitions(
+    ctx: Context, database_url: str
+) -> None:
+    clear_cycle_tables(ctx.store)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        store = Store(database_url)  # a worker of its own: its own connection
+        other = Context(store=store, clock=ctx.clock, settings=ctx.settings)
+        try:
+            barrier.wait()
+            open_partitions(other, DAY, 3)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            store.disconnect()
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert _count(ctx.store, "SELECT COUNT(*) FROM cycle_run") == (1,)
+    assert _count(ctx.store, "SELECT COUNT(*) FROM cycle_partition") == (1,)  # no invoices: one slice

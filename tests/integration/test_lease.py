@@ -9,16 +9,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import psycopg2
 import pytest
-from cycle_support import STRATEGIES, clear_cycle_tables
+from cycle_support import STRATEGIES, Portfolio, clear_cycle_tables, notices, rows
 
 from engine import lease
-from engine.clock import FixedClock
+from engine.clock import Clock, FixedClock
+from engine.config import Settings
+from engine.cycle.partitions import open_partitions, pending_partitions
+from engine.scheduler import LeaderScheduler
+from engine.service import Collections
+from engine.services.context import Context
 from engine.store.database import Store
+from engine.strategies_in_force import load_registry
+from engine.worker import build_scheduler
 
 NAME = lease.SCHEDULER_LEASE
 O2C = str(Path(sys.executable).parent / "o2c")
@@ -62,6 +70,47 @@ def test_releasing_lets_the_next_holder_in_at_once_but_only_the_holder_can_relea
 
     assert lease.holder_of(store, NAME, now) is None
     assert lease.acquire(store, NAME, "b", 30, now)
+
+
+def test_the_leader_keeps_its_lease_while_a_cycle_runs_longer_than_the_lease(store: Store, database_url: str) -> None:
+    ctx = Context(store=store, clock=Clock(), settings=Settings(database_url=database_url))
+    seen: list[str | None] = []
+
+    def long_daily(_today: date) -> None:
+        for _ in range(10):  # 2 s of work against a 0.6 s lease
+            time.sleep(0.2)
+            seen.append(lease.holder_of(store, NAME, ctx.now()))
+
+    scheduler = LeaderScheduler(ctx, long_daily, lambda _today: None, dtime(0, 0), tick_seconds=60, lease_seconds=0.6)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(seen) < 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        scheduler.stop()
+
+    assert seen == [scheduler.holder] * 10  # renewed beside the busy tick: never lapsed, never someone else
+
+
+def test_a_standby_works_the_open_partitions_of_the_running_cycle_on_its_tick(
+    store: Store, clock: FixedClock, database_url: str
+) -> None:
+    ctx = Context(store=store, clock=clock, settings=Settings(database_url=database_url))
+    book = Portfolio(Collections(ctx), clock.today())
+    book.customer("late", "smb", "high")
+    invoice = book.invoice("late", 10)
+    open_partitions(ctx, clock.today(), 2)
+    assert lease.acquire(store, NAME, "the-leader", 300, clock.now())  # someone else leads
+    standby = build_scheduler(ctx, load_registry(STRATEGIES), dtime(0, 0), partitions=2)
+
+    standby.tick()
+
+    assert not standby.is_leader
+    assert pending_partitions(ctx, clock.today()) == 0
+    assert notices(store, invoice) == [("dun", "smb_dunning_1", 1, clock.today().isoformat())]
+    runs = rows(store, "SELECT status FROM cycle_run")
+    assert runs == ["done"]
 
 
 # ---------------------------------------------------------------- two worker processes (PostgreSQL)
