@@ -74,6 +74,8 @@ def score_all(
     clock = Clock()
     today = today or clock.today()
     at = now or clock.now()
+    if at.tzinfo is None:
+        raise ValidationFailed(f"now={at.isoformat()}: a timezone-aware time is expected", "now")
     t0 = time.perf_counter()
     with UnitOfWork(store, write=True) as uow:
         bulk = Bulk(uow)

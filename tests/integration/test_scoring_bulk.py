@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from engine.service import Collections
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from states import invoice as inv_states
 from states.actors import person
+from states.errors import ValidationFailed
 
 CLERK = person("clerk")
 
@@ -237,3 +238,10 @@ def test_a_failing_journal_write_leaves_every_score_as_it_was(
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def test_a_naive_time_is_refused_before_anything_is_written(service: Collections, portfolio: None) -> None:
+    before = _stored(service)
+    with pytest.raises(ValidationFailed, match="timezone-aware"):
+        score_all(service.ctx.store, service.ctx.today(), now=datetime(2026, 3, 2, 12))
+    assert _stored(service) == before
