@@ -171,20 +171,34 @@ def claim(
     """Take one partition of `as_of` that is open, or running under a lapsed lease or (with
     `reap_dead`) a holder that is a dead process on this host."""
     lock = " FOR UPDATE SKIP LOCKED" if ctx.store.is_postgres else ""
+    lapsed_sql = f"CASE WHEN lease_until < {_now_sql(ctx)} THEN 1 ELSE 0 END"
     with UnitOfWork(ctx.store, write=True) as uow:
         cur = uow.connection().cursor()
         cur.execute(
             _sql(
                 ctx,
-                "SELECT id, part, first_customer, last_customer, status, holder, "
-                f"CASE WHEN lease_until < {_now_sql(ctx)} THEN 1 ELSE 0 END "
-                f"FROM cycle_partition WHERE business_date = ? AND status <> 'done' ORDER BY part{lock}",
+                f"SELECT id, status, holder, {lapsed_sql} FROM cycle_partition "
+                "WHERE business_date = ? AND status <> 'done' ORDER BY part",
             ),
             (_day(ctx, as_of),),
         )
-        for pid, part, first, last, status, current, lapsed in cur.fetchall():
-            if status == "running" and not lapsed and not (reap_dead and _holder_is_dead(current)):
+        candidates = [(pid, status, current, lapsed) for pid, status, current, lapsed in cur.fetchall()]
+        for pid, status, current, lapsed in candidates:
+            if not _free(status, current, lapsed, reap_dead):
                 continue
+            # lock this one row only (SKIP LOCKED: another worker is claiming it) and look again
+            cur.execute(
+                _sql(
+                    ctx,
+                    f"SELECT part, first_customer, last_customer, status, holder, {lapsed_sql} "
+                    f"FROM cycle_partition WHERE id = ? AND status <> 'done'{lock}",
+                ),
+                (pid,),
+            )
+            found = cur.fetchone()
+            if found is None or not _free(found[3], found[4], found[5], reap_dead):
+                continue
+            part, first, last, status, current = found[:5]
             cur.execute(
                 _sql(
                     ctx,
@@ -198,6 +212,10 @@ def claim(
                 log.info("partition %s of %s taken over from %s", part, as_of, current)
             return Partition(int(pid), as_of, int(part), _int(first), _int(last))
     return None
+
+
+def _free(status: str, holder: str | None, lapsed: Any, reap_dead: bool) -> bool:
+    return status == "open" or bool(lapsed) or (reap_dead and _holder_is_dead(holder))
 
 
 def _int(value: Any) -> int | None:

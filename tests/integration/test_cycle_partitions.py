@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cycle_support import clear_cycle_tables, shipped_strategies
+from cycle_support import Portfolio, clear_cycle_tables, shipped_strategies
 from test_cycle_crash import (  # the crash tests' portfolio, reference run and snapshot
     DAY,
     _query,
@@ -29,6 +29,7 @@ from test_cycle_crash import (  # the crash tests' portfolio, reference run and 
 )
 
 from engine.cycle.partitions import boundaries, claim, open_partitions, work_partitions
+from engine.service import Collections
 from engine.services.context import Context
 from engine.store.database import Store
 
@@ -188,3 +189,34 @@ def test_workers_opening_one_date_at_the_same_moment_create_one_run_and_one_set_
     assert errors == []
     assert _count(ctx.store, "SELECT COUNT(*) FROM cycle_run") == (1,)
     assert _count(ctx.store, "SELECT COUNT(*) FROM cycle_partition") == (1,)  # no invoices: one slice
+
+
+def test_workers_claiming_at_the_same_moment_each_get_a_different_partition(
+    ctx: Context, service: Collections, database_url: str
+) -> None:
+    clear_cycle_tables(ctx.store)
+    book = Portfolio(service, DAY)
+    for c in range(8):
+        book.customer(f"C{c}", "smb", "low")
+        book.invoice(f"C{c}", 10)
+    open_partitions(ctx, DAY, 4)
+    barrier = threading.Barrier(4)
+    claimed: list[int | None] = []
+
+    def claim_one(k: int) -> None:
+        store = Store(database_url)
+        other = Context(store=store, clock=ctx.clock, settings=ctx.settings)
+        try:
+            barrier.wait()
+            got = claim(other, DAY, f"elsewhere:1:{k}", 60)
+            claimed.append(None if got is None else got.part)
+        finally:
+            store.disconnect()
+
+    threads = [threading.Thread(target=claim_one, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(p for p in claimed if p is not None) == [0, 1, 2, 3]  # none came back empty-handed
