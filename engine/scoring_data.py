@@ -201,8 +201,9 @@ def load(bulk: Bulk, today: date, customer_id: int | None = None) -> tuple[Input
     """The inputs, and what the customer rows store now (for writing only what changed).
 
     For all customers on a SQLite file, the heaviest query (every allocation joined to its
-    payment and invoice, ~60 % of the load) runs on a second connection in a worker thread
-    while this thread runs the others."""
+    payment and invoice, ~60 % of the load) runs in `SIDE_THREADS` allocation-id ranges, each on
+    a read connection of its own in a worker thread, while this thread runs the others (100,000
+    customers: 0.64 s at best on the shared 2-core box, against 1.1 s one query after another)."""
     one = customer_id is not None
     params: tuple[object, ...] = (customer_id,) if one else ()
     where_i = " AND i.customer = ?" if one else ""
