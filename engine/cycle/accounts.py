@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from engine.clock import stored
-from engine.cycle.writer import JsonTexts, insert_journal, sql_for
+from engine.cycle.writer import PG_PAGE, JsonTexts, execute_many, insert_journal, sql_for
 from engine.importer.bulk import new_event_id
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
@@ -161,15 +161,22 @@ def _write_chunk(
         if dry_run:
             return  # leaving the unit of work uncommitted rolls back (nothing was written anyway)
         updates = [(customers[c].state, customers[c].version, c) for c in sorted(touched)]
-        cur.executemany(sql_for(store, "UPDATE customer SET state = ?, version = ? WHERE id = ?"), updates)
-        if placed:
-            cur.executemany(
-                sql_for(
-                    store,
-                    "INSERT INTO credit_hold (customer, reason, note, placed_at, placed_by) VALUES (?,?,?,?,?)",
-                ),
-                placed,
-            )
+        if store.is_postgres:  # one statement per page, not one round trip per row
+            for start in range(0, len(updates), PG_PAGE):
+                page = updates[start : start + PG_PAGE]
+                cur.execute(
+                    "UPDATE customer AS c SET state = v.state, version = v.version "
+                    f"FROM (VALUES {','.join(['(%s,%s,%s)'] * len(page))}) AS v(state, version, id) WHERE c.id = v.id",
+                    [v for row in page for v in row],
+                )
+        else:
+            cur.executemany("UPDATE customer SET state = ?, version = ? WHERE id = ?", updates)
+        execute_many(
+            store,
+            cur,
+            "INSERT INTO credit_hold (customer, reason, note, placed_at, placed_by) VALUES (?,?,?,?,?)",
+            placed,
+        )
         if released:
             cur.executemany(
                 sql_for(
