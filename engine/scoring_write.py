@@ -10,10 +10,12 @@ dicts took ~1.1 s; the templates take ~0.2 s.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 
@@ -100,18 +102,14 @@ def write_scores(bulk: Bulk, scores: Scores, stored: Stored, at: datetime) -> Wr
         return Written(0, 0, 0)
     cur = bulk.conn.cursor()
     if bulk.postgres:
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS risk_score_new (id bigint PRIMARY KEY, risk_score integer,"
-            " risk_class text, risk_explanation text) ON COMMIT DELETE ROWS"
-        )
-        bulk.insert("risk_score_new", ("id", "risk_score", "risk_class", "risk_explanation"), rows)
+        _copy_rows(cur, rows)
         cur.execute(
             """UPDATE customer c SET risk_score = n.risk_score, risk_class = n.risk_class,
-                      risk_explanation = n.risk_explanation::jsonb,
+                      risk_explanation = n.risk_explanation,
                       version = c.version + CASE WHEN c.risk_class <> n.risk_class THEN 1 ELSE 0 END
-               FROM risk_score_new n
+               FROM risk_score_rows n
                WHERE c.id = n.id AND (c.risk_score <> n.risk_score OR c.risk_class <> n.risk_class
-                                      OR c.risk_explanation <> n.risk_explanation::jsonb)"""
+                                      OR c.risk_explanation <> n.risk_explanation)"""
         )
     else:
         cur.executemany(
@@ -130,6 +128,21 @@ def write_scores(bulk: Bulk, scores: Scores, stored: Stored, at: datetime) -> Wr
     if len(journaled):
         _journal(bulk, scores, stored, new_code, journaled, at)
     return Written(changed, int(moved.sum()), len(journaled))
+
+
+def _copy_rows(cur: Any, rows: list[tuple[int, int, str, str]]) -> None:
+    """The new rows into a temporary table (PostgreSQL), explanations parsed to JSONB once, by
+    COPY in text format: one string joined in C (CSV quoting of 100,000 JSON texts took ~1 s).
+    Our texts hold no tab, newline, carriage return or backslash, so nothing needs escaping."""
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS risk_score_rows (id bigint, risk_score integer,"
+        " risk_class text, risk_explanation jsonb) ON COMMIT DELETE ROWS"
+    )
+    ids, scores, classes, texts = zip(*rows, strict=True)
+    text = "\n".join(map("\t".join, zip(map(str, ids), map(str, scores), classes, texts, strict=True))) + "\n"
+    if text.count("\t") != 3 * len(rows) or "\\" in text or "\r" in text:
+        raise ValueError("risk score rows would need COPY escaping")  # never: we built the texts
+    cur.copy_expert("COPY risk_score_rows (id, risk_score, risk_class, risk_explanation) FROM STDIN", io.StringIO(text))
 
 
 def _journal(bulk: Bulk, scores: Scores, stored: Stored, new_code: np.ndarray, moved: np.ndarray, at: datetime) -> None:
