@@ -83,7 +83,7 @@ def load_demo(service: Collections, customers: int = 2000, invoices: int = 20000
         journal.write()
         uow.commit()
     _live_situations(service, pf, cids, open_ids, summary, seed)
-    score_all(ctx.store, ctx.today())
+    score_all(ctx.store, ctx.today(), now=ctx.now())
     return summary
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.importer.bulk import Bulk
+from engine.journal import record_transition
 from engine.scoring_compute import (
     CLASSES,
     DEFAULT_THRESHOLDS,
@@ -25,7 +26,7 @@ from engine.scoring_compute import (
     thresholds,
 )
 from engine.scoring_data import load, load_inputs
-from engine.scoring_write import write_scores
+from engine.scoring_write import EVENT, RISK_ACTOR, TRIGGER, write_scores
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from states.errors import ValidationFailed
@@ -96,17 +97,51 @@ def score_all(
 
 
 def score_customer(
-    uow: UnitOfWork, customer_id: int, today: date | None = None, limits: tuple[int, int, int] | None = None
+    uow: UnitOfWork,
+    customer_id: int,
+    today: date | None = None,
+    limits: tuple[int, int, int] | None = None,
+    *,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """Recompute one customer inside the caller's unit of work (after a payment, dispute or
-    promise changed it); returns the explanation that was stored."""
+    promise changed it); returns the explanation that was stored. A class change of a customer
+    scored before is journaled exactly as the bulk path does it (history row + event)."""
     uow.flush()
     scores = compute(load_inputs(Bulk(uow), today or Clock().today(), customer_id), limits or thresholds())
     if len(scores.customer_id) == 0:
         raise ValidationFailed(f"customer {customer_id} does not exist", "customer_id")
     explanation = scores.explanation(0)
     customer = uow.Customer[customer_id]
+    before = (customer.risk_class, customer.risk_score, bool(customer.risk_explanation))
     customer.risk_score = explanation["score"]
     customer.risk_class = explanation["class"]
     customer.risk_explanation = explanation
+    if before[2] and before[0] != customer.risk_class:
+        customer.version += 1
+        record_transition(
+            uow,
+            entity_type="account",
+            entity_id=customer.id,
+            entity_version=customer.version,
+            customer_id=customer.id,
+            from_state=customer.state,
+            to_state=customer.state,  # the account machine does not move; its risk class does
+            trigger=TRIGGER,
+            actor=RISK_ACTOR,
+            at=at or Clock().now(),
+            facts={
+                "risk_class": {"from": before[0], "to": customer.risk_class},
+                "risk_score": {"from": before[1], "to": customer.risk_score},
+                "top": [t["factor"] for t in explanation["top"]],
+            },
+            reason=f"risk class {before[0]} → {customer.risk_class} (score {before[1]} → {customer.risk_score})",
+            snapshot={
+                "id": customer.id,
+                "state": customer.state,
+                "riskClass": customer.risk_class,
+                "riskScore": customer.risk_score,
+            },
+            event_type=EVENT,
+        )
     return explanation

@@ -69,7 +69,7 @@ def decide_promise(ctx: Context, promise_id: int, as_of: date) -> str | None:
         }
         if not kept:
             p.customer.broken_promises += 1
-            score_customer(uow, p.customer.id, as_of)
+            score_customer(uow, p.customer.id, as_of, at=now)
         if inv.state == inv_states.PROMISED:
             trigger = "keep_promise" if kept else "break_promise"
             fire_invoice(uow, inv, trigger, TIMER, now, as_of, reason=f"promise {p.status}", cause=cause)

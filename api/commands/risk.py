@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _score(args: argparse.Namespace) -> int:
     ctx = build_context()
     if args.customer is not None:
-        explanation = transact(ctx.store, lambda uow: score_customer(uow, args.customer, ctx.today()))
+        explanation = transact(ctx.store, lambda uow: score_customer(uow, args.customer, ctx.today(), at=ctx.now()))
         print(json.dumps(explanation, indent=2))
         return 0
     run = score_all(ctx.store, ctx.today(), now=ctx.now())

@@ -62,7 +62,7 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
         )
         uow.flush()
         record_dispute_transition(uow, d, None, dsp.OPEN, "open", actor, now, None, cmd.description)
-        score_customer(uow, inv.customer.id, ctx.today())  # the dispute rate is part of the score
+        score_customer(uow, inv.customer.id, ctx.today(), at=ctx.now())  # the dispute rate is part of the score
         return DisputeView.of(d)
 
     return transact(ctx.store, work)
@@ -119,7 +119,7 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
         else:
             _resume_invoice(uow, ctx, inv, actor, f"dispute {cmd.outcome}", cause)
         clear_automatic_holds(uow, inv.customer, actor, now, cause, ctx.today())
-        score_customer(uow, inv.customer.id, ctx.today())
+        score_customer(uow, inv.customer.id, ctx.today(), at=now)
         return DisputeView.of(d)
 
     return transact(ctx.store, work)

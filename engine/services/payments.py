@@ -89,7 +89,7 @@ def apply_payment(ctx: Context, cmd: RecordPayment, actor: Actor) -> PaymentView
             },
         )
         clear_automatic_holds(uow, customer, actor, now, cause, today)
-        score_customer(uow, customer.id, today)  # payment history changed: the risk score follows
+        score_customer(uow, customer.id, today, at=now)  # payment history changed: the risk score follows
         return PaymentView.of(payment)
 
     return transact(ctx.store, work)
