@@ -21,6 +21,7 @@ PG_ADMIN_DSN = os.environ.get("O2C_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 use
 PG_HOST_URL = os.environ.get("O2C_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 TODAY = date(2026, 3, 2)  # a Monday
 TABLES = (
+    "cycle_partition",
     "allocation",
     "credit_note",
     "dispute",

@@ -70,6 +70,10 @@ def _cycle(args: argparse.Namespace) -> int:
         )
         if bar is not None:
             bar.close()
+        if reports[-1].pending_partitions:
+            # Other workers still hold partitions of this date: a later date must not overtake it
+            # (that could skip a dunning level). The date turns done when they finish; run again then.
+            break
         if not args.dry_run:
             run_timers(ctx, day)
     if args.json:
@@ -80,6 +84,8 @@ def _cycle(args: argparse.Namespace) -> int:
     else:
         for r in reports:
             state = "already done" if r.already_done else ("dry run" if r.dry_run else "done")
+            if r.pending_partitions:
+                state = f"partly done ({r.pending_partitions} partitions still held by other workers)"
             print(
                 f"{r.business_date}: {state}: {r.invoices_evaluated} invoices evaluated, {r.applied} transitions, "
                 f"{r.notices} notices, {r.tasks} tasks, {r.holds_placed} holds placed ({r.wall_s} s)"
