@@ -1,5 +1,5 @@
 """The background side of a process: the leader-leased scheduler that runs the daily cycle
-(catching up missed dates) and the timers, with strategy hot reload."""
+(catching up missed dates), the timers and, once a business date, the outbox retention."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date, time
 from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import run_due
+from engine.events.retention import prune, retention_days
 from engine.rules.registry import Registry
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context
@@ -39,8 +40,16 @@ def build_scheduler(
             if not report.already_done:
                 log.info("cycle %s: %s", report.business_date, report.as_dict())
 
+    retention = retention_days(ctx.settings.extra)
+    pruned_on: list[date] = []
+
     def timers(today: date) -> None:
         run_timers(ctx, today, on_change=reevaluate)
+        if not pruned_on or pruned_on[-1] != today:  # once per business date, by the leader
+            result = prune(ctx.store, ctx.now(), retention)
+            pruned_on.append(today)
+            if result.removed:
+                log.info("outbox pruned: %s", result)
 
     def helper() -> None:
         day = oldest_open_date(ctx)

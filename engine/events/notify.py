@@ -2,8 +2,8 @@
 
 A statement-level trigger on `outbox` calls `pg_notify('o2c_outbox', '')`; PostgreSQL delivers a
 NOTIFY only when its transaction commits (and folds identical ones in a transaction into one),
-so a listener wakes exactly when new events became visible. `TRIGGER_SQL` is the schema step;
-`install_trigger` applies it (idempotent) for databases that do not have it yet.
+so a listener wakes exactly when new events became visible. Schema step 8 creates it;
+`install_trigger` re-applies it (idempotent), and without it the hub polls.
 
 The listener is a dedicated psycopg2 connection in autocommit mode whose socket is watched by the
 event loop (`loop.add_reader`): no thread, no polling. If it breaks, the hub falls back to polling.
@@ -19,17 +19,11 @@ from typing import Any
 
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
+from engine.store.upgrades import OUTBOX_NOTIFY_CHANNEL, OUTBOX_NOTIFY_SQL, OUTBOX_NOTIFY_TRIGGER
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "o2c_outbox"
-TRIGGER = "outbox_notify"
-TRIGGER_SQL: tuple[str, ...] = (
-    "CREATE OR REPLACE FUNCTION o2c_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN PERFORM pg_notify('{CHANNEL}', ''); RETURN NULL; END $$",
-    f"DROP TRIGGER IF EXISTS {TRIGGER} ON outbox",
-    f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION o2c_outbox_notify()",
-)
+CHANNEL, TRIGGER, TRIGGER_SQL = OUTBOX_NOTIFY_CHANNEL, OUTBOX_NOTIFY_TRIGGER, OUTBOX_NOTIFY_SQL
 
 
 def install_trigger(store: Store) -> None:

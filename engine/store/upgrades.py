@@ -21,7 +21,20 @@ class Step:
     statements: tuple[str, ...] = ()
     create_tables: bool = False
     add_columns: tuple[tuple[str, str, str], ...] = ()  # (table, column, SQL type), when missing
+    postgres_only: tuple[str, ...] = ()  # statements SQLite has no counterpart for (triggers calling NOTIFY)
 
+
+# The trigger the event hub listens to (`engine.events.notify`): PostgreSQL delivers a NOTIFY only
+# when its transaction commits, so a listener wakes exactly when new events became visible.
+OUTBOX_NOTIFY_CHANNEL = "o2c_outbox"
+OUTBOX_NOTIFY_TRIGGER = "outbox_notify"
+OUTBOX_NOTIFY_SQL: tuple[str, ...] = (
+    "CREATE OR REPLACE FUNCTION o2c_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', ''); RETURN NULL; END $$",
+    f"DROP TRIGGER IF EXISTS {OUTBOX_NOTIFY_TRIGGER} ON outbox",
+    f"CREATE TRIGGER {OUTBOX_NOTIFY_TRIGGER} AFTER INSERT ON outbox"
+    " FOR EACH STATEMENT EXECUTE FUNCTION o2c_outbox_notify()",
+)
 
 STEPS: list[Step] = [
     Step(
@@ -44,6 +57,12 @@ STEPS: list[Step] = [
     ),
     Step(6, "webhook endpoints, deliveries and attempts", create_tables=True),
     Step(7, "cycle partitions: workers claim slices of customers of one business date", create_tables=True),
+    Step(
+        8,
+        "outbox NOTIFY on commit wakes subscriptions (PostgreSQL); deliveries indexed by event for pruning",
+        ("CREATE INDEX IF NOT EXISTS idx_webhook_delivery_event ON webhook_delivery (event_position)",),
+        postgres_only=OUTBOX_NOTIFY_SQL,
+    ),
 ]
 
 LATEST = STEPS[-1].version
@@ -88,8 +107,8 @@ def upgrade(store: Store, target: int | None = None) -> list[Step]:
             for table, column, sql_type in step.add_columns:
                 if not _has_column(store, table, column):
                     store.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
-            for sql in step.statements:
-                store.db.execute(sql)
+            for sql in step.statements + (step.postgres_only if store.is_postgres else ()):
+                store.db.execute(sql.replace("$", "$$"))  # Pony reads `$name` as a parameter; `$$` is a `$`
             store.db.SchemaVersion(version=step.version, description=step.description, applied_at=_now())
         applied.append(step)
     return applied

@@ -8,11 +8,14 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
 
 import pytest
 from graphql_harness import codes, data, run
 
 from engine.clock import FixedClock
+from engine.config import Settings
 from engine.events.cursor import encode
 from engine.events.retention import CursorExpired, check_cursor, prune, retention_days, watermark
 from engine.journal import emit
@@ -20,8 +23,10 @@ from engine.queries.events import events_after
 from engine.services.context import Context
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
+from engine.strategies_in_force import load_registry
 from engine.webhooks import endpoints
 from engine.webhooks.fanout import FANOUT_CURSOR, fan_out
+from engine.worker import build_scheduler
 from states.errors import ValidationFailed
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -170,3 +175,21 @@ def test_the_clock_decides_what_is_old(clean: Store) -> None:
     publish(clean, 0)
     later = FixedClock(NOW + timedelta(days=25))
     assert prune(clean, later.now(), days=30).removed == 2
+
+
+def test_the_leaders_scheduler_prunes_the_outbox_once_per_business_date(clean: Store, database_url: str) -> None:
+    clock = FixedClock(NOW)
+    ctx = Context(store=clean, clock=clock, settings=Settings(database_url=database_url))
+    old = publish(clean, 40, 2)
+    recent = publish(clean, 1)
+    strategies = Path(__file__).resolve().parents[2] / "strategies"
+    leader = build_scheduler(ctx, load_registry(strategies), dtime(23, 59))  # no cycle due today
+
+    leader.tick()
+    assert leader.is_leader
+    assert positions(clean) == recent
+    assert watermark(clean) == old[-1]
+
+    publish(clean, 40)  # written late with an old time: the same business date does not prune again
+    leader.tick()
+    assert len(positions(clean)) == 2

@@ -11,6 +11,7 @@ import pytest
 from pony.orm import OptimisticCheckError, TransactionIntegrityError
 
 from engine.commands import AllocationLine, CreateCustomer, IssueInvoice, RecordPayment
+from engine.events.notify import has_trigger
 from engine.service import Collections
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
@@ -94,6 +95,17 @@ def test_upgrading_an_up_to_date_schema_applies_nothing_and_keeps_one_row_per_ve
     with read_only(store) as uow:
         rows = uow.select("SELECT version, description FROM schema_version ORDER BY version")
     assert [(int(v), d) for v, d in rows] == [(s.version, s.description) for s in STEPS]
+
+
+def test_the_schema_wakes_subscribers_by_notify_on_postgresql_only(store: Store) -> None:
+    """Step 8: PostgreSQL gets the outbox NOTIFY trigger the event hub listens to; SQLite has none."""
+    assert has_trigger(store) == store.is_postgres
+    with read_only(store) as uow:
+        if store.is_postgres:
+            names = uow.select("SELECT indexname FROM pg_indexes WHERE tablename = 'webhook_delivery'")
+        else:
+            names = uow.select("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'webhook_delivery'")
+    assert "idx_webhook_delivery_event" in names
 
 
 def test_upgrade_steps_apply_in_order_from_any_version_and_are_recorded(tmp_path: Path) -> None:
