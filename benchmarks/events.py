@@ -1,13 +1,13 @@
 """Event latency: from a committed `recordPayment` (the mutation's response) to a subscriber
 receiving its event over `graphql-transport-ws`, p50 and p99, with N subscribers connected.
 
-    .venv/bin/python benchmarks/events.py [--subscribers 100] [--payments 50] [--database-url URL] [--notify]
+    .venv/bin/python benchmarks/events.py [--subscribers 100] [--payments 50] [--database-url URL] [--poll]
 
 It seeds a customer on a temporary SQLite database (or the given one, e.g. an empty PostgreSQL
 database), spawns `o2c serve`, connects the subscribers (`events(types: ["o2c.payment.applied"])`),
-records payments one at a time, and times each event's arrival at every subscriber. `--notify`
-installs the PostgreSQL NOTIFY trigger on the outbox first (the shared reader then wakes on
-commit instead of polling). The JSON also reports how many outbox reads the server's shared
+records payments one at a time, and times each event's arrival at every subscriber. On
+PostgreSQL the schema's NOTIFY trigger wakes the shared reader on commit; `--poll` drops it first,
+to measure the polling fallback. The JSON also reports how many outbox reads the server's shared
 reader made (`hubReads`): about one per payment, however many subscribers are connected.
 """
 
@@ -100,12 +100,15 @@ async def _run(server: Server, customer_id: int, subscribers: int, payments: int
     return [at - committed[ref] for ref, ats in arrivals.items() if ref in committed for at in ats]
 
 
-def _install_trigger(url: str) -> None:
-    from engine.events.notify import install_trigger
+def _drop_trigger(url: str) -> None:
+    from engine.events.notify import TRIGGER
     from engine.store.database import Store
+    from engine.store.unit_of_work import UnitOfWork
 
     store = Store(url)
-    install_trigger(store)
+    with UnitOfWork(store, write=True) as uow:
+        uow.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON outbox" if store.is_postgres else "SELECT 1")
+        uow.commit()
     store.disconnect()
 
 
@@ -126,13 +129,13 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--payments", type=int, default=50)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--notify", action="store_true", help="install the PostgreSQL NOTIFY trigger first")
+    parser.add_argument("--poll", action="store_true", help="drop the PostgreSQL NOTIFY trigger: measure polling")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/events.sqlite"
         customer_id = _seed(url)
-        if args.notify:
-            _install_trigger(url)
+        if args.poll:
+            _drop_trigger(url)
         with running_server(url) as server:
             latencies = asyncio.run(_run(server, customer_id, args.subscribers, args.payments))
             reads = _metric(server, "o2c_event_hub_reads")
