@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from states.errors import ValidationFailed
 
 DEFAULT_DATABASE_URL = "sqlite:///data/o2c.sqlite"
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,20 @@ def _int(env: dict[str, str], key: str, default: int) -> int:
         raise ValidationFailed(f"{key}={raw!r} is not an integer") from None
 
 
-def _positive(env: dict[str, str], key: str, default: int) -> int:
-    value = _int(env, key, default)
-    if value < 1:
-        raise ValidationFailed(f"{key}={value} must be at least 1")
+def positive(env: Mapping[str, str], key: str, default: N, kind: type[N] | None = None) -> N:
+    """`O2C_*` number above zero (`kind` int or float, the default's type if not given); unset or
+    empty gives `default`; anything else stops the process at start, naming the variable."""
+    raw = env.get(key, "")
+    if raw is None or not str(raw).strip():
+        return default
+    make = kind or type(default)
+    try:
+        value = make(str(raw).strip())
+    except ValueError:
+        value = make(0)
+    if value <= 0:
+        what = "a whole number, at least 1" if make is int else "a number above 0"
+        raise ValidationFailed(f"{key}={raw!r}: {what}")
     return value
 
 
@@ -67,6 +80,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_dunning_level=_int(env, "O2C_MAX_DUNNING_LEVEL", 5),
         source=env.get("O2C_EVENT_SOURCE", "urn:o2c-engine"),
         today=env.get("O2C_TODAY") or None,
-        threads=_positive(env, "O2C_THREADS", 40),
+        threads=positive(env, "O2C_THREADS", 40),
         extra={k: v for k, v in env.items() if k.startswith("O2C_")},
     )

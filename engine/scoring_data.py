@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from engine.importer.bulk import Bulk
+from engine.store.database import Store
 from states import account as acc_states
 from states import invoice as inv_states
 
@@ -124,22 +124,21 @@ def _sqlite_columns(conn: Any, q: Query) -> list[np.ndarray]:
     return out
 
 
-def _side_path(bulk: Bulk) -> str | None:
-    """The SQLite file a second, read-only connection may read, or None (PostgreSQL, memory)."""
-    if bulk.postgres:
+def _side_store(bulk: Bulk) -> Store | None:
+    """The store whose SQLite file second, read-only connections may read, or None (PostgreSQL, memory)."""
+    store: Store = bulk.uow.store
+    if bulk.postgres or str(store.args.get("filename", "")) in ("", ":memory:"):
         return None
-    path = str(bulk.uow.store.args.get("filename", ""))
-    return None if path in ("", ":memory:") else path
+    return store
 
 
-def _side_columns(path: str, q: Query) -> list[np.ndarray]:
+def _side_columns(store: Store, q: Query) -> list[np.ndarray]:
     """`columns` on a connection of its own, for a worker thread (SQLite releases the GIL while
     it runs a statement). It sees exactly what the unit of work sees: that one holds the write
     lock (BEGIN IMMEDIATE) from before its first read until it commits, so no commit can come
     between the two snapshots."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = store.side_connection()
     try:
-        conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute(f"PRAGMA mmap_size = {SIDE_MMAP_BYTES}")  # read pages in place, no copies
         conn.execute("PRAGMA query_only = 1")
         return _sqlite_columns(conn, q)
@@ -215,7 +214,7 @@ def load(bulk: Bulk, today: date, customer_id: int | None = None) -> tuple[Input
         f" WHERE p.reversed_at IS NULL{where_i}",
         (bulk.day(today - timedelta(days=RECENT_DAYS)), *params),
     )  # fmt: skip
-    side = None if one else _side_path(bulk)
+    side = None if one else _side_store(bulk)
     with ThreadPoolExecutor(max_workers=SIDE_THREADS, thread_name_prefix="risk-load") as pool:
         pending = []
         if side:  # the allocations in id ranges, one per worker

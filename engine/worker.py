@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, time
 
+from engine.config import positive
 from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import run_due
@@ -33,7 +34,7 @@ def build_scheduler(
     """The leader opens each due date's cycle in `partitions` slices (O2C_CYCLE_PARTITIONS, 4) and
     works them; every standby works open slices of the oldest running date on each of its ticks."""
     reevaluate = Reevaluator(ctx, registry)
-    count = partitions or int(ctx.settings.extra.get("O2C_CYCLE_PARTITIONS", "4"))
+    count = partitions or positive(ctx.settings.extra, "O2C_CYCLE_PARTITIONS", 4)
 
     def daily(today: date) -> None:
         for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):

@@ -12,7 +12,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from engine.config import Settings, load_settings
+from engine.config import Settings, load_settings, positive
 from states.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -33,17 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_serve)
 
 
-def _number(settings: Settings, key: str, default: str) -> float:
-    raw = settings.extra.get(key, default)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationFailed(f"{key}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise ValidationFailed(f"{key}={raw!r} must be positive")
-    return value
-
-
 def background_for(settings: Settings, no_scheduler: bool = False) -> Background:
     """What runs beside the API, from `O2C_*` settings; a bad value fails before anything starts."""
     from api.app import Background
@@ -59,9 +48,9 @@ def background_for(settings: Settings, no_scheduler: bool = False) -> Background
         scheduler=scheduler,
         hot_reload=True,
         cycle_at=cycle_at,
-        tick_seconds=_number(settings, "O2C_TICK_SECONDS", "5"),
-        lease_seconds=_number(settings, "O2C_LEASE_SECONDS", "30"),
-        poll_seconds=_number(settings, "O2C_STRATEGIES_POLL_SECONDS", "2"),
+        tick_seconds=positive(settings.extra, "O2C_TICK_SECONDS", 5.0),
+        lease_seconds=positive(settings.extra, "O2C_LEASE_SECONDS", 30.0),
+        poll_seconds=positive(settings.extra, "O2C_STRATEGIES_POLL_SECONDS", 2.0),
     )
 
 

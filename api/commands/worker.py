@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from engine.bootstrap import build_context
-from engine.config import Settings, load_settings
+from engine.config import load_settings, positive
 from engine.services.context import Context
 from engine.strategies_in_force import load_registry
 from engine.webhooks.dispatcher import Dispatcher
@@ -47,37 +47,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_worker)
 
 
-def _seconds(settings: Settings, key: str, flag: float | None, default: str) -> float:
-    raw = settings.extra.get(key, default) if flag is None else str(flag)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationFailed(f"{key}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise ValidationFailed(f"{key}={raw!r} must be positive")
-    return value
-
-
 def build_worker_dispatcher(ctx: Context) -> Dispatcher:
     """The dispatcher of `o2c worker`: it shares the process's store (on SQLite, its writer lock)
     and uses the wall clock, as `o2c dispatch` does (retries and claim leases are real time)."""
-    raw = ctx.settings.extra.get("O2C_DISPATCH_BATCH", "10")
-    try:
-        batch = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"O2C_DISPATCH_BATCH={raw!r} is not an integer") from None
-    if batch < 1:
-        raise ValidationFailed(f"O2C_DISPATCH_BATCH={raw!r} must be at least 1")
-    lease = (
-        _seconds(ctx.settings, "O2C_DISPATCH_LEASE", None, "1")
-        if ctx.settings.extra.get("O2C_DISPATCH_LEASE")
-        else None
-    )
+    extra = ctx.settings.extra
+    batch = positive(extra, "O2C_DISPATCH_BATCH", 10)
+    lease = positive(extra, "O2C_DISPATCH_LEASE", 1.0) if extra.get("O2C_DISPATCH_LEASE") else None
     return Dispatcher(
         ctx.store,
         source=ctx.settings.source,
         batch=batch,
-        timeout=_seconds(ctx.settings, "O2C_DISPATCH_TIMEOUT", None, "10"),
+        timeout=positive(extra, "O2C_DISPATCH_TIMEOUT", 10.0),
         lease_seconds=lease,  # None: batch × (timeout + 1) + 30, as `o2c dispatch`
     )
 
@@ -89,9 +69,9 @@ def _worker(args: argparse.Namespace) -> int:
         cycle_at = parse_cycle_time(cycle_at_raw)
     except ValueError:
         raise ValidationFailed(f"O2C_CYCLE_AT={cycle_at_raw!r} is not a time of day (HH:MM)") from None
-    tick = _seconds(settings, "O2C_TICK_SECONDS", args.tick, "5")
-    lease = _seconds(settings, "O2C_LEASE_SECONDS", args.lease, "30")
-    idle = _seconds(settings, "O2C_DISPATCH_IDLE", None, "1")
+    tick = args.tick or positive(settings.extra, "O2C_TICK_SECONDS", 5.0)
+    lease = args.lease or positive(settings.extra, "O2C_LEASE_SECONDS", 30.0)
+    idle = positive(settings.extra, "O2C_DISPATCH_IDLE", 1.0)
     dispatch = not args.no_dispatch and settings.extra.get("O2C_WORKER_DISPATCH", "1").strip().lower() not in OFF
 
     ctx = build_context(settings)

@@ -52,7 +52,7 @@ def checkpoint(store: Store) -> None:
     next writer (an API request) does not pay for the cycle's pages."""
     # Its own connection: a checkpoint cannot run inside the transaction a Pony session keeps open.
     try:
-        with contextlib.closing(sqlite3.connect(str(store.args["filename"]), timeout=30)) as connection:
+        with contextlib.closing(store.side_connection()) as connection:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     except sqlite3.Error:  # pragma: no cover - a busy database: the auto-checkpoint does it later
         log.warning("WAL checkpoint after the cycle failed; the next auto-checkpoint does it", exc_info=True)

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
+from engine.config import positive
 from engine.events.cursor import stable_position
 from engine.events.notify import Listener, open_listener
 from engine.queries.events import EventView, events_after
@@ -301,26 +302,11 @@ def hub_for(store: Store, settings: dict[str, str] | None = None) -> EventHub:
         env = settings or {}
         hub = per_loop[loop] = EventHub(
             store,
-            poll_seconds=_positive(env, "O2C_EVENT_POLL_SECONDS", POLL_SECONDS),
-            capacity=int(_positive(env, "O2C_SUBSCRIPTION_BUFFER", BUFFER)),
+            poll_seconds=positive(env, "O2C_EVENT_POLL_SECONDS", POLL_SECONDS, float),
+            capacity=positive(env, "O2C_SUBSCRIPTION_BUFFER", BUFFER, int),
         )
     return hub
 
 
 def existing_hubs(store: Store) -> list[EventHub]:
     return list(_hubs.get(store, {}).values())
-
-
-def _positive(env: dict[str, str], key: str, default: float) -> float:
-    from states.errors import ValidationFailed
-
-    raw = env.get(key, "")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationFailed(f"{key}={raw!r} is not a number") from None
-    if value <= 0:
-        raise ValidationFailed(f"{key} must be above 0")
-    return value

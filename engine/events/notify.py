@@ -77,20 +77,9 @@ class Listener:
 
 def open_listener(store: Store) -> Listener | None:
     """LISTEN on the store's database; None if that fails (the hub polls instead)."""
-    import psycopg2
-
-    args = store.args
     try:
         trigger = has_trigger(store)
-        connection = psycopg2.connect(
-            host=args.get("host"),
-            port=args.get("port"),
-            dbname=args.get("database"),
-            user=args.get("user"),
-            password=args.get("password"),
-            connect_timeout=5,
-        )
-        connection.autocommit = True
+        connection = store.side_connection(timeout=5)
         with connection.cursor() as cursor:
             cursor.execute(f"LISTEN {CHANNEL}")
     except Exception as exc:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.clock import stored
+from engine.config import positive
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from engine.webhooks.fanout import FANOUT_CURSOR, NEVER
@@ -53,12 +54,7 @@ class PruneResult:
 
 
 def retention_days(env: Mapping[str, str]) -> int:
-    raw = env.get("O2C_EVENT_RETENTION_DAYS", "")
-    if not raw:
-        return DEFAULT_DAYS
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ValidationFailed(f"O2C_EVENT_RETENTION_DAYS={raw!r}: a whole number of days, at least 1")
-    return int(raw)
+    return positive(env, "O2C_EVENT_RETENTION_DAYS", DEFAULT_DAYS, int)
 
 
 def watermark(store: Store) -> int:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
+import psycopg2
 from pony.orm import Database
 
 from engine.store.models import define_entities
@@ -66,6 +69,29 @@ class Store:
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.execute("PRAGMA foreign_keys = ON")
+
+    def side_connection(self, *, autocommit: bool = True, timeout: float = 30) -> Any:
+        """A raw DB-API connection of its own, outside Pony's sessions (for a LISTEN, a WAL
+        checkpoint, a read in a worker thread). The caller closes it. Opened here so that every
+        connection of the process uses the same URL and options."""
+        if self.is_postgres:
+            a = self.args
+            connection = psycopg2.connect(
+                host=a.get("host"),
+                port=a.get("port"),
+                dbname=a.get("database"),
+                user=a.get("user"),
+                password=a.get("password"),
+                connect_timeout=int(timeout),
+            )
+            connection.autocommit = autocommit
+            return connection
+        path = str(self.args["filename"])
+        if path == ":memory:":
+            raise ValueError("an in-memory SQLite database has no side connections")
+        connection = sqlite3.connect(path, timeout=timeout, isolation_level=None if autocommit else "DEFERRED")
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        return connection
 
     def disconnect(self) -> None:
         self.db.disconnect()

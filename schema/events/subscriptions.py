@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 import strawberry
 
+from engine.config import positive
 from engine.events.cursor import decode, encode
 from engine.events.hub import Filter, hub_for
 from engine.events.retention import check_cursor
@@ -32,7 +33,7 @@ from schema.context import Context, Info
 from schema.events.types import Event
 from schema.ids import parse_id
 from schema.permissions import CanSubscribe
-from states.errors import DomainError, ValidationFailed
+from states.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -52,25 +53,11 @@ _built: OrderedDict[tuple[int, str], Event] = OrderedDict()
 
 
 def stall_seconds(env: Mapping[str, str]) -> float:
-    raw = env.get("O2C_SUBSCRIPTION_STALL_SECONDS", "")
-    if not raw:
-        return STALL_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise ValidationFailed(f"O2C_SUBSCRIPTION_STALL_SECONDS={raw!r}: a number of seconds above 0")
-    return value
+    return positive(env, "O2C_SUBSCRIPTION_STALL_SECONDS", STALL_SECONDS, float)
 
 
 def max_per_connection(env: Mapping[str, str]) -> int:
-    raw = env.get("O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION", "")
-    if not raw:
-        return MAX_PER_CONNECTION
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ValidationFailed(f"O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION={raw!r}: a whole number, at least 1")
-    return int(raw)
+    return positive(env, "O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION", MAX_PER_CONNECTION, int)
 
 
 @contextmanager
