@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,17 +45,14 @@ def clock_for_date(day: date, zone: ZoneInfo | None = None) -> FixedClock:
 
 
 class PinnedDayClock(Clock):
-    """`O2C_TODAY`: the business date stays pinned to `day`, but the time of day starts at noon and
-    runs, so that leases (leader, partitions, deliveries) still lapse when their holder dies."""
+    """`O2C_TODAY`: the business date stays pinned to `day` while the time is the wall clock's.
+    Every process agrees on the time, so a lease one process takes is judged alike by the others,
+    and it lapses when its holder dies (a stopped clock, or one running from each process's own
+    start, breaks both)."""
 
     def __init__(self, day: date, zone: ZoneInfo | None = None) -> None:
         super().__init__(zone)
         self._day = day
-        self._start = clock_for_date(day, zone).now()
-        self._started = time.monotonic()
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._started)
 
     def today(self) -> date:
         return self._day

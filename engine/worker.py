@@ -42,13 +42,14 @@ def build_scheduler(
                 log.info("cycle %s: %s", report.business_date, report.as_dict())
 
     retention = retention_days(ctx.settings.extra)
-    pruned_on: list[date] = []
+    pruned_on: date | None = None
 
     def timers(today: date) -> None:
+        nonlocal pruned_on
         run_timers(ctx, today, on_change=reevaluate)
-        if not pruned_on or pruned_on[-1] != today:  # once per business date, by the leader
+        if pruned_on != today:  # once per business date, by the leader
             result = prune(ctx.store, ctx.now(), retention)
-            pruned_on.append(today)
+            pruned_on = today
             if result.removed:
                 log.info("outbox pruned: %s", result)
 

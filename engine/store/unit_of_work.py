@@ -85,6 +85,7 @@ class UnitOfWork:
 
 def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) -> T:
     """Run `work` in a unit of work and commit; retry a lost optimistic race, then raise Conflict."""
+    duplicate_retried = False
     for attempt in range(retries + 1):
         try:
             with UnitOfWork(store, write=True) as uow:
@@ -92,8 +93,12 @@ def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) ->
                 uow.commit()
                 return result
         except (*RETRYABLE, TransactionIntegrityError) as exc:
-            if isinstance(exc, TransactionIntegrityError) and not (_is_serialization(exc) or _is_duplicate(exc)):
-                raise
+            if isinstance(exc, TransactionIntegrityError) and not _is_serialization(exc):
+                # A unique key taken by a concurrent commit gets one retry on fresh data, where the
+                # command's own check answers; a duplicate that persists is a bug, not a race.
+                if duplicate_retried or not _is_duplicate(exc):
+                    raise
+                duplicate_retried = True
             if attempt == retries:
                 raise Conflict(f"a concurrent change won {retries + 1} times; try again ({exc})") from exc
             log.info("retrying after concurrent change (attempt %d): %s", attempt + 1, exc)

@@ -295,6 +295,21 @@ def test_transact_gives_up_with_a_conflict_when_it_loses_every_race(store: Store
     assert open_amount(store, inv) == 10_000 - 3
 
 
+def test_a_duplicate_key_that_persists_is_raised_as_itself_after_one_retry(store: Store, service: Collections) -> None:
+    customer = new_customer(service)
+    pay(service, customer, "P-1", amount=700)
+    attempts: list[int] = []
+
+    def record_again(uow: UnitOfWork) -> None:  # no check first: a bug, not a race
+        attempts.append(1)
+        owner = uow.Customer[customer]
+        uow.Payment(customer=owner, reference="P-1", received_on=ISSUED, currency="EUR", amount=900, created_at=NOW)
+
+    with pytest.raises(TransactionIntegrityError):
+        transact(store, record_again)
+    assert len(attempts) == 2
+
+
 # SQLite serializes a process's writers, so this race exists on PostgreSQL only.
 @pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_payment_reference_taken_by_a_concurrent_commit_is_refused_as_a_duplicate_not_an_integrity_error(
