@@ -47,6 +47,16 @@ def decode(cursor: str, field: str = "after") -> int:
     raise ValidationFailed(f"`{field}` is not an event cursor; pass a `cursor` the API returned", field)
 
 
+# Writers holding ROW EXCLUSIVE on outbox whose transaction has been open longer than the lock
+# timeout: while one exists, asking for SHARE would only queue every other writer behind us.
+_LONG_WRITERS = (
+    "SELECT count(*) FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'relation' AND l.relation = 'outbox'::regclass AND l.mode = 'RowExclusiveLock'"
+    " AND l.granted AND l.pid <> pg_backend_pid()"
+    f" AND a.xact_start < clock_timestamp() - interval '{LOCK_TIMEOUT_MS} milliseconds'"
+)
+
+
 def stable_position(store: Store) -> int | None:
     """The highest outbox position below which every transaction has settled (committed or
     rolled back): a reader that stops here never passes a position that commits later.
@@ -57,19 +67,27 @@ def stable_position(store: Store) -> int | None:
     transaction that has inserted into the outbox (they hold ROW EXCLUSIVE until they end);
     once it is granted, every position up to `max(id)` is settled, and any later insert draws
     a higher one. The lock is held only for one `SELECT max(id)`, and only `LOCK_TIMEOUT` is
-    waited; if a long writer is still open, `None` is returned (keep the previous horizon).
+    waited.
+
+    A SHARE request that waits sits in the lock queue, and every writer that arrives after it
+    queues behind it: asking while a long writer (a cycle chunk) is open stalled all outbox
+    inserts for most of each wait. So the lock is asked for only when no outbox writer has been
+    open longer than the lock timeout (`pg_locks`, which takes no table lock); otherwise, or when
+    the wait times out, `None` is returned (keep the previous horizon; callers back off).
     """
     if not store.is_postgres:
         with read_only(store) as uow:
             return int(uow.select("SELECT COALESCE(MAX(id), 0) FROM outbox")[0])
     try:
         with UnitOfWork(store) as uow:
+            if int(uow.select(_LONG_WRITERS)[0]):
+                return None  # leaving the unit of work rolls back
             uow.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
             uow.execute("LOCK TABLE outbox IN SHARE MODE")
             position = int(uow.select("SELECT COALESCE(MAX(id), 0) FROM outbox")[0])
             uow.commit()
             return position
-    except Exception as exc:  # lock_timeout: a writer is still open; try again on the next poll
+    except Exception as exc:  # lock_timeout: a writer is still open; try again later
         log.debug("outbox horizon not advanced: %s", exc)
         return None
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from engine.config import positive
 from engine.events.cursor import stable_position
 from engine.events.notify import Listener, open_listener
+from engine.events.retention import CursorExpired, watermark
 from engine.queries.events import EventView, events_after
 from engine.store.database import Store
 
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1  # SQLite, or PostgreSQL without the NOTIFY trigger
 NOTIFY_FALLBACK_SECONDS = 1.0  # PostgreSQL with the trigger: a poll in case a NOTIFY was missed
-RETRY_SECONDS = 0.05  # the horizon could not be taken (a writer is still open): try again soon
+MAX_RETRY_SECONDS = 0.8  # the horizon could not be taken (a long writer is open): back off, from the
+# poll interval doubling up to this, so that a long transaction is not asked about 20 times a second
 READ_BATCH = 500  # outbox rows per read, shared by every subscriber
 REPLAY_BATCH = 100  # rows per read while one subscriber replays from its cursor
 BUFFER = 1000  # live events waiting per subscriber; past it, the subscriber catches up from the log
@@ -141,7 +143,8 @@ class EventHub:
         """Events after `after` (None: only new ones) matching `filter`: replayed from the log,
         then live from the shared reader. If the live buffer overflows (a burst, or a consumer
         slower than the event rate), the buffer is dropped and this follower catches up from
-        the log again, then rejoins: memory stays bounded and nothing is skipped."""
+        the log again, then rejoins: memory stays bounded and nothing is skipped. `CursorExpired`
+        if retention removed events after where a replay batch starts (checked after each read)."""
         self._followers += 1
         subscriber: Subscriber | None = None
         try:
@@ -149,7 +152,7 @@ class EventHub:
             position = self.position if after is None else after
             while True:
                 while position < self.position:  # replay / catch up: read the log, up to the hub
-                    top = self.position
+                    top, start = self.position, position
                     batch = await asyncio.to_thread(
                         events_after,
                         self.store,
@@ -160,6 +163,11 @@ class EventHub:
                         filter.customer_id,
                         until=top,
                     )
+                    # A prune that committed before this read may have removed events after
+                    # `start` (the caller's `check_cursor` came earlier): refuse, never skip.
+                    mark = await asyncio.to_thread(watermark, self.store)
+                    if start < mark:
+                        raise CursorExpired(start, mark)
                     for e in batch:
                         position = e.position
                         yield e
@@ -226,11 +234,18 @@ class EventHub:
             self._wake.set()
 
     async def _horizon_until_known(self) -> int:
+        failures = 0
         while True:
             top = await asyncio.to_thread(stable_position, self.store)
             if top is not None:
                 return top
-            await asyncio.sleep(RETRY_SECONDS)
+            await asyncio.sleep(self.retry_delay(failures))
+            failures += 1
+
+    def retry_delay(self, failures: int) -> float:
+        """After `failures` horizons not granted in a row: the poll interval, doubled each time,
+        capped at `MAX_RETRY_SECONDS` (never below the poll interval)."""
+        return max(self.poll_seconds, min(MAX_RETRY_SECONDS, self.poll_seconds * 2.0 ** min(failures, 16)))
 
     def _interval(self) -> float:
         if self._listener is not None and self._listener.has_trigger:
@@ -238,6 +253,7 @@ class EventHub:
         return self.poll_seconds
 
     async def _run(self) -> None:
+        failures = 0  # horizons not granted in a row
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval())
@@ -252,8 +268,11 @@ class EventHub:
             except Exception:  # a database hiccup must not end every subscription
                 log.exception("event hub read failed; retrying")
                 settled = False
-            if not settled:
-                await asyncio.sleep(RETRY_SECONDS)
+            if settled:
+                failures = 0
+            else:  # wake-ups that arrive meanwhile are kept (the event stays set), not acted on sooner
+                await asyncio.sleep(self.retry_delay(failures))
+                failures += 1
                 self._wake.set()
 
     async def _read(self) -> bool:
@@ -294,7 +313,8 @@ _hubs: weakref.WeakKeyDictionary[Store, weakref.WeakKeyDictionary[asyncio.Abstra
 
 def hub_for(store: Store, settings: dict[str, str] | None = None) -> EventHub:
     """This process's hub for `store` on the running loop. `settings`: the `O2C_*` variables
-    (`O2C_EVENT_POLL_SECONDS`, `O2C_SUBSCRIPTION_BUFFER`), read when the hub is created."""
+    (`O2C_EVENT_POLL_SECONDS`, `O2C_EVENT_NOTIFY_FALLBACK_SECONDS`, `O2C_SUBSCRIPTION_BUFFER`),
+    read when the hub is created."""
     loop = asyncio.get_running_loop()
     per_loop = _hubs.setdefault(store, weakref.WeakKeyDictionary())
     hub = per_loop.get(loop)
@@ -303,6 +323,7 @@ def hub_for(store: Store, settings: dict[str, str] | None = None) -> EventHub:
         hub = per_loop[loop] = EventHub(
             store,
             poll_seconds=positive(env, "O2C_EVENT_POLL_SECONDS", POLL_SECONDS, float),
+            fallback_seconds=positive(env, "O2C_EVENT_NOTIFY_FALLBACK_SECONDS", NOTIFY_FALLBACK_SECONDS, float),
             capacity=positive(env, "O2C_SUBSCRIPTION_BUFFER", BUFFER, int),
         )
     return hub

@@ -15,12 +15,14 @@ the `lease` table that never expires). A cursor below it may have missed a remov
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.clock import stored
 from engine.config import positive
+from engine.events.cursor import settled_events_after
+from engine.queries.events import EventView
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from engine.webhooks.fanout import FANOUT_CURSOR, NEVER
@@ -68,6 +70,21 @@ def check_cursor(store: Store, position: int) -> None:
     mark = watermark(store)
     if position < mark:
         raise CursorExpired(position, mark)
+
+
+def replay(
+    store: Store, position: int | None, limit: int, types: Sequence[str] = (), subject: str | None = None
+) -> list[EventView]:
+    """Settled events after `position` (None: from the oldest kept), checked against the
+    watermark before and after the read: a prune that commits between the check and the read
+    would otherwise remove events after the cursor unseen. `CursorExpired` instead of a gap."""
+    start = 0 if position is None else position
+    if position is not None:
+        check_cursor(store, position)
+    batch = settled_events_after(store, start, limit, types, subject)
+    if position is not None:
+        check_cursor(store, position)
+    return batch
 
 
 def prune(store: Store, now: datetime, days: int = DEFAULT_DAYS, batch: int = BATCH) -> PruneResult:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from engine.events.cursor import decode, encode, settled_events_after
-from engine.events.retention import check_cursor
+from engine.events.cursor import decode, encode
+from engine.events.retention import replay
 from schema.context import Info
 from schema.events.types import Event, EventPage
 from schema.permissions import CanRead
@@ -34,13 +34,11 @@ class EventQueries:
         if not 1 <= first <= MAX_EVENTS:
             raise ValidationFailed(f"`first` is between 1 and {MAX_EVENTS}", "first")
         ctx = info.context
-        position = decode(after) if after is not None else 0
-        if after is not None:
-            await ctx.run(check_cursor, ctx.store, position)
-        batch = await ctx.run(settled_events_after, ctx.store, position, first + 1, tuple(types or ()), subject)
+        position = decode(after) if after is not None else None
+        batch = await ctx.run(replay, ctx.store, position, first + 1, tuple(types or ()), subject)
         page = batch[:first]
         source = ctx.engine.settings.source
-        end = page[-1].position if page else position
+        end = page[-1].position if page else (position or 0)
         return EventPage(
             events=[Event.of(e, source) for e in page], end_cursor=encode(end), has_more=len(batch) > first
         )

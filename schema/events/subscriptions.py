@@ -78,10 +78,6 @@ def _slot(ctx: Context, limit: int) -> Iterator[None]:
             _active.pop(key, None)
 
 
-def active_subscriptions() -> int:
-    return sum(_active.values())
-
-
 def _event(e: EventView, source: str) -> Event:
     """Build each event's GraphQL object once per process, not once per subscriber."""
     key = (e.position, source)

@@ -20,9 +20,10 @@ from websockets.asyncio.client import ClientConnection
 
 from engine.bootstrap import build_context
 from engine.config import Settings
-from engine.events.cursor import decode
+from engine.events.cursor import decode, encode
 from engine.journal import emit
 from engine.keys import create_key
+from engine.queries.events import last_position
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
 
@@ -115,6 +116,16 @@ def flood(database_url: str, n: int, padding: int = 0, first: int = 1) -> list[s
         store.disconnect()
 
 
+def current_cursor(database_url: str) -> str:
+    """The cursor of the newest event: subscribing `after` it loses nothing however late the
+    subscription joins the server's reader (no sleep "to let it join")."""
+    store = Store(database_url)
+    try:
+        return encode(last_position(store))
+    finally:
+        store.disconnect()
+
+
 def metric(server: Server, name: str) -> float:
     for line in httpx.get(f"{server.url}/metrics", timeout=10).text.splitlines():
         if line.startswith(name + " "):
@@ -171,14 +182,14 @@ def test_the_subscription_past_the_cap_gets_too_many_subscriptions_and_a_freed_s
     server: Server,
 ) -> None:
     async def scenario() -> tuple[dict[str, Any], list[str]]:
+        now = f'types: ["{FLOOD_TYPE}"], after: "{current_cursor(server.database_url)}"'
         async with await authorised(server) as ws:
-            await subscribe(ws, "a", f'types: ["{FLOOD_TYPE}"]')
-            await subscribe(ws, "b", f'types: ["{FLOOD_TYPE}"]')
-            await subscribe(ws, "c", f'types: ["{FLOOD_TYPE}"]')
+            await subscribe(ws, "a", now)
+            await subscribe(ws, "b", now)
+            await subscribe(ws, "c", now)
             refused = json.loads(await asyncio.wait_for(ws.recv(), 15))
             await ws.send(json.dumps({"id": "a", "type": "complete"}))
-            await subscribe(ws, "d", f'types: ["{FLOOD_TYPE}"]')
-            await asyncio.sleep(0.5)  # let "d" join before the event commits
+            await subscribe(ws, "d", now)  # joining after the commit below loses nothing
             await asyncio.to_thread(flood, server.database_url, 1)
             ops = []
             while len(ops) < 2:
@@ -202,9 +213,9 @@ def test_every_message_carries_its_cursor_and_a_resubscription_replays_from_it_t
     server: Server,
 ) -> None:
     async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+        now = current_cursor(server.database_url)
         async with await authorised(server) as ws:
-            await subscribe(ws, "1", f'types: ["{FLOOD_TYPE}"]')
-            await asyncio.sleep(0.5)
+            await subscribe(ws, "1", f'types: ["{FLOOD_TYPE}"], after: "{now}"')
             ids = await asyncio.to_thread(flood, server.database_url, 6, 0, 100)
             first = await next_events(ws, 6)
         async with await authorised(server) as ws:
@@ -250,9 +261,9 @@ def test_an_expired_cursor_is_refused_with_cursor_expired(server: Server) -> Non
 
 def test_a_subscriber_sees_events_committed_through_another_server_process(database_file: str, server: Server) -> None:
     async def scenario(other: Server) -> dict[str, Any]:
+        now = current_cursor(server.database_url)
         async with await authorised(server) as ws:
-            await subscribe(ws, "1", 'types: ["o2c.customer.created"]')
-            await asyncio.sleep(0.5)
+            await subscribe(ws, "1", f'types: ["o2c.customer.created"], after: "{now}"')
             created = await asyncio.to_thread(other.graphql, CREATE, {"ref": "OTHER-PROCESS-1"})
             assert "errors" not in created, created
             (event,) = await next_events(ws, 1)
@@ -277,9 +288,9 @@ def test_a_consumer_that_stops_reading_is_closed_with_a_cursor_and_resumes_from_
     close; a new subscription after it yields the rest."""
 
     async def scenario() -> tuple[list[str], list[str], dict[str, Any], list[str]]:
+        now = current_cursor(server.database_url)
         ws = await authorised(server, compression=None, max_queue=4)
-        await subscribe(ws, "slow", f'types: ["{FLOOD_TYPE}"]')
-        await asyncio.sleep(0.5)
+        await subscribe(ws, "slow", f'types: ["{FLOOD_TYPE}"], after: "{now}"')
         before = metric(server, "o2c_event_slow_consumers_closed")
         ids = await asyncio.to_thread(flood, server.database_url, 1500, 4000, 10_000)
         for _ in range(300):  # the server notices the overflow within a poll or two

@@ -1,5 +1,6 @@
 """Subscriptions on PostgreSQL across two real `o2c serve` processes: woken by NOTIFY when the
-outbox trigger exists, by the short poll when it does not; replay then live in commit order."""
+outbox trigger exists (the fallback poll is then set to 10 minutes, so only a NOTIFY can deliver
+in time), by the short poll when it does not; replay then live in commit order."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from server_process import Server, running_server
 
 from engine.bootstrap import build_context
 from engine.config import Settings
-from engine.events.cursor import decode
+from engine.events.cursor import decode, encode
 from engine.events.notify import TRIGGER, install_trigger
 from engine.keys import create_key
+from engine.queries.events import last_position
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 
@@ -49,14 +51,22 @@ def set_trigger(url: str, present: bool) -> None:
         store.disconnect()
 
 
+def current_cursor(url: str) -> str:
+    store = Store(url)
+    try:
+        return encode(last_position(store))
+    finally:
+        store.disconnect()
+
+
 async def follow_while_other_commits(subscriber: Server, writer: Server, refs: list[str]) -> list[dict[str, Any]]:
+    now = current_cursor(subscriber.database_url)  # after it: joining late loses nothing
     async with websockets.connect(subscriber.ws_url, subprotocols=PROTOCOL) as ws:
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {subscriber.key}"}}
         await ws.send(json.dumps(init))
         assert json.loads(await asyncio.wait_for(ws.recv(), 15))["type"] == "connection_ack"
-        query = 'subscription { events(types: ["o2c.customer.created"]) { id cursor subject } }'
+        query = f'subscription {{ events(types: ["o2c.customer.created"], after: "{now}") {{ id cursor subject }} }}'
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-        await asyncio.sleep(0.5)
         for ref in refs:
             created = await asyncio.to_thread(writer.graphql, CREATE, {"ref": ref})
             assert "errors" not in created, created
@@ -70,9 +80,12 @@ async def follow_while_other_commits(subscriber: Server, writer: Server, refs: l
 
 @pytest.mark.parametrize("trigger", [False, True], ids=["short poll", "notify on commit"])
 def test_a_subscriber_on_one_server_receives_what_another_server_commits_in_commit_order(
-    pg_database: str, trigger: bool
+    pg_database: str, trigger: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_trigger(pg_database, trigger)
+    # Both servers read `O2C_*` from the environment. With the trigger, the fallback poll is far
+    # longer than the wait below: if NOTIFY wake-ups broke, the events would not arrive in time.
+    monkeypatch.setenv("O2C_EVENT_NOTIFY_FALLBACK_SECONDS", "600")
     with running_server(pg_database) as a, running_server(pg_database) as b:
         key = admin_key(pg_database)  # each server replaced the demo key; use one of our own
         subscriber, writer = dataclasses.replace(a, key=key), dataclasses.replace(b, key=key)
