@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 
 from engine.clock import stored
@@ -10,6 +13,12 @@ from engine.store.unit_of_work import UnitOfWork
 from states.errors import Conflict
 
 SCHEDULER_LEASE = "scheduler"
+
+
+def new_holder() -> str:
+    """A holder name for this process, host:pid:random (the pid lets a process on the same host
+    see that a holder died; the random part tells two holders of one process apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def acquire(store: Store, name: str, holder: str, ttl_seconds: float, now: datetime) -> bool:

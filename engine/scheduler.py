@@ -5,10 +5,7 @@ state lives in our tables, so every job is idempotent and a standby simply takes
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time
 
@@ -47,7 +44,7 @@ class LeaderScheduler:
         self.helper = helper  # every tick of a standby: help with work any worker may do
         self.cycle_at = cycle_at
         self.tick_seconds, self.lease_seconds = tick_seconds, lease_seconds
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.holder = lease.new_holder()
         self.is_leader = False
         self._lock = threading.Lock()
         self._stopping = threading.Event()

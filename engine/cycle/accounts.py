@@ -11,6 +11,7 @@ account machine, with its history row, outbox event and credit-hold row written 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from engine.clock import stored
-from engine.cycle.writer import PG_PAGE, JsonTexts, execute_many, insert_journal, sql_for
+from engine.cycle import tally
+from engine.cycle.event_json import JsonTexts, transition_data
+from engine.cycle.writer import PG_PAGE, execute_many, insert_journal, sql_for
 from engine.importer.bulk import new_event_id
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
@@ -55,11 +58,13 @@ def write_accounts(
     actor: Actor,
     chunk_size: int = 5000,
     dry_run: bool = False,
+    partition_id: int | None = None,
 ) -> AccountOutcome:
-    """Apply the orders; with `dry_run`, decide exactly the same way and write nothing."""
+    """Apply the orders; with `dry_run`, decide exactly the same way and write nothing. With
+    `partition_id`, each chunk's counts are added to that partition's in its transaction."""
     outcome = AccountOutcome()
     for start in range(0, len(orders), chunk_size):
-        _write_chunk(store, orders[start : start + chunk_size], now, actor, outcome, dry_run)
+        _write_chunk(store, orders[start : start + chunk_size], now, actor, outcome, dry_run, partition_id)
     return outcome
 
 
@@ -70,9 +75,9 @@ def _write_chunk(
     actor: Actor,
     outcome: AccountOutcome,
     dry_run: bool,
+    partition_id: int | None = None,
 ) -> None:
     ts: object = stored(now) if store.is_postgres else str(stored(now))
-    causes: dict[int, tuple[dict[str, Any], str]] = {}  # one JSON text per cause object (one per rule)
     enc = JsonTexts()
     with UnitOfWork(store, write=not dry_run) as uow:
         cur = uow.connection().cursor()
@@ -113,9 +118,7 @@ def _write_chunk(
             before, after, facts, reason_text, event = row
             customer.version += 1
             touched.add(order.customer_id)
-            cause = causes.get(id(order.cause))
-            if cause is None:
-                cause = causes[id(order.cause)] = (order.cause, json.dumps(order.cause))
+            cause_json = enc.obj(order.cause)  # one JSON text per cause object (one per rule)
             history.append(
                 (
                     "account",
@@ -125,19 +128,25 @@ def _write_chunk(
                     after,
                     "place_hold" if order.kind == "credit_hold" else "release_hold",
                     str(actor),
-                    cause[1],
+                    cause_json,
                     json.dumps(facts),
                     reason_text,
                     ts,
                 )
             )
-            trigger = "place_hold" if order.kind == "credit_hold" else "release_hold"
-            # json.dumps of {"from", "to", "trigger", "actor", "cause", "reason", "snapshot", "entityVersion"}
-            data = (
-                f'{{"from": {enc.text(before)}, "to": {enc.text(after)}, "trigger": "{trigger}", '
-                f'"actor": {enc.text(str(actor))}, "cause": {cause[1]}, "reason": {enc.text(reason_text)}, '
-                f'"snapshot": {{"id": {int(order.customer_id)}, "state": {enc.text(after)}, '
-                f'"holdReason": {enc.text(order.reason)}}}, "entityVersion": {customer.version}}}'
+            data = transition_data(
+                enc,
+                from_state=before,
+                to_state=after,
+                trigger="place_hold" if order.kind == "credit_hold" else "release_hold",
+                actor=str(actor),
+                cause_json=cause_json,
+                reason=reason_text,
+                snapshot_json=(
+                    f'{{"id": {int(order.customer_id)}, "state": {enc.text(after)}, '
+                    f'"holdReason": {enc.text(order.reason)}}}'
+                ),
+                version=customer.version,
             )
             outbox.append(
                 (
@@ -187,6 +196,12 @@ def _write_chunk(
                 released,
             )
         insert_journal(store, cur, history, outbox)
+        if partition_id is not None:
+            placed_n, released_n = len(placed), len(released)
+            counts = {"holds_placed": placed_n, "holds_released": released_n, "applied": placed_n + released_n}
+            # every order decided counts for its rule (no-ops too), as in a dry run
+            rules = Counter(f"{o.cause.get('strategy')}/{o.cause.get('rule')}" for o in orders)
+            tally.add(store, cur, partition_id, counts, rules)
         uow.commit()
 
 

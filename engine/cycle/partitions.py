@@ -24,7 +24,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,10 +33,13 @@ from typing import Any
 import numpy as np
 
 from engine.clock import stored
+from engine.cycle import tally
 from engine.cycle.book import STATES, Customers
 from engine.cycle.bulk import bulk_writes
 from engine.cycle.portfolio import fetch_all
 from engine.cycle.scope import CycleReport, Progress, run_scope
+from engine.cycle.writer import day_param, sql_for
+from engine.lease import new_holder
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork
@@ -45,12 +47,6 @@ from engine.store.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 15.0
-STATS = ("invoices_evaluated", "applied", "notices", "tasks", "holds_placed", "holds_released", "conflicts")
-
-
-def new_holder() -> str:
-    """host:pid:random — the pid lets a process on the same host see that a holder died."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)
@@ -64,14 +60,6 @@ class Partition:
     @property
     def customers(self) -> Customers:
         return Customers(first=self.first_customer, last=self.last_customer)
-
-
-def _sql(ctx: Context, text: str) -> str:
-    return text.replace("?", "%s") if ctx.store.is_postgres else text
-
-
-def _day(ctx: Context, day: date) -> object:
-    return day if ctx.store.is_postgres else day.isoformat()
 
 
 def _lease_sql(ctx: Context, seconds: float) -> str:
@@ -108,20 +96,26 @@ def open_partitions(ctx: Context, as_of: date, count: int) -> bool:
         cur = uow.connection().cursor()
         started = stored(ctx.now())
         cur.execute(
-            _sql(
-                ctx,
+            sql_for(
+                ctx.store,
                 "INSERT INTO cycle_run (business_date, status, started_at, stats) VALUES (?, 'running', ?, '{}') "
                 "ON CONFLICT (business_date) DO NOTHING",
             ),
-            (_day(ctx, as_of), started if ctx.store.is_postgres else str(started)),
+            (day_param(ctx.store, as_of), started if ctx.store.is_postgres else str(started)),
         )
         if cur.rowcount == 1:
             # partitions are written with their run: any without one are leftovers of a removed run
-            cur.execute(_sql(ctx, "DELETE FROM cycle_partition WHERE business_date = ?"), (_day(ctx, as_of),))
+            cur.execute(
+                sql_for(ctx.store, "DELETE FROM cycle_partition WHERE business_date = ?"),
+                (day_param(ctx.store, as_of),),
+            )
         run = uow.CycleRun.get_for_update(business_date=as_of)
         if run.status == "done":
             return False
-        cur.execute(_sql(ctx, "SELECT COUNT(*) FROM cycle_partition WHERE business_date = ?"), (_day(ctx, as_of),))
+        cur.execute(
+            sql_for(ctx.store, "SELECT COUNT(*) FROM cycle_partition WHERE business_date = ?"),
+            (day_param(ctx.store, as_of),),
+        )
         if int(cur.fetchone()[0]) == 0:
             collectible = ", ".join(f"'{s}'" for s in STATES)
             counts = (
@@ -134,12 +128,12 @@ def open_partitions(ctx: Context, as_of: date, count: int) -> bool:
                 else []  # one partition covers everyone: no need to count
             )
             rows = [
-                (_day(ctx, as_of), k, first, last, "open", "{}")
+                (day_param(ctx.store, as_of), k, first, last, "open", "{}")
                 for k, (first, last) in enumerate(boundaries([(int(c), int(n)) for c, n in counts], count))
             ]
             cur.executemany(
-                _sql(
-                    ctx,
+                sql_for(
+                    ctx.store,
                     "INSERT INTO cycle_partition (business_date, part, first_customer, last_customer, status, stats) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                 ),
@@ -175,12 +169,12 @@ def claim(
     with UnitOfWork(ctx.store, write=True) as uow:
         cur = uow.connection().cursor()
         cur.execute(
-            _sql(
-                ctx,
+            sql_for(
+                ctx.store,
                 f"SELECT id, status, holder, {lapsed_sql} FROM cycle_partition "
                 "WHERE business_date = ? AND status <> 'done' ORDER BY part",
             ),
-            (_day(ctx, as_of),),
+            (day_param(ctx.store, as_of),),
         )
         candidates = [(pid, status, current, lapsed) for pid, status, current, lapsed in cur.fetchall()]
         for pid, status, current, lapsed in candidates:
@@ -188,8 +182,8 @@ def claim(
                 continue
             # lock this one row only (SKIP LOCKED: another worker is claiming it) and look again
             cur.execute(
-                _sql(
-                    ctx,
+                sql_for(
+                    ctx.store,
                     f"SELECT part, first_customer, last_customer, status, holder, {lapsed_sql} "
                     f"FROM cycle_partition WHERE id = ? AND status <> 'done'{lock}",
                 ),
@@ -200,8 +194,8 @@ def claim(
                 continue
             part, first, last, status, current = found[:5]
             cur.execute(
-                _sql(
-                    ctx,
+                sql_for(
+                    ctx.store,
                     "UPDATE cycle_partition SET status = 'running', holder = ?, "
                     f"lease_until = {_lease_sql(ctx, lease_seconds)} WHERE id = ?",
                 ),
@@ -227,8 +221,8 @@ def renew(ctx: Context, partition: Partition, holder: str, lease_seconds: float 
     with UnitOfWork(ctx.store, write=True) as uow:
         cur = uow.connection().cursor()
         cur.execute(
-            _sql(
-                ctx,
+            sql_for(
+                ctx.store,
                 f"UPDATE cycle_partition SET lease_until = {_lease_sql(ctx, lease_seconds)} "
                 "WHERE id = ? AND holder = ? AND status = 'running'",
             ),
@@ -263,30 +257,43 @@ def heartbeat(ctx: Context, partition: Partition, holder: str, lease_seconds: fl
         thread.join()
 
 
-def finish(ctx: Context, partition: Partition, holder: str, stats: dict[str, Any]) -> int:
-    """Mark the partition done (with its counts); when it was the last, the date's run turns done
-    with the sum of the partitions' counts. Returns how many partitions of the date are not done."""
-    day = _day(ctx, partition.business_date)
+def finish(ctx: Context, partition: Partition, holder: str, stats: dict[str, Any]) -> int | None:
+    """Mark the partition done, if `holder` still holds it: its row keeps the counts its writes
+    added (`engine/cycle/tally.py`), plus `stats` (what no write counts: invoices evaluated, wall
+    time). When it was the last, the date's run turns done with the sum of the partitions' counts.
+    Returns how many partitions of the date are not done, or None when the lease was lost (a
+    takeover: the new holder finishes it; nothing is changed)."""
+    day = day_param(ctx.store, partition.business_date)
     with UnitOfWork(ctx.store, write=True) as uow:
         # the run's row first: it serializes the finishers of one date
         run = uow.CycleRun.get_for_update(business_date=partition.business_date)
         cur = uow.connection().cursor()
         cur.execute(
-            _sql(
-                ctx,
-                "UPDATE cycle_partition SET status = 'done', holder = ?, stats = ? WHERE id = ? AND status <> 'done'",
+            sql_for(
+                ctx.store,
+                "SELECT stats FROM cycle_partition WHERE id = ? AND holder = ? AND status = 'running'",
             ),
-            (holder, json.dumps(stats), partition.id),
+            (partition.id, holder),
         )
-        cur.execute(_sql(ctx, "SELECT status, stats FROM cycle_partition WHERE business_date = ?"), (day,))
+        mine = cur.fetchone()
+        if mine is None:
+            return None  # leaving the unit of work uncommitted rolls back: nothing was written
+        counts = {k: int(v) for k, v in stats.items() if k in tally.STATS}
+        final = tally.merged(tally.parse(mine[0]), counts, stats.get("by_rule", {}))
+        final |= {k: v for k, v in stats.items() if k not in tally.STATS and k != "by_rule"}
+        cur.execute(
+            sql_for(ctx.store, "UPDATE cycle_partition SET status = 'done', stats = ? WHERE id = ? AND holder = ?"),
+            (json.dumps(final), partition.id, holder),
+        )
+        cur.execute(sql_for(ctx.store, "SELECT status, stats FROM cycle_partition WHERE business_date = ?"), (day,))
         parts = cur.fetchall()
         pending = sum(1 for status, _ in parts if status != "done")
         if pending == 0 and run is not None and run.status != "done":
             totals: Counter[str] = Counter()
             by_rule: Counter[str] = Counter()
             for _, raw in parts:
-                found = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
-                totals.update({k: int(found.get(k, 0)) for k in STATS})
+                found = tally.parse(raw)
+                totals.update({k: int(found.get(k, 0)) for k in tally.STATS})
                 by_rule.update(found.get("by_rule", {}))
             run.stats = dict(totals) | {"by_rule": dict(sorted(by_rule.items())), "partitions": len(parts)}
             run.status, run.finished_at = "done", stored(ctx.now())
@@ -308,49 +315,87 @@ def work_partitions(
     reap_dead: bool = True,
 ) -> CycleReport:
     """Claim and work partitions of `as_of` until none is left to claim; the report covers the
-    partitions this caller worked; `pending_partitions` counts those others still work."""
+    partitions this caller worked; `pending_partitions` counts those others still work. SQLite's
+    bulk-write settings are taken only once a partition is claimed (a standby's tick that finds
+    nothing to claim changes nothing)."""
     holder = holder or new_holder()
     report = report or CycleReport(as_of.isoformat(), False)
     total_by_rule: Counter[str] = Counter(report.by_rule)
     started = time.perf_counter()
-    with bulk_writes(ctx.store):
-        while (partition := claim(ctx, as_of, holder, lease_seconds, reap_dead)) is not None:
-            part_started = time.perf_counter()
-            part_report = CycleReport(as_of.isoformat(), False)
-            by_rule: Counter[str] = Counter()
-            with heartbeat(ctx, partition, holder, lease_seconds) as lost:
-                run_scope(
-                    ctx,
-                    strategies,
-                    as_of,
-                    partition.customers,
-                    part_report,
-                    by_rule,
-                    chunk_size=chunk_size,
-                    progress=progress,
-                    after_chunk=after_chunk,
+    partition = claim(ctx, as_of, holder, lease_seconds, reap_dead)
+    if partition is not None:
+        with bulk_writes(ctx.store):
+            while partition is not None:
+                total_by_rule.update(
+                    _work_one(
+                        ctx, strategies, partition, holder, lease_seconds, chunk_size, progress, after_chunk, report
+                    )
                 )
-            if lost.is_set():
-                log.warning("lost the lease of partition %s of %s while working it", partition.part, as_of)
-            stats: dict[str, Any] = {k: int(getattr(part_report, k)) for k in STATS}
-            stats |= {"by_rule": dict(by_rule), "wall_s": round(time.perf_counter() - part_started, 3)}
-            finish(ctx, partition, holder, stats)
-            report.partitions_worked += 1
-            for k in (*STATS, "refused"):
-                setattr(report, k, getattr(report, k) + getattr(part_report, k))
-            total_by_rule.update(by_rule)
+                partition = claim(ctx, as_of, holder, lease_seconds, reap_dead)
     report.pending_partitions = pending_partitions(ctx, as_of)
     report.by_rule = dict(sorted(total_by_rule.items()))
     report.wall_s = round(report.wall_s + time.perf_counter() - started, 3)
     return report
 
 
+def _work_one(
+    ctx: Context,
+    strategies: StrategySet,
+    partition: Partition,
+    holder: str,
+    lease_seconds: float,
+    chunk_size: int,
+    progress: Progress | None,
+    after_chunk: Callable[[int], None] | None,
+    report: CycleReport,
+) -> Counter[str]:
+    """Work one claimed partition (its counts go to `report`; returns its rule counts). Between
+    chunks the lease is renewed (and checked): once another worker has taken it over, nothing
+    more is written and the partition is left to it."""
+    started = time.perf_counter()
+    part_report = CycleReport(partition.business_date.isoformat(), False)
+    by_rule: Counter[str] = Counter()
+    with heartbeat(ctx, partition, holder, lease_seconds) as lost:
+
+        def stopped() -> bool:
+            if not lost.is_set() and not renew(ctx, partition, holder, lease_seconds):
+                lost.set()
+            return lost.is_set()
+
+        run_scope(
+            ctx,
+            strategies,
+            partition.business_date,
+            partition.customers,
+            part_report,
+            by_rule,
+            chunk_size=chunk_size,
+            progress=progress,
+            after_chunk=after_chunk,
+            stopped=stopped,
+            partition_id=partition.id,
+        )
+    # the counts of the writes are on the partition's row already (tally); these are not
+    stats = {"invoices_evaluated": part_report.invoices_evaluated, "wall_s": round(time.perf_counter() - started, 3)}
+    if lost.is_set() or finish(ctx, partition, holder, stats) is None:
+        log.warning(
+            "lost the lease of partition %s of %s to another worker; it finishes the partition",
+            partition.part,
+            partition.business_date,
+        )
+    else:
+        report.partitions_worked += 1
+    for k in (*tally.STATS, "refused"):
+        setattr(report, k, getattr(report, k) + getattr(part_report, k))
+    return by_rule
+
+
 def pending_partitions(ctx: Context, as_of: date) -> int:
     with UnitOfWork(ctx.store) as uow:
         cur = uow.connection().cursor()
         cur.execute(
-            _sql(ctx, "SELECT COUNT(*) FROM cycle_partition WHERE business_date = ? AND status <> 'done'"),
-            (_day(ctx, as_of),),
+            sql_for(ctx.store, "SELECT COUNT(*) FROM cycle_partition WHERE business_date = ? AND status <> 'done'"),
+            (day_param(ctx.store, as_of),),
         )
         return int(cur.fetchone()[0])
 

@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.cycle.book import EVERYONE
-from engine.cycle.partitions import new_holder, open_partitions, work_partitions
+from engine.cycle.partitions import open_partitions, work_partitions
 from engine.cycle.scope import CYCLE_ACTOR, CycleReport, Progress, run_scope
+from engine.lease import new_holder
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork

@@ -58,9 +58,14 @@ def run_scope(
     chunk_size: int = 5000,
     progress: Progress | None = None,
     after_chunk: Callable[[int], None] | None = None,
+    stopped: Callable[[], bool] | None = None,
+    partition_id: int | None = None,
 ) -> None:
     """The cycle of `as_of` for the invoices and accounts of `customers` (everyone, or one
-    partition): load once, plan, write chunk by chunk; conflicts are re-planned on fresh facts."""
+    partition): load once, plan, write chunk by chunk; conflicts are re-planned on fresh facts.
+    `stopped` is asked between chunks: once true (a partition's lease was lost) nothing more is
+    written; what was written stays, and the next holder loads only what is left. With
+    `partition_id`, every write adds its counts to that partition's row in its own transaction."""
     loaded_at = data_version(ctx.store)  # before the load: a commit during it counts as later
     book = load_book(ctx.store, as_of, customers)
     accounts_at_load = book.accounts
@@ -68,13 +73,14 @@ def run_scope(
     conflicted = False
     for _attempt in range(3):
         plan = _plan(ctx, strategies, as_of, book, customers)
-        by_rule.update(plan.by_rule)
         report.refused += plan.refused
         if dry_run:
-            _count(report, plan.invoices)
+            _count(report, plan.invoices, by_rule)
             break
-        conflicts = _write(ctx, plan, as_of, chunk_size, progress, after_chunk, report)
+        conflicts = _write(ctx, plan, as_of, chunk_size, progress, after_chunk, report, by_rule, stopped, partition_id)
         report.conflicts += len(conflicts)
+        if stopped is not None and stopped():
+            return
         if not conflicts:
             break
         conflicted = True
@@ -87,9 +93,11 @@ def run_scope(
     # committed since: on SQLite `data_version` tells; otherwise they are read again.
     fresh = not conflicted and loaded_at is not None and data_version(ctx.store) == loaded_at
     accounts = plan_accounts_only(ctx, strategies, as_of, customers, accounts_at_load if fresh else None)
+    if stopped is not None and stopped():
+        return
     by_rule.update(accounts.by_rule)
     # A dry run decides the account orders exactly as the real run (no-ops included) and writes nothing.
-    _apply_accounts(ctx, accounts, report, dry_run)
+    _apply_accounts(ctx, accounts, report, dry_run, partition_id)
 
 
 def _plan(ctx: Context, strategies: StrategySet, as_of: date, book: Book, customers: Customers) -> Plan:
@@ -118,11 +126,13 @@ def plan_accounts_only(
     return plan
 
 
-def _count(report: CycleReport, plans: list[Any]) -> None:
+def _count(report: CycleReport, plans: list[Any], by_rule: Counter[str] | None = None) -> None:
     for p in plans:
         report.applied += len(p.changes)
         report.notices += p.notice is not None
         report.tasks += p.task is not None
+        if by_rule is not None:
+            by_rule.update(p.rules)
 
 
 def _write(
@@ -133,7 +143,12 @@ def _write(
     progress: Progress | None,
     after_chunk: Callable[[int], None] | None,
     report: CycleReport,
+    by_rule: Counter[str],
+    stopped: Callable[[], bool] | None = None,
+    partition_id: int | None = None,
 ) -> list[int]:
+    """Write the plans chunk by chunk; count what was written (rules included); return the
+    conflicts. Invoices another writer handled meanwhile are neither counted nor conflicts."""
     conflicts: list[int] = []
     total = len(plan.invoices)
     # In invoice id order: a chunk then touches neighbouring rows and pages (ids follow issue order),
@@ -141,9 +156,11 @@ def _write(
     ordered = sorted(plan.invoices, key=lambda p: p.invoice_id)
     for start in range(0, total, chunk_size):
         chunk = ordered[start : start + chunk_size]
-        skipped = set(write_chunk(ctx.store, chunk, as_of, ctx.now(), str(CYCLE_ACTOR)))
-        conflicts.extend(skipped)
-        _count(report, [p for p in chunk if p.invoice_id not in skipped])
+        if stopped is not None and stopped():
+            break
+        outcome = write_chunk(ctx.store, chunk, as_of, ctx.now(), str(CYCLE_ACTOR), partition_id)
+        conflicts.extend(outcome.conflicts)
+        _count(report, outcome.written, by_rule)
         if progress:
             progress(min(start + chunk_size, total), total)
         if after_chunk:
@@ -151,7 +168,9 @@ def _write(
     return conflicts
 
 
-def _apply_accounts(ctx: Context, plan: Plan, report: CycleReport, dry_run: bool = False) -> None:
+def _apply_accounts(
+    ctx: Context, plan: Plan, report: CycleReport, dry_run: bool = False, partition_id: int | None = None
+) -> None:
     """Set-based (see `engine.cycle.accounts`): the same decisions as `holds.place` / `holds.release`,
     taken on the customer's state and holds re-read inside the writing transaction."""
     orders = [
@@ -165,7 +184,7 @@ def _apply_accounts(ctx: Context, plan: Plan, report: CycleReport, dry_run: bool
         )
         for order in sorted(plan.accounts, key=lambda o: o.customer_id)  # stable: a customer's orders keep their order
     ]
-    outcome = write_accounts(ctx.store, orders, ctx.now(), CYCLE_ACTOR, dry_run=dry_run)
+    outcome = write_accounts(ctx.store, orders, ctx.now(), CYCLE_ACTOR, dry_run=dry_run, partition_id=partition_id)
     report.refused += outcome.refused
     report.holds_placed += outcome.placed
     report.holds_released += outcome.released

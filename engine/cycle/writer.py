@@ -7,12 +7,15 @@ left out and reported as a conflict, so nothing paid, disputed or promised meanw
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from engine.clock import stored
+from engine.cycle import tally
+from engine.cycle.event_json import JsonTexts, transition_data
 from engine.importer.bulk import new_event_id
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
@@ -69,6 +72,7 @@ class InvoicePlan:
     final_state: str = ""
     final_level: int = 0
     snapshot: dict[str, Any] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)  # "strategy/rule" of every order carried out
 
 
 def sql_for(store: Store, text: str) -> str:
@@ -124,59 +128,73 @@ def _ts(store: Store, at: datetime) -> object:
     return value if store.is_postgres else str(value)
 
 
-def _day(store: Store, day: date) -> object:
+def day_param(store: Store, day: date) -> object:
+    """A date as a query parameter: a date on PostgreSQL, ISO text on SQLite."""
     return day if store.is_postgres else day.isoformat()
 
 
-def write_chunk(store: Store, plans: Sequence[InvoicePlan], as_of: date, now: datetime, source_actor: str) -> list[int]:
-    """Apply the plans in one transaction; return the invoice ids skipped as conflicts."""
+@dataclass
+class Written:
+    """What one chunk's transaction did with its plans."""
+
+    written: list[InvoicePlan] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)  # version moved since the load: re-plan them
+    handled: list[int] = field(default_factory=list)  # already handled on the date by another writer
+
+
+def write_chunk(
+    store: Store,
+    plans: Sequence[InvoicePlan],
+    as_of: date,
+    now: datetime,
+    source_actor: str,
+    partition_id: int | None = None,
+) -> Written:
+    """Apply the plans in one transaction. An invoice already handled on `as_of` (its
+    `last_cycle_on`, set with every write of the cycle, even a task alone that moves no version)
+    is left out: another writer (a holder whose lease was taken over) did it. One whose version
+    moved since the load is left out as a conflict. With `partition_id`, what was written is
+    added to that partition's counts in the same transaction (`engine/cycle/tally.py`)."""
+    outcome = Written()
     if not plans:
-        return []
+        return outcome
     with UnitOfWork(store, write=True) as uow:
         cur = uow.connection().cursor()
-        ids = [p.invoice_id for p in plans]
-        current = _reread(store, cur, ids)
-        fresh = [p for p in plans if current.get(p.invoice_id) == p.loaded_version]
-        conflicts = [p.invoice_id for p in plans if current.get(p.invoice_id) != p.loaded_version]
-        _write(store, cur, fresh, as_of, now, source_actor)
+        current = _reread(store, cur, [p.invoice_id for p in plans])
+        day = as_of.isoformat()
+        for p in plans:
+            version, last_cycle_on = current.get(p.invoice_id, (None, None))
+            if last_cycle_on is not None and last_cycle_on >= day:
+                outcome.handled.append(p.invoice_id)
+            elif version != p.loaded_version:
+                outcome.conflicts.append(p.invoice_id)
+            else:
+                outcome.written.append(p)
+        _write(store, cur, outcome.written, as_of, now, source_actor)
+        if partition_id is not None:
+            counts = {
+                "applied": sum(len(p.changes) for p in outcome.written),
+                "notices": sum(p.notice is not None for p in outcome.written),
+                "tasks": sum(p.task is not None for p in outcome.written),
+                "conflicts": len(outcome.conflicts),
+            }
+            tally.add(store, cur, partition_id, counts, Counter(r for p in outcome.written for r in p.rules))
         uow.commit()
-    return conflicts
+    return outcome
 
 
-def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, int]:
+def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, tuple[int, str | None]]:
+    """id -> (version, last_cycle_on as ISO text or None), locked until the commit."""
     marks = ",".join("?" * len(ids))
     lock = " FOR UPDATE" if store.is_postgres else ""
-    cur.execute(sql_for(store, f"SELECT id, version FROM invoice WHERE id IN ({marks}){lock}"), ids)
-    return {int(i): int(v) for i, v in cur.fetchall()}
-
-
-class JsonTexts:
-    """JSON text of the values the writer repeats: a rule's cause dict (one object per rule, see
-    `planner.rule_cause`), state names, triggers, reasons. Cached per object identity while the
-    object is held here, so an id is never reused for another object within one write."""
-
-    def __init__(self) -> None:
-        self._objects: dict[int, tuple[Any, str]] = {}
-        self._text: dict[str | None, str] = {}
-
-    def obj(self, value: dict[str, Any]) -> str:
-        found = self._objects.get(id(value))
-        if found is None:
-            found = self._objects[id(value)] = (value, json.dumps(value))
-        return found[1]
-
-    def text(self, value: str | None) -> str:
-        found = self._text.get(value)
-        if found is None:
-            found = self._text[value] = json.dumps(value)
-        return found
+    cur.execute(sql_for(store, f"SELECT id, version, last_cycle_on FROM invoice WHERE id IN ({marks}){lock}"), ids)
+    return {int(i): (int(v), None if d is None else str(d)[:10]) for i, v, d in cur.fetchall()}
 
 
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
-    ts, day = _ts(store, now), _day(store, as_of)
+    ts, day = _ts(store, now), day_param(store, as_of)
     updates, history, outbox, notices, tasks = [], [], [], [], []
     enc = JsonTexts()
-    actor_json = enc.text(actor)
     for plan in plans:
         version = plan.loaded_version
         snap = plan.snapshot
@@ -203,12 +221,18 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
                     ts,
                 )
             )
-            # json.dumps of {"from", "to", "trigger", "actor", "cause", "reason", "snapshot", "entityVersion"}
-            data = (
-                f'{{"from": {enc.text(ch.from_state)}, "to": {enc.text(ch.to_state)}, '
-                f'"trigger": {enc.text(ch.trigger)}, "actor": {actor_json}, "cause": {cause_json}, '
-                f'"reason": {enc.text(ch.reason)}, "snapshot": {head}, "state": {enc.text(ch.to_state)}, '
-                f'"dunningLevel": {int(ch.dunning_level)}, "version": {version}}}, "entityVersion": {version}}}'
+            state = enc.text(ch.to_state)
+            snapshot = f'{head}, "state": {state}, "dunningLevel": {int(ch.dunning_level)}, "version": {version}}}'
+            data = transition_data(
+                enc,
+                from_state=ch.from_state,
+                to_state=ch.to_state,
+                trigger=ch.trigger,
+                actor=actor,
+                cause_json=cause_json,
+                reason=ch.reason,
+                snapshot_json=snapshot,
+                version=version,
             )
             outbox.append(_event(ch.invoice_id, ch.customer_id, version, "o2c.invoice.state_changed", data, ts))
         notice_day = None

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from engine.rules import ir
 from engine.rules.compiler import CompiledStrategy
-from engine.rules.decision import Decision, decide
+from engine.rules.decision import Decision, Order, orders_for
 from engine.rules.errors import EvaluationError
 from engine.rules.facts import FACTS, MAX_MAGNITUDE, Kind
 from engine.rules.strategy import FactValue
@@ -85,9 +85,73 @@ class VectorResult:
         return keep
 
     def decisions(self, row: int) -> list[Decision]:
-        """The explained decisions of one row (build them only for rows you act on)."""
-        winners = {t: self.compiled.rules[int(w[row])] for t, w in self.winners.items() if w[row] != NO_RULE}
-        return decide(self.compiled, self.scope, winners, self.row_facts(row), "numpy")
+        """The explained decisions of one row (build them only for rows you act on). The same
+        code as the daily cycle's (`decider`), for this one row."""
+        return self.decider(np.asarray([row], dtype=np.int64))(row)
+
+    def acted(self) -> npt.NDArray[np.bool_]:
+        """Rows some rule fired for, on any track."""
+        found = np.zeros(self.size, dtype=bool)
+        for won in self.winners.values():
+            found |= won != NO_RULE
+        return found
+
+    def decider(self, rows: Array) -> RowDecisions:
+        """The decisions of many rows (`rows`: indices or a bool mask), see `RowDecisions`."""
+        return RowDecisions(self, rows)
+
+
+class RowDecisions:
+    """The explained decisions of the given rows, one row per call. The facts of those rows are
+    taken from numpy once, as Python lists (not one numpy scalar per fact per row), and a rule's
+    orders are built once per dunning level (the only fact they depend on) and shared: profiled,
+    building them row by row cost 3.9 s at 1M rows. Decisions list the winning rule of each track
+    in the file's rule order, with the facts of the evaluation scope, as `decision.decide` does
+    for durable-rules (the differential tests compare the two on generated fact sets)."""
+
+    def __init__(self, result: VectorResult, rows: Array) -> None:
+        self.compiled, self.scope = result.compiled, result.scope
+        picked = np.asarray(rows)
+        picked = np.flatnonzero(picked) if picked.dtype == bool else picked.astype(np.int64, copy=False)
+        self.position = {int(r): k for k, r in enumerate(picked.tolist())}
+        self.names = list(result.facts)
+        self.columns: list[list[Any]] = []
+        for name in self.names:
+            values = result.facts[name][picked].tolist()
+            fact = FACTS[name]
+            self.columns.append([fact.values[v] for v in values] if fact.kind is Kind.ENUM else values)
+        self.winners = {track: won[picked].tolist() for track, won in result.winners.items()}
+        self.orders: dict[tuple[int, Any], tuple[Order, ...]] = {}
+
+    def __call__(self, row: int) -> list[Decision]:
+        k = self.position[row]
+        facts = {name: column[k] for name, column in zip(self.names, self.columns, strict=True)}
+        compiled = self.compiled
+        won = sorted(
+            ((compiled.rules[w[k]], track) for track, w in self.winners.items() if w[k] != NO_RULE),
+            key=lambda item: item[0].rule.index,
+        )
+        decisions = []
+        for rule, track in won:
+            key = (id(rule), facts.get("dunning_level"))
+            orders = self.orders.get(key)
+            if orders is None:
+                orders = self.orders[key] = orders_for(compiled, rule, facts)
+            decisions.append(
+                Decision(
+                    compiled.name,
+                    compiled.version,
+                    compiled.content_hash,
+                    self.scope,
+                    track,
+                    rule.id,
+                    rule.rule.description,
+                    orders,
+                    facts,
+                    "numpy",
+                )
+            )
+        return decisions
 
 
 def evaluate(compiled: CompiledStrategy, facts: Mapping[str, Any], scope: str = "invoice") -> VectorResult:

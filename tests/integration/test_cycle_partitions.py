@@ -163,9 +163,13 @@ def test_work_partitions_reports_partitions_that_another_live_holder_still_works
 
 
 def test_workers_opening_one_date_at_the_same_moment_create_one_run_and_one_set_of_partitions(
-    ctx: Context, database_url: str
+    ctx: Context, service: Collections, database_url: str
 ) -> None:
     clear_cycle_tables(ctx.store)
+    book = Portfolio(service, DAY)
+    for c in range(6):  # invoices of several customers: the date splits into several partitions
+        book.customer(f"C{c}", "smb", "low")
+        book.invoice(f"C{c}", 10)
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
@@ -188,7 +192,7 @@ def test_workers_opening_one_date_at_the_same_moment_create_one_run_and_one_set_
 
     assert errors == []
     assert _count(ctx.store, "SELECT COUNT(*) FROM cycle_run") == (1,)
-    assert _count(ctx.store, "SELECT COUNT(*) FROM cycle_partition") == (1,)  # no invoices: one slice
+    assert _count(ctx.store, "SELECT COUNT(*), COUNT(DISTINCT part) FROM cycle_partition") == (3, 3)
 
 
 def test_workers_claiming_at_the_same_moment_each_get_a_different_partition(

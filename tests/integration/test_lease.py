@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -18,7 +18,7 @@ import pytest
 from cycle_support import STRATEGIES, Portfolio, clear_cycle_tables, notices, rows
 
 from engine import lease
-from engine.clock import Clock, FixedClock
+from engine.clock import FixedClock
 from engine.config import Settings
 from engine.cycle.partitions import open_partitions, pending_partitions
 from engine.scheduler import LeaderScheduler
@@ -72,25 +72,43 @@ def test_releasing_lets_the_next_holder_in_at_once_but_only_the_holder_can_relea
     assert lease.acquire(store, NAME, "b", 30, now)
 
 
-def test_the_leader_keeps_its_lease_while_a_cycle_runs_longer_than_the_lease(store: Store, database_url: str) -> None:
-    ctx = Context(store=store, clock=Clock(), settings=Settings(database_url=database_url))
+def test_the_leader_keeps_its_lease_while_a_cycle_runs_longer_than_the_lease(
+    store: Store, clock: FixedClock, database_url: str
+) -> None:
+    # The lease's time is the injected clock: the cycle below moves it 0.4 s per step, ten steps
+    # against a 0.6 s lease, and each step waits (in real time, as long as a loaded box needs)
+    # until the keep-alive thread has renewed the lease at the new time. Without renewals beside
+    # the busy tick the lease would lapse at the second step.
+    ctx = Context(store=store, clock=clock, settings=Settings(database_url=database_url))
     seen: list[str | None] = []
+    renewed: list[bool] = []
 
     def long_daily(_today: date) -> None:
-        for _ in range(10):  # 2 s of work against a 0.6 s lease
-            time.sleep(0.2)
-            seen.append(lease.holder_of(store, NAME, ctx.now()))
+        for _ in range(10):
+            clock.set(clock.now() + timedelta(seconds=0.4))
+            seen.append(lease.holder_of(store, NAME, clock.now()))
+            renewed.append(
+                _until(lambda: lease.holder_of(store, NAME, clock.now() + timedelta(seconds=0.5)) is not None)
+            )
 
     scheduler = LeaderScheduler(ctx, long_daily, lambda _today: None, dtime(0, 0), tick_seconds=60, lease_seconds=0.6)
     scheduler.start()
     try:
-        deadline = time.monotonic() + 20
-        while len(seen) < 10 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert _until(lambda: len(renewed) == 10, seconds=120)
     finally:
         scheduler.stop()
 
-    assert seen == [scheduler.holder] * 10  # renewed beside the busy tick: never lapsed, never someone else
+    assert seen == [scheduler.holder] * 10  # 4 s of the lease's clock: never lapsed, never someone else
+    assert renewed == [True] * 10
+
+
+def _until(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def test_a_standby_works_the_open_partitions_of_the_running_cycle_on_its_tick(

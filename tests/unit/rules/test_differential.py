@@ -1,4 +1,5 @@
-"""The numpy evaluator and the durable-rules evaluator decide identically on every sample strategy."""
+"""The numpy evaluator and the durable-rules evaluator decide identically on every sample strategy,
+through the very code the daily cycle decides with (`VectorResult.decider`, as the planner calls it)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_helpers import strategy_text
 
+from engine.cycle.planner import numpy_decider
 from engine.rules import ir
 from engine.rules.compiler import ACCOUNT_SCOPE, INVOICE_SCOPE, CompiledStrategy, compile_strategy
+from engine.rules.decision import Decision
 from engine.rules.durable_eval import engine
 from engine.rules.embedded_tests import complete_facts
 from engine.rules.facts import FACTS, NEVER_NOTICED, Kind
@@ -70,6 +73,11 @@ def _neutral(compiled: CompiledStrategy) -> dict[str, Any]:
     return complete_facts(compiled, Expectation("neutral", {}, None, (), None, compiled.strategy.loc))
 
 
+def _meaning(decisions: list[Decision]) -> list[tuple[Any, ...]]:
+    """Everything a decision says except which evaluator made it."""
+    return [(d.key, d.scope, d.rule_description, dict(d.facts), d.strategy, d.version) for d in decisions]
+
+
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
 def test_numpy_and_durable_rules_decide_identically_on_generated_facts(path: Path) -> None:
     compiled = compile_strategy(load_file(path))
@@ -83,12 +91,20 @@ def test_numpy_and_durable_rules_decide_identically_on_generated_facts(path: Pat
         for scope in (INVOICE_SCOPE, ACCOUNT_SCOPE):
             if not compiled.scoped(scope):
                 continue
-            result = evaluate(compiled, arrays_from_rows(rows, compiled.facts(scope)), scope)
+            arrays = arrays_from_rows(rows, compiled.facts(scope))
+            result = evaluate(compiled, arrays, scope)
+            # the cycle's path: decisions built only for the rows some rule fired for
+            acted, cycle_decisions = (
+                numpy_decider(compiled, arrays) if scope == INVOICE_SCOPE else (result.acted(), None)
+            )
+            decider = cycle_decisions or result.decider(acted)
             for i, facts in enumerate(rows):
-                by_numpy = [d.key for d in result.decisions(i)]
-                by_durable = [d.key for d in durable.evaluate(compiled, facts, scope)]
-                assert by_numpy == by_durable, (scope, facts)
-                fired.update(key[1] for key in by_numpy)
+                by_durable = durable.evaluate(compiled, facts, scope)
+                assert bool(acted[i]) == bool(by_durable), (scope, facts)
+                by_cycle = decider(i) if acted[i] else []
+                assert _meaning(by_cycle) == _meaning(by_durable), (scope, facts)
+                assert _meaning(result.decisions(i)) == _meaning(by_durable), (scope, facts)
+                fired.update(d.rule_id for d in by_cycle)
         compared[0] += len(rows)
 
     check()
