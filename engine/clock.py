@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,10 @@ class Clock:
 
     def today(self) -> date:
         return self.now().astimezone(self.zone).date()
+
+    def lease_now(self) -> datetime:
+        """The time leases are judged by: the same in every process (see `PinnedDayClock`)."""
+        return self.now()
 
 
 class FixedClock(Clock):
@@ -45,17 +50,25 @@ def clock_for_date(day: date, zone: ZoneInfo | None = None) -> FixedClock:
 
 
 class PinnedDayClock(Clock):
-    """`O2C_TODAY`: the business date stays pinned to `day` while the time is the wall clock's.
-    Every process agrees on the time, so a lease one process takes is judged alike by the others,
-    and it lapses when its holder dies (a stopped clock, or one running from each process's own
-    start, breaks both)."""
+    """`O2C_TODAY`: the business date stays pinned to `day`; business time starts at noon of it and
+    runs, so simulations decide alike whenever they are run. Leases are judged by the wall clock
+    (`lease_now`), which every process shares: a time running from each process's own start would
+    let a newer process see a live leader's lease as lapsed, and a stopped one never lets it lapse."""
 
     def __init__(self, day: date, zone: ZoneInfo | None = None) -> None:
         super().__init__(zone)
         self._day = day
+        self._start = clock_for_date(day, zone).now()
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
 
     def today(self) -> date:
         return self._day
+
+    def lease_now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 def stored(at: datetime) -> datetime:

@@ -80,7 +80,7 @@ class LeaderScheduler:
             try:
                 now = self.ctx.now()
                 self.is_leader = lease.acquire(
-                    self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, now
+                    self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, self.ctx.clock.lease_now()
                 )
                 if not self.is_leader:
                     if self.helper is not None:
@@ -101,7 +101,7 @@ class LeaderScheduler:
                 continue
             try:
                 self.is_leader = lease.acquire(
-                    self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, self.ctx.now()
+                    self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, self.ctx.clock.lease_now()
                 )
             except Exception:
                 log.warning("renewing the leader lease failed; the next attempt retries", exc_info=True)

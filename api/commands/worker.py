@@ -3,8 +3,8 @@ scheduler (daily cycle, cycle partitions, timers) and, in a thread beside it, th
 dispatcher. Run two or more: one leads the scheduler, the others stand by (and help with cycle
 partitions); every dispatcher claims deliveries with `FOR UPDATE SKIP LOCKED`, so none is sent twice.
 
-With `O2C_TODAY` the business date stays pinned while the time is the wall clock's
-(`engine.clock.PinnedDayClock`): leases must lapse when a holder dies, which a stopped clock never does.
+With `O2C_TODAY` the business date stays pinned, while leases are judged by the wall clock
+(`engine.clock.PinnedDayClock`): they must lapse when a holder dies, which a stopped clock never does.
 
 `O2C_HEARTBEAT_FILE=/tmp/o2c-worker.alive` makes the process touch that file every second while it
 works (the container health check reads its age).
