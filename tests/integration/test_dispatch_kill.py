@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks import Webhook
+from test_webhooks import hooks_store
 from webhook_receiver import Receiver, running_receiver
 
 from engine.journal import emit
@@ -21,20 +22,10 @@ from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
 from engine.webhooks import endpoints
 from engine.webhooks.deliveries import get_delivery, list_deliveries
-from engine.webhooks.fanout import FANOUT_CURSOR
 
 pytestmark = pytest.mark.slow
+__all__ = ["hooks_store"]  # a fixture used by name
 SENT = re.compile(r"o2c dispatch: sent delivery (\d+) webhook-id (\S+)")
-
-
-@pytest.fixture
-def hooks_store(store: Store) -> Store:
-    with UnitOfWork(store, write=True) as uow:
-        for sql in ("DELETE FROM webhook_attempt", "DELETE FROM webhook_delivery", "DELETE FROM webhook_endpoint"):
-            uow.execute(sql)
-        uow.execute("DELETE FROM lease WHERE name = $name", {"name": FANOUT_CURSOR})
-        uow.commit()
-    return store
 
 
 @pytest.fixture

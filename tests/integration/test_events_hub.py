@@ -6,57 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime, timedelta
 
 import psycopg2
 import pytest
 from graphql_harness import codes, data, run
+from test_events_retention import NOW, clean, publish
 
 from engine.events import cursor
 from engine.events.cursor import encode, stable_position
 from engine.events.hub import MAX_RETRY_SECONDS, EventHub
 from engine.events.retention import CursorExpired, check_cursor, prune
-from engine.journal import emit
-from engine.queries.events import events_after, last_position
+from engine.queries.events import last_position
 from engine.services.context import Context
 from engine.store.database import Store
-from engine.store.unit_of_work import UnitOfWork, transact
 
-NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
+__all__ = ["clean"]  # a fixture used by name
 INSERT = (
     "INSERT INTO outbox (event_id, type, subject, entity_type, entity_id, entity_version, time, data)"
     " VALUES (%s, 'o2c.invoice.state_changed', 'invoices/1', 'invoice', 1, 1, now(), '{}')"
 )
-
-
-@pytest.fixture
-def clean(store: Store) -> Store:
-    with UnitOfWork(store, write=True) as uow:
-        for sql in ("DELETE FROM webhook_attempt", "DELETE FROM webhook_delivery", "DELETE FROM webhook_endpoint"):
-            uow.execute(sql)
-        uow.execute("DELETE FROM lease")
-        uow.commit()
-    return store
-
-
-def publish(store: Store, days_ago: int, n: int) -> list[int]:
-    def work(uow: UnitOfWork) -> list[str]:
-        return [
-            emit(
-                uow,
-                type="o2c.invoice.state_changed",
-                entity_type="invoice",
-                entity_id=100 + k,
-                entity_version=2,
-                customer_id=None,
-                at=NOW - timedelta(days=days_ago),
-                data={"from": "open", "to": "overdue"},
-            )
-            for k in range(n)
-        ]
-
-    ids = set(transact(store, work))
-    return [e.position for e in events_after(store, 0, 10_000) if e.id in ids]
 
 
 # --- the stable position and outbox writers (PostgreSQL) ----------------------------------------
