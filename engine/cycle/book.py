@@ -109,7 +109,7 @@ def load_book(
     scan = "invoice i NOT INDEXED" if not store.is_postgres and customers == EVERYONE else "invoice i"
     due = _day_sql(store, "i.due_date")
     columns = (
-        f"0, i.customer, 0, {state_sql}, 0, 0, i.open_amount, 1, {due}, -1, {(as_of - _EPOCH).days}"
+        f"0, i.customer, 0, {state_sql}, 0, 0, i.open_amount, {currency_sql}, {due}, -1, {(as_of - _EPOCH).days}"
         if accounts_only
         else f"i.id, i.customer, i.version, {state_sql}, i.dunning_level, i.amount, i.open_amount, "
         f"{currency_sql}, {due}, COALESCE({_day_sql(store, 'i.last_notice_on')}, -1), "
@@ -132,7 +132,7 @@ def load_book(
     today = (as_of - _EPOCH).days
     state = _decode("invoice.state", inv[:, 3], state_lookup)
     currency = _decode("invoice.currency", inv[:, 7], currency_lookup)
-    accounts = _accounts(inv, state, cust, today)
+    accounts = _accounts(inv, state, currency, cust, today)
     todo = inv[:, 10] < today
     if only_ids is not None:
         todo &= np.isin(inv[:, 0], np.asarray(list(only_ids), dtype=np.int64))
@@ -177,17 +177,20 @@ def _customers(rows: list[Any], state_lookup: IntArray) -> dict[str, Any]:
     }
 
 
-def _accounts(inv: IntArray, state: IntArray, cust: dict[str, Any], today: int) -> Accounts:
+def _accounts(inv: IntArray, state: IntArray, currency: IntArray, cust: dict[str, Any], today: int) -> Accounts:
     """Per customer (rows sorted by customer): exposure = open amounts of collectible invoices;
     overdue = open amounts past due (not disputed); max_days_past_due from the oldest such due date.
-    Integer sums (`np.add.reduceat`), never floats."""
+    Money is summed in the customer's own currency only (never EUR plus USD); days count every
+    invoice. Integer sums (`np.add.reduceat`), never floats."""
     customer_ids = inv[:, 1]
     if customer_ids.size:
         starts = np.flatnonzero(np.r_[True, customer_ids[1:] != customer_ids[:-1]])
         owners = customer_ids[starts]
         past_due = (inv[:, 8] < today) & np.isin(state, PAST_DUE_CODES)
-        exposure = np.add.reduceat(inv[:, 6], starts)
-        overdue = np.add.reduceat(np.where(past_due, inv[:, 6], 0), starts)
+        own = np.asarray(CURRENCIES)[currency] == cust["currency"][np.searchsorted(cust["id"], customer_ids)]
+        money = np.where(own, inv[:, 6], 0)
+        exposure = np.add.reduceat(money, starts)
+        overdue = np.add.reduceat(np.where(past_due, money, 0), starts)
         oldest = np.minimum.reduceat(np.where(past_due, inv[:, 8], _NO_DATE), starts)
         max_dpd = np.where(oldest == _NO_DATE, 0, today - np.minimum(oldest, today))
     else:
