@@ -155,7 +155,7 @@ def write_payments(
     payments: list[tuple[Any, ...]] = []
     allocations: list[tuple[int, int, int]] = []
     credit: list[tuple[int, int]] = []
-    paid_by: dict[int, tuple[int, str]] = {}
+    last_payment: dict[int, tuple[int, str]] = {}
     for pid, p in zip(ids, plan.payments, strict=True):
         payments.append(
             (pid, p.customer_id, p.reference, bulk.day(p.received_on), p.currency, p.amount, p.unapplied, None, at)
@@ -163,7 +163,7 @@ def write_payments(
         allocations.extend((pid, inv_id, amount) for inv_id, amount in p.allocations if amount > 0)
         if p.unapplied:
             credit.append((p.customer_id, p.unapplied))
-        paid_by.update({inv_id: (pid, p.reference) for inv_id in p.paid})
+        last_payment.update({inv_id: (pid, p.reference) for inv_id, amount in p.allocations if amount > 0})
     bulk.insert("payment", PAYMENT_COLUMNS, payments)
     bulk.insert("allocation", ALLOCATION_COLUMNS, allocations)
     touched = plan.touched()
@@ -177,8 +177,10 @@ def write_payments(
     )
     bulk.increment("customer", "unapplied_credit", credit)
     for i in touched:
-        if i.id in paid_by:
-            _record_paid(journal, i, paid_by[i.id], actor, now, today)
+        if i.state == inv_states.PAID:
+            _record_paid(journal, i, last_payment[i.id], actor, now, today)
+        else:  # lowered, still open: its subscribers learn the new amount (as `apply_payment` does)
+            _record_amount_change(journal, i, last_payment[i.id], now)
     for pid, p in zip(ids, plan.payments, strict=True):
         journal.emit(
             type="o2c.payment.applied",
@@ -227,6 +229,33 @@ def _record_paid(
             i.due_date,
             i.version,
         ),
+    )
+
+
+def _record_amount_change(journal: JournalBatch, i: InvoiceAccount, by: tuple[int, str], now: datetime) -> None:
+    journal.emit(
+        type="o2c.invoice.amount_changed",
+        entity_type="invoice",
+        entity_id=i.id,
+        entity_version=i.version,
+        customer_id=i.customer_id,
+        at=now,
+        data={
+            "cause": {"kind": "payment", "payment_id": by[0], "reference": by[1]},
+            "reason": "partial payment",
+            "snapshot": invoice_snapshot(
+                i.id,
+                i.number,
+                i.customer_id,
+                i.state,
+                i.dunning_level,
+                i.currency,
+                i.amount,
+                i.open_amount,
+                i.due_date,
+                i.version,
+            ),
+        },
     )
 
 

@@ -151,6 +151,11 @@ def test_payments_lower_open_amounts_pay_invoices_and_keep_the_excess_as_credit(
         assert (c1.unapplied_credit, c2.unapplied_credit) == (1000, 2001)
         last = uow.TransitionRecord.select(lambda h: h.entity_id == paid.id and h.trigger == "pay").first()
         assert (last.from_state, last.to_state, last.entity_version) == ("open", "paid", paid.version)
+        # the partly paid invoice's subscribers learn its new open amount, at the version it now has
+        (changed,) = uow.OutboxEvent.select(lambda e: e.type == "o2c.invoice.amount_changed")[:]
+        assert (changed.subject, changed.entity_version) == (f"invoices/{partial.id}", partial.version)
+        assert changed.data["snapshot"]["openAmount"] == "200.50"
+        assert changed.data["cause"]["reference"] == "P1"
     assert count(ctx.store, "outbox", "WHERE type = 'o2c.payment.applied'") == 2
 
 
