@@ -239,7 +239,9 @@ def load(bulk: Bulk, today: date, customer_id: int | None = None) -> tuple[Input
             bulk,
             Query(
                 ("i.customer", "i.open_amount", _days(bulk, "?", "i.due_date")),
-                f"invoice i WHERE i.state IN ('{COLLECTIBLE}'){where_i}",
+                # money in the customer's own currency only: exposure is compared with its credit limit
+                "invoice i JOIN customer ci ON ci.id = i.customer"
+                f" WHERE i.state IN ('{COLLECTIBLE}') AND i.currency = ci.currency{where_i}",
                 (bulk.day(today), *params),
             ),
         )

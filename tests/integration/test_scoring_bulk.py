@@ -32,8 +32,9 @@ def _extra_situations(service: Collections, today: date) -> None:
     def customer(ref: str, limit: int) -> int:
         return service.create_customer(c.CreateCustomer(ref, ref, "smb", "EUR", limit, 30)).id
 
-    def invoice(cid: int, number: str, amount: int, due: date) -> int:
-        return service.issue_invoice(c.IssueInvoice(cid, number, amount, "EUR", due - timedelta(30), due), CLERK).id
+    def invoice(cid: int, number: str, amount: int, due: date, currency: str = "EUR") -> int:
+        cmd = c.IssueInvoice(cid, number, amount, currency, due - timedelta(30), due)
+        return service.issue_invoice(cmd, CLERK).id
 
     def pay(cid: int, ref: str, amount: int, on: date, inv: int) -> int:
         line = (c.AllocationLine(amount, invoice_id=inv),)
@@ -52,6 +53,8 @@ def _extra_situations(service: Collections, today: date) -> None:
     nolimit = customer("X-NOLIMIT", 0)
     invoice(nolimit, "N1", 9_999, today + timedelta(10))  # exposure without a limit
     customer("X-EMPTY", 100_000)
+    foreign = customer("X-FOREIGN", 10_000)  # an EUR customer with a USD invoice: no EUR exposure from it
+    invoice(foreign, "F1", 50_000, today - timedelta(20), currency="USD")
 
 
 @pytest.fixture
@@ -70,7 +73,7 @@ def _reference(uow: UnitOfWork, today: date) -> Inputs:
         row["disputes"] = cust.disputes.count()
         for inv in cust.invoices:
             row["invoices"] += 1
-            if inv.state in inv_states.COLLECTIBLE:
+            if inv.state in inv_states.COLLECTIBLE and inv.currency == cust.currency:
                 row["exposure"] += inv.open_amount
                 if inv.due_date < today:
                     row["overdue_open"] += inv.open_amount
@@ -102,7 +105,7 @@ def test_bulk_inputs_equal_a_plain_per_customer_reading_of_the_store(service: Co
     with UnitOfWork(service.ctx.store) as uow:
         expected = _reference(uow, today)
         loaded = load_inputs(Bulk(uow), today)
-    assert len(loaded) == 124
+    assert len(loaded) == 125
     for f in fields(Inputs):
         assert getattr(loaded, f.name).tolist() == getattr(expected, f.name).tolist(), f.name
     assert int((loaded.overdue_count > 0).sum()) > 10 and int((loaded.disputes > 0).sum()) >= 3
@@ -115,7 +118,7 @@ def test_bulk_scores_classes_and_contributions_equal_the_one_customer_path(
     today = service.ctx.today()
     run = score_all(service.ctx.store, today)
     bulk = _stored(service)
-    assert len(bulk) == 124 and len(set(run.scores.risk_class.tolist())) >= 3
+    assert len(bulk) == 125 and len(set(run.scores.risk_class.tolist())) >= 3
     for cid, (score, risk_class, explanation) in bulk.items():
         one = transact(service.ctx.store, lambda uow, cid=cid: score_customer(uow, cid, today))
         assert (score, risk_class, explanation) == (one["score"], one["class"], one), cid
