@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from engine.queries import rows as r
 from engine.queries.sql import Params
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only
@@ -19,34 +20,42 @@ def _rows(uow: UnitOfWork, entity: str, table: str, column: str, keys: Sequence[
     return list(getattr(uow, entity).select_by_sql(sql, p.bound()))
 
 
-def customers_by_ids(store: Store, ids: Sequence[int]) -> dict[int, CustomerView]:
+def _raw(store: Store, table: str, names: Sequence[str], column: str, keys: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The `names` columns of the rows whose `column` is one of `keys`, by id: plain tuples, no entities."""
+    p = Params()
+    sql = f"SELECT {r.columns('t', names)} FROM {table} t WHERE t.{column} IN {p.many(sorted(set(keys)))} ORDER BY t.id"
     with read_only(store) as uow:
-        return {c.id: CustomerView.of(c) for c in _rows(uow, "Customer", "customer", "id", ids)}
+        return uow.select(sql, p.bound())
+
+
+def customers_by_ids(store: Store, ids: Sequence[int]) -> dict[int, CustomerView]:
+    views = map(r.customer_view, _raw(store, "customer", r.CUSTOMER_COLUMNS, "id", ids))
+    return {v.id: v for v in views}
 
 
 def invoices_by_ids(store: Store, ids: Sequence[int]) -> dict[int, InvoiceView]:
-    with read_only(store) as uow:
-        return {i.id: InvoiceView.of(i) for i in _rows(uow, "Invoice", "invoice", "id", ids)}
+    views = map(r.invoice_view, _raw(store, "invoice", r.INVOICE_COLUMNS, "id", ids))
+    return {v.id: v for v in views}
 
 
 def disputes_by_ids(store: Store, ids: Sequence[int]) -> dict[int, DisputeView]:
-    with read_only(store) as uow:
-        return {d.id: DisputeView.of(d) for d in _rows(uow, "Dispute", "dispute", "id", ids)}
+    views = map(r.dispute_view, _raw(store, "dispute", r.DISPUTE_COLUMNS, "id", ids))
+    return {v.id: v for v in views}
 
 
 def disputes_by_invoice_ids(store: Store, ids: Sequence[int]) -> dict[int, list[DisputeView]]:
     found: dict[int, list[DisputeView]] = defaultdict(list)
-    with read_only(store) as uow:
-        for d in _rows(uow, "Dispute", "dispute", "invoice", ids):
-            found[d.invoice.id].append(DisputeView.of(d))
+    for row in _raw(store, "dispute", r.DISPUTE_COLUMNS, "invoice", ids):
+        view = r.dispute_view(row)
+        found[view.invoice_id].append(view)
     return found
 
 
 def disputes_by_customer_ids(store: Store, ids: Sequence[int]) -> dict[int, list[DisputeView]]:
     found: dict[int, list[DisputeView]] = defaultdict(list)
-    with read_only(store) as uow:
-        for d in _rows(uow, "Dispute", "dispute", "customer", ids):
-            found[d.customer.id].append(DisputeView.of(d))
+    for row in _raw(store, "dispute", r.DISPUTE_COLUMNS, "customer", ids):
+        view = r.dispute_view(row)
+        found[view.customer_id].append(view)
     return found
 
 

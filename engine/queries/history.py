@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from engine.queries import rows
 from engine.queries.pages import Edge, Page, check_page_size
 from engine.queries.sql import Params, decode_cursor, encode_cursor
 from engine.store.database import Store
@@ -27,15 +28,17 @@ def recent_history(store: Store, entity_type: str, ids: Sequence[int], last: int
     _check_kind(entity_type)
     p = Params()
     sql = (
-        "SELECT h.* FROM transition_history h JOIN (SELECT id, ROW_NUMBER() OVER"
-        " (PARTITION BY entity_id ORDER BY id DESC) AS rn FROM transition_history"
+        f"SELECT {rows.columns('h', rows.TRANSITION_COLUMNS)} FROM transition_history h JOIN (SELECT id,"
+        " ROW_NUMBER() OVER (PARTITION BY entity_id ORDER BY id DESC) AS rn FROM transition_history"
         f" WHERE entity_type = {p.add(entity_type)} AND entity_id IN {p.many(sorted(set(ids)))}) ranked"
         f" ON ranked.id = h.id WHERE ranked.rn <= {p.add(last)} ORDER BY h.entity_id, h.id"
     )
-    found: dict[int, list[TransitionView]] = defaultdict(list)
     with read_only(store) as uow:
-        for t in uow.TransitionRecord.select_by_sql(sql, p.bound()):
-            found[t.entity_id].append(TransitionView.of(t))
+        fetched = uow.select(sql, p.bound())
+    found: dict[int, list[TransitionView]] = defaultdict(list)
+    for row in fetched:
+        view = rows.transition_view(row)
+        found[view.entity_id].append(view)
     return found
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from engine.queries import rows
 from engine.queries.keyset import Ordering, keyset_page
 from engine.queries.pages import Page
 from engine.queries.sql import Params, day_text
@@ -63,9 +64,11 @@ def list_invoices(
     store: Store, flt: InvoiceFilter, order: str, first: int, after: str | None, today: date
 ) -> Page[InvoiceView]:
     def fetch(where: str, order_sql: str, p: Params, limit: str) -> list[InvoiceView]:
-        sql = f"SELECT i.* {FROM} WHERE {where} ORDER BY {order_sql} LIMIT {limit}"
+        selected = rows.columns("i", rows.INVOICE_COLUMNS)
+        sql = f"SELECT {selected} {FROM} WHERE {where} ORDER BY {order_sql} LIMIT {limit}"
         with read_only(store) as uow:
-            return [InvoiceView.of(i) for i in uow.Invoice.select_by_sql(sql, p.bound())]
+            fetched = uow.select(sql, p.bound())
+        return [rows.invoice_view(row) for row in fetched]
 
     def sort_value(v: InvoiceView) -> Any:
         return getattr(v, ORDERINGS[order].column.removeprefix("i."))

@@ -11,8 +11,11 @@ import pytest
 from graphql_harness import data, run, seed_portfolio
 
 from engine import commands as c
+from engine.queries import batches, history
 from engine.service import Collections
 from engine.store.database import Store
+from engine.store.unit_of_work import read_only
+from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from states.actors import person
 
 PAGE = """query($first: Int!) { invoices(first: $first) { totalCount edges { node {
@@ -56,3 +59,41 @@ def test_a_page_of_invoices_costs_the_same_statements_for_5_or_50_rows(
     large = _statements_for(service, 50, monkeypatch)
     assert small == large
     assert large <= 6  # page, count, customers, disputes, history (one each)
+
+
+def test_the_raw_batch_reads_give_the_same_views_as_the_stored_entities(service: Collections) -> None:
+    actor = person("ann")
+    cust = service.create_customer(
+        c.CreateCustomer("T1", "Tagged", "smb", "EUR", 50_000, tags=("vip", "north"), email="ap@example.com")
+    )
+    ids = seed_portfolio(service, customers=2, invoices_each=3)
+    due = service.ctx.today()
+    paid = service.issue_invoice(c.IssueInvoice(cust.id, "P-1", 12_345, "EUR", due, due), actor)
+    service.apply_payment(
+        c.RecordPayment(cust.id, "PAY-1", 12_345, "EUR", due, (c.AllocationLine(12_345, paid.id),)), actor
+    )
+    resolved = service.open_dispute(c.OpenDispute(ids[0], "pricing", description="wrong price"), actor)
+    service.resolve_dispute(c.ResolveDispute(resolved.id, "partial", credit_amount=500, note="half"), actor)
+    service.open_dispute(c.OpenDispute(ids[1], "quality"), actor)
+    invoice_ids = [*ids, paid.id]
+    store = service.ctx.store
+    with read_only(store) as uow:
+        customers = {e.id: CustomerView.of(e) for e in uow.Customer.select()}
+        invoices = {e.id: InvoiceView.of(e) for e in uow.Invoice.select()}
+        disputes = {e.id: DisputeView.of(e) for e in uow.Dispute.select()}
+        transitions = [TransitionView.of(e) for e in uow.TransitionRecord.select(lambda t: t.entity_type == "invoice")]
+
+    assert batches.customers_by_ids(store, list(customers)) == customers
+    assert batches.invoices_by_ids(store, invoice_ids) == invoices
+    assert batches.disputes_by_ids(store, list(disputes)) == disputes
+    by_invoice = batches.disputes_by_invoice_ids(store, invoice_ids)
+    assert sorted((v for found in by_invoice.values() for v in found), key=lambda v: v.id) == sorted(
+        disputes.values(), key=lambda v: v.id
+    )
+    assert any(v.resolved_at is not None and v.credit_amount == 500 for v in disputes.values())
+    assert invoices[paid.id].paid_on is not None and customers[cust.id].tags == ("vip", "north")
+    recent = history.recent_history(store, "invoice", invoice_ids, 100)
+    assert sorted((v for found in recent.values() for v in found), key=lambda v: v.id) == sorted(
+        transitions, key=lambda v: v.id
+    )
+    assert any(t.facts for t in transitions)
