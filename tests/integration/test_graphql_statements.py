@@ -8,14 +8,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import strawberry.schema.schema as strawberry_schema
 from graphql_harness import data, run, seed_portfolio
 
+from api.app import ValidDocuments
 from engine import commands as c
 from engine.queries import batches, history
 from engine.service import Collections
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
+from schema.build import MAX_DEPTH, build_schema
 from states.actors import person
 
 PAGE = """query($first: Int!) { invoices(first: $first) { totalCount edges { node {
@@ -97,3 +100,32 @@ def test_the_raw_batch_reads_give_the_same_views_as_the_stored_entities(service:
         transitions, key=lambda v: v.id
     )
     assert any(t.facts for t in transitions)
+
+
+def test_a_repeated_query_text_is_validated_once_while_an_invalid_one_is_refused_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    documents = ValidDocuments(size=2)
+    schema = build_schema(extra_extensions=(documents.extension,))
+    validated: list[str] = []
+    original = strawberry_schema.validate_document
+
+    def counting(schema_: Any, document: Any, rules: Any) -> Any:
+        validated.append(type(document).__name__)
+        return original(schema_, document, rules)
+
+    monkeypatch.setattr(strawberry_schema, "validate_document", counting)
+    for _ in range(3):
+        assert schema.execute_sync("{ __typename }").data == {"__typename": "Query"}
+    assert len(validated) == 1
+    for _ in range(2):
+        result = schema.execute_sync("{ __typename noSuchField }")
+        assert result.errors and "noSuchField" in result.errors[0].message
+    deep = "{ __schema { " + "types { fields { type { " * MAX_DEPTH + "name" + " } } }" * MAX_DEPTH + " } }"
+    for _ in range(2):
+        assert schema.execute_sync(deep).errors
+    assert len(validated) == 5
+    assert documents.get("{ __typename noSuchField }") is None and documents.get(deep) is None
+    for text in ("{ a: __typename }", "{ b: __typename }"):  # past `size`, the least recent is dropped
+        schema.execute_sync(text)
+    assert documents.get("{ __typename }") is None and documents.get("{ b: __typename }") is not None
