@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from engine.views import InvoiceView
+from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
 from schema.context import Info
 from schema.history.types import Transition, check_last
 from schema.ids import to_id
+from schema.loaders import now_or_later
 
 if TYPE_CHECKING:
     from schema.credit.types import PromiseToPay
@@ -93,18 +94,23 @@ class Invoice:
         return (info.context.today() - self.due_date).days
 
     @strawberry.field
-    async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("schema.customers.types")]:
+    def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("schema.customers.types")]:
         from schema.customers.types import Customer
 
-        view = await info.context.loaders.customer.load(self.customer_id)
-        assert view is not None  # an invoice always has its customer
-        return Customer.of(view)
+        def convert(view: CustomerView | None) -> Customer:
+            assert view is not None  # an invoice always has its customer
+            return Customer.of(view)
+
+        return now_or_later(info.context.loaders.customer, self.customer_id, convert)
 
     @strawberry.field
-    async def disputes(self, info: Info) -> list[Annotated["Dispute", strawberry.lazy("schema.disputes.types")]]:
+    def disputes(self, info: Info) -> list[Annotated["Dispute", strawberry.lazy("schema.disputes.types")]]:
         from schema.disputes.types import Dispute
 
-        return [Dispute.of(d) for d in await info.context.loaders.disputes_of_invoice.load(self.invoice_id)]
+        def convert(views: list[DisputeView]) -> list[Dispute]:
+            return [Dispute.of(d) for d in views]
+
+        return now_or_later(info.context.loaders.disputes_of_invoice, self.invoice_id, convert)
 
     @strawberry.field
     async def promises(self, info: Info) -> list[Annotated["PromiseToPay", strawberry.lazy("schema.credit.types")]]:
@@ -114,6 +120,10 @@ class Invoice:
         return [PromiseToPay.of(p, self.currency) for p in found]
 
     @strawberry.field(description="The last `last` transitions, oldest first.")
-    async def history(self, info: Info, last: int = 20) -> list[Transition]:
+    def history(self, info: Info, last: int = 20) -> list[Transition]:
         loader = info.context.loaders.history("invoice", check_last(last))
-        return [Transition.of(t) for t in await loader.load(self.invoice_id)]
+        return now_or_later(loader, self.invoice_id, _transitions)
+
+
+def _transitions(views: list[TransitionView]) -> list[Transition]:
+    return [Transition.of(t) for t in views]

@@ -18,6 +18,7 @@ from engine.service import Collections
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
+from schema import loaders as loaders_module
 from schema.build import MAX_DEPTH, build_schema
 from states.actors import person
 
@@ -129,3 +130,46 @@ def test_a_repeated_query_text_is_validated_once_while_an_invalid_one_is_refused
     for text in ("{ a: __typename }", "{ b: __typename }"):  # past `size`, the least recent is dropped
         schema.execute_sync(text)
     assert documents.get("{ __typename }") is None and documents.get("{ b: __typename }") is not None
+
+
+RELATIONS = """fragment Rel on Invoice { id customer { name } disputes { state reasonCode } history(last: $last) {
+  trigger toState at } }"""
+PAGE_BY_FRAGMENT = (
+    RELATIONS
+    + """ query($first: Int!, $last: Int!) { invoices(first: $first) { nodes { ...Rel }
+  edges { node { ... on Invoice { shortHistory: history(last: 1) { toState } } } } } }"""
+)
+ONE = (
+    RELATIONS
+    + """ query($id: ID!, $last: Int!) { invoice(id: $id) { ...Rel history1: history(last: 1) { toState } } }"""
+)
+
+
+def test_a_page_read_with_its_relations_answers_as_each_invoice_read_alone(
+    service: Collections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = seed_portfolio(service, customers=3, invoices_each=4)
+    actor = person("ann")
+    for invoice_id in ids[::3]:
+        service.open_dispute(c.OpenDispute(invoice_id, "pricing"), actor)
+    service.transition_invoice(c.TransitionInvoice(ids[1], "mark_overdue", "test"), actor)
+    batches_loaded: list[int] = []
+    original = loaders_module.run_in_threadpool
+
+    async def counting(fn: Any, *args: Any) -> Any:
+        batches_loaded.append(len(args[-1]))
+        return await original(fn, *args)
+
+    monkeypatch.setattr(loaders_module, "run_in_threadpool", counting)
+    with counting_statements(service.ctx.store, monkeypatch) as seen:
+        page = data(run(service.ctx, PAGE_BY_FRAGMENT, {"first": 12, "last": 3}))["invoices"]
+    # page, customers, disputes and one history statement per distinct `last` (3 and 1), all read
+    # beside the page: no loader had to fetch anything
+    assert len(seen) == 5
+    assert batches_loaded == []
+    assert len(page["nodes"]) == 12
+    for node, edge in zip(page["nodes"], page["edges"], strict=True):
+        alone = data(run(service.ctx, ONE, {"id": node["id"], "last": 3}))["invoice"]
+        assert node == {k: v for k, v in alone.items() if k != "history1"}
+        assert edge["node"]["shortHistory"] == alone["history1"]
+    assert any(n["disputes"] for n in page["nodes"]) and any(len(n["history"]) > 1 for n in page["nodes"])
