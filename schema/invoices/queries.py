@@ -20,6 +20,7 @@ from schema.common.pagination import (
     FIRST_DESCRIPTION,
     Connection,
     connection,
+    fixed_count,
 )
 from schema.context import Info
 from schema.history.types import MAX_HISTORY
@@ -48,6 +49,7 @@ def to_query_filter(flt: InvoiceFilter | None) -> q.InvoiceFilter:
 class Wanted:
     """The relations a list query selects on its invoices (looked ahead before reading the page)."""
 
+    total_count: bool = False
     customer: bool = False
     disputes: bool = False
     history_lasts: frozenset[int] = frozenset()
@@ -63,11 +65,13 @@ def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:
 
 
 def _wanted_relations(selected: Sequence[Selection]) -> Wanted:
-    """What `edges { node { … } }` and `nodes { … }` ask for; anything not recognised is simply
-    not prefetched (its resolver loads it as before)."""
+    """Whether `totalCount` is asked for, and what `edges { node { … } }` and `nodes { … }` ask
+    for; anything not recognised is simply not prefetched (its resolver loads it as before)."""
     nodes: list[SelectedField] = []
+    total_count = False
     for top in _fields(selected):
         for sel in _fields(top.selections):
+            total_count = total_count or sel.name == "totalCount"
             if sel.name == "nodes":
                 nodes.extend(_fields(sel.selections))
             elif sel.name == "edges":
@@ -84,7 +88,7 @@ def _wanted_relations(selected: Sequence[Selection]) -> Wanted:
             if 1 <= last <= MAX_HISTORY:
                 lasts.add(last)
     names = {f.name for f in nodes}
-    return Wanted("customer" in names, "disputes" in names, frozenset(lasts))
+    return Wanted(total_count, "customer" in names, "disputes" in names, frozenset(lasts))
 
 
 @dataclass
@@ -144,14 +148,15 @@ class InvoiceQueries:
         wanted = _wanted_relations(info.selected_fields)
         store, loaders = ctx.store, ctx.loaders
 
-        def read() -> tuple[Page[InvoiceView], Relations]:
+        def read() -> tuple[Page[InvoiceView], Relations, int | None]:
             page = q.list_invoices(store, flt, order_by.value, first, after, today)
-            return page, _read_relations(store, [e.node for e in page.edges], wanted)
+            total = q.count_invoices(store, flt, today) if wanted.total_count else None
+            return page, _read_relations(store, [e.node for e in page.edges], wanted), total
 
-        page, relations = await ctx.run(read)
+        page, relations, total = await ctx.run(read)
         relations.prime(loaders)
 
         async def count() -> int:
             return await ctx.run(q.count_invoices, ctx.store, flt, today)
 
-        return connection(page, Invoice.of, count, after)
+        return connection(page, Invoice.of, count if total is None else fixed_count(total), after)

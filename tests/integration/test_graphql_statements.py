@@ -18,6 +18,7 @@ from engine.service import Collections
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
+from schema import context as context_module
 from schema import loaders as loaders_module
 from schema.build import MAX_DEPTH, build_schema
 from states.actors import person
@@ -173,3 +174,23 @@ def test_a_page_read_with_its_relations_answers_as_each_invoice_read_alone(
         assert node == {k: v for k, v in alone.items() if k != "history1"}
         assert edge["node"]["shortHistory"] == alone["history1"]
     assert any(n["disputes"] for n in page["nodes"]) and any(len(n["history"]) > 1 for n in page["nodes"])
+
+
+def test_a_page_with_its_count_and_relations_is_read_in_one_worker_thread_hop(
+    service: Collections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_portfolio(service, customers=3, invoices_each=4)
+    hops: list[str] = []
+    for module in (loaders_module, context_module):
+        original = module.run_in_threadpool
+
+        async def counting(fn: Any, *args: Any, _original: Any = original) -> Any:
+            hops.append(getattr(fn, "__name__", "?"))
+            return await _original(fn, *args)
+
+        monkeypatch.setattr(module, "run_in_threadpool", counting)
+    with counting_statements(service.ctx.store, monkeypatch) as seen:
+        found = data(run(service.ctx, PAGE, {"first": 7}))["invoices"]
+    assert found["totalCount"] == 12 and len(found["edges"]) == 7
+    assert hops == ["read"]
+    assert len(seen) == 5  # page, count, customers, disputes, history
