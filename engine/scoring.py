@@ -26,7 +26,7 @@ from engine.scoring_compute import (
     thresholds,
 )
 from engine.scoring_data import load, load_inputs
-from engine.scoring_write import EVENT, RISK_ACTOR, TRIGGER, write_scores
+from engine.scoring_write import class_change, write_scores
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from states.errors import ValidationFailed
@@ -119,29 +119,14 @@ def score_customer(
     customer.risk_explanation = explanation
     if before[2] and before[0] != customer.risk_class:
         customer.version += 1
-        record_transition(
-            uow,
-            entity_type="account",
-            entity_id=customer.id,
-            entity_version=customer.version,
-            customer_id=customer.id,
-            from_state=customer.state,
-            to_state=customer.state,  # the account machine does not move; its risk class does
-            trigger=TRIGGER,
-            actor=RISK_ACTOR,
-            at=at or Clock().now(),
-            facts={
-                "risk_class": {"from": before[0], "to": customer.risk_class},
-                "risk_score": {"from": before[1], "to": customer.risk_score},
-                "top": [t["factor"] for t in explanation["top"]],
-            },
-            reason=f"risk class {before[0]} → {customer.risk_class} (score {before[1]} → {customer.risk_score})",
-            snapshot={
-                "id": customer.id,
-                "state": customer.state,
-                "riskClass": customer.risk_class,
-                "riskScore": customer.risk_score,
-            },
-            event_type=EVENT,
+        change = class_change(
+            customer.id,
+            customer.version,
+            customer.state,
+            (before[0], before[1]),
+            (customer.risk_class, customer.risk_score),
+            [t["factor"] for t in explanation["top"]],
+            at or Clock().now(),
         )
+        record_transition(uow, **change)
     return explanation

@@ -154,28 +154,48 @@ def _journal(bulk: Bulk, scores: Scores, stored: Stored, new_code: np.ndarray, m
         stored.risk_score[moved].tolist(), scores.score[moved].tolist(), stored.version[moved].tolist(),
         stored.state[moved].tolist(), order.tolist(), shown.tolist(), strict=True,
     ):  # fmt: skip
-        before, after = _name(CLASSES, old), CLASSES[new]
-        account = _name(ACCOUNT_STATES, state)
+        top_factors = [FACTORS[j] for j, s in zip(top, show, strict=True) if s]
         journal.transition(
-            entity_type="account",
-            entity_id=cid,
-            entity_version=version + 1,
-            customer_id=cid,
-            from_state=account,
-            to_state=account,  # the account machine does not move; its risk class does
-            trigger=TRIGGER,
-            actor=RISK_ACTOR,
-            at=at,
-            facts={
-                "risk_class": {"from": before, "to": after},
-                "risk_score": {"from": old_score, "to": score},
-                "top": [FACTORS[j] for j, s in zip(top, show, strict=True) if s],
-            },
-            reason=f"risk class {before} → {after} (score {old_score} → {score})",
-            snapshot={"id": cid, "state": account, "riskClass": after, "riskScore": score},
-            event_type=EVENT,
-        )
+            **class_change(
+                cid, version + 1, _name(ACCOUNT_STATES, state), (_name(CLASSES, old), old_score),
+                (CLASSES[new], score), top_factors, at,
+            )
+        )  # fmt: skip
     journal.write()
+
+
+def class_change(
+    customer_id: int,
+    version: int,
+    account_state: str,
+    before: tuple[str, int],
+    after: tuple[str, int],
+    top: list[str],
+    at: datetime,
+) -> dict[str, Any]:
+    """The history row + `o2c.account.risk_class_changed` event of one class change, as keyword
+    arguments of `engine.journal.record_transition` (and its bulk twin `JournalBatch.transition`),
+    so that the bulk and the one-customer path journal it identically. `before` / `after` are
+    (class, score)."""
+    return {
+        "entity_type": "account",
+        "entity_id": customer_id,
+        "entity_version": version,
+        "customer_id": customer_id,
+        "from_state": account_state,
+        "to_state": account_state,  # the account machine does not move; its risk class does
+        "trigger": TRIGGER,
+        "actor": RISK_ACTOR,
+        "at": at,
+        "facts": {
+            "risk_class": {"from": before[0], "to": after[0]},
+            "risk_score": {"from": before[1], "to": after[1]},
+            "top": top,
+        },
+        "reason": f"risk class {before[0]} → {after[0]} (score {before[1]} → {after[1]})",
+        "snapshot": {"id": customer_id, "state": account_state, "riskClass": after[0], "riskScore": after[1]},
+        "event_type": EVENT,
+    }
 
 
 def _name(names: tuple[str, ...], code: int) -> str:
