@@ -15,9 +15,12 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from engine.bootstrap import build_context
+from engine.config import positive
+from engine.services.context import Context
 from engine.webhooks.dispatcher import Claimed, Dispatcher, Outcome
 from states.errors import ValidationFailed
 
@@ -52,21 +55,35 @@ def _hang_after_send(c: Claimed, _o: Outcome) -> None:
 FAULTS = {"exit-after-send": _exit_after_send, "hang-after-send": _hang_after_send}
 
 
-def build_dispatcher(args: argparse.Namespace) -> Dispatcher:
-    ctx = build_context()
+def dispatcher_for(
+    ctx: Context,
+    *,
+    batch: int | None = None,
+    timeout: float | None = None,
+    lease: float | None = None,
+    after_send: Callable[[Claimed, Outcome], None] | None = None,
+) -> Dispatcher:
+    """A dispatcher on the process's store with the `O2C_DISPATCH_*` settings (flags win); used by
+    `o2c dispatch` and by the dispatcher thread of `o2c worker`."""
     extra = ctx.settings.extra
-    fault = extra.get(FAULT_ENV, "")
-    if fault and fault not in FAULTS:
-        raise ValidationFailed(f"{FAULT_ENV}={fault!r}: one of {', '.join(FAULTS)}")
-    lease = args.lease or (float(extra["O2C_DISPATCH_LEASE"]) if extra.get("O2C_DISPATCH_LEASE") else None)
+    if lease is None and extra.get("O2C_DISPATCH_LEASE"):
+        lease = positive(extra, "O2C_DISPATCH_LEASE", 1.0)
     return Dispatcher(
         ctx.store,
         source=ctx.settings.source,
-        batch=args.batch or int(extra.get("O2C_DISPATCH_BATCH", "10")),
-        timeout=args.timeout or float(extra.get("O2C_DISPATCH_TIMEOUT", "10")),
-        lease_seconds=lease,
-        after_send=FAULTS.get(fault),
+        batch=batch or positive(extra, "O2C_DISPATCH_BATCH", 10),
+        timeout=timeout or positive(extra, "O2C_DISPATCH_TIMEOUT", 10.0),
+        lease_seconds=lease,  # None: batch × (timeout + 1) + 30
+        after_send=after_send,
     )
+
+
+def build_dispatcher(args: argparse.Namespace) -> Dispatcher:
+    ctx = build_context()
+    fault = ctx.settings.extra.get(FAULT_ENV, "")
+    if fault and fault not in FAULTS:
+        raise ValidationFailed(f"{FAULT_ENV}={fault!r}: one of {', '.join(FAULTS)}")
+    return dispatcher_for(ctx, batch=args.batch, timeout=args.timeout, lease=args.lease, after_send=FAULTS.get(fault))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -89,18 +106,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, on_signal)
         print(f"o2c dispatch {dispatcher.holder} running", flush=True)
-        dispatcher.run(stop, idle_seconds=args.idle or float(os.environ.get("O2C_DISPATCH_IDLE", "1")))
+        idle = args.idle or positive(os.environ, "O2C_DISPATCH_IDLE", 1.0)
+        dispatcher.run(stop, idle_seconds=idle)
         return 0
     finally:
         dispatcher.close()
-
-
-if __name__ == "__main__":  # `python -m api.commands.dispatch` until "dispatch" is in api/cli.py GROUPS
-    import sys
-
-    parser = argparse.ArgumentParser(prog="o2c dispatch")
-    inner = parser.add_subparsers(dest="command", required=True)
-    register(inner)
-    parsed = parser.parse_args(["dispatch", *sys.argv[1:]])
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    sys.exit(int(parsed.run(parsed) or 0))

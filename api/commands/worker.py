@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from api.commands.dispatch import dispatcher_for
 from engine.bootstrap import build_context
 from engine.config import load_settings, positive
-from engine.services.context import Context
 from engine.strategies_in_force import load_registry
-from engine.webhooks.dispatcher import Dispatcher
 from engine.worker import build_scheduler, parse_cycle_time
 from states.errors import ValidationFailed
 
@@ -47,21 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_worker)
 
 
-def build_worker_dispatcher(ctx: Context) -> Dispatcher:
-    """The dispatcher of `o2c worker`: it shares the process's store (on SQLite, its writer lock)
-    and uses the wall clock, as `o2c dispatch` does (retries and claim leases are real time)."""
-    extra = ctx.settings.extra
-    batch = positive(extra, "O2C_DISPATCH_BATCH", 10)
-    lease = positive(extra, "O2C_DISPATCH_LEASE", 1.0) if extra.get("O2C_DISPATCH_LEASE") else None
-    return Dispatcher(
-        ctx.store,
-        source=ctx.settings.source,
-        batch=batch,
-        timeout=positive(extra, "O2C_DISPATCH_TIMEOUT", 10.0),
-        lease_seconds=lease,  # None: batch × (timeout + 1) + 30, as `o2c dispatch`
-    )
-
-
 def _worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     cycle_at_raw = args.cycle_at or settings.extra.get("O2C_CYCLE_AT", "06:00")
@@ -77,7 +61,7 @@ def _worker(args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     registry = load_registry(settings.strategies_dir)
     scheduler = build_scheduler(ctx, registry, cycle_at, tick, lease)
-    dispatcher = build_worker_dispatcher(ctx) if dispatch else None
+    dispatcher = dispatcher_for(ctx) if dispatch else None
     if not args.verbose:  # APScheduler logs every tick, httpx every request, at INFO; our jobs log what they do
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         logging.getLogger("httpx").setLevel(logging.WARNING)
