@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,6 +61,23 @@ def positive(env: Mapping[str, str], key: str, default: N, kind: type[N] | None 
         what = "a whole number, at least 1" if make is int else "a number above 0"
         raise ValidationFailed(f"{key}={raw!r}: {what}")
     return value
+
+
+OFF = ("0", "false", "no", "off")
+
+
+def switched_on(env: Mapping[str, str], key: str) -> bool:
+    """An on/off `O2C_*` switch, on unless set to 0, false, no or off."""
+    return str(env.get(key, "1")).strip().lower() not in OFF
+
+
+def time_of_day(env: Mapping[str, str], key: str, default: str, flag: str | None = None) -> time:
+    """`HH:MM` from a flag or an `O2C_*` variable; anything else stops the process at start."""
+    raw = flag or env.get(key, default)
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(f"{key}={raw!r} is not a time of day (HH:MM)") from None
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

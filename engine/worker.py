@@ -19,10 +19,6 @@ from engine.timers import run_timers
 log = logging.getLogger(__name__)
 
 
-def parse_cycle_time(text: str) -> time:
-    return time.fromisoformat(text)
-
-
 def build_scheduler(
     ctx: Context,
     registry: Registry,

@@ -12,13 +12,10 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from engine.config import Settings, load_settings, positive
-from states.errors import ValidationFailed
+from engine.config import Settings, load_settings, positive, switched_on, time_of_day
 
 if TYPE_CHECKING:
     from api.app import Background
-
-OFF = ("0", "false", "no", "off")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,18 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def background_for(settings: Settings, no_scheduler: bool = False) -> Background:
     """What runs beside the API, from `O2C_*` settings; a bad value fails before anything starts."""
     from api.app import Background
-    from engine.worker import parse_cycle_time
 
-    raw_at = settings.extra.get("O2C_CYCLE_AT", "06:00")
-    try:
-        cycle_at = parse_cycle_time(raw_at)
-    except ValueError:
-        raise ValidationFailed(f"O2C_CYCLE_AT={raw_at!r} is not a time of day (HH:MM)") from None
-    scheduler = not no_scheduler and settings.extra.get("O2C_SCHEDULER", "1").strip().lower() not in OFF
     return Background(
-        scheduler=scheduler,
+        scheduler=not no_scheduler and switched_on(settings.extra, "O2C_SCHEDULER"),
         hot_reload=True,
-        cycle_at=cycle_at,
+        cycle_at=time_of_day(settings.extra, "O2C_CYCLE_AT", "06:00"),
         tick_seconds=positive(settings.extra, "O2C_TICK_SECONDS", 5.0),
         lease_seconds=positive(settings.extra, "O2C_LEASE_SECONDS", 30.0),
         poll_seconds=positive(settings.extra, "O2C_STRATEGIES_POLL_SECONDS", 2.0),

@@ -22,13 +22,11 @@ from types import FrameType
 
 from api.commands.dispatch import dispatcher_for
 from engine.bootstrap import build_context
-from engine.config import load_settings, positive
+from engine.config import load_settings, positive, switched_on, time_of_day
 from engine.strategies_in_force import load_registry
-from engine.worker import build_scheduler, parse_cycle_time
-from states.errors import ValidationFailed
+from engine.worker import build_scheduler
 
 log = logging.getLogger(__name__)
-OFF = ("0", "false", "no", "off")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,15 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _worker(args: argparse.Namespace) -> int:
     settings = load_settings()
-    cycle_at_raw = args.cycle_at or settings.extra.get("O2C_CYCLE_AT", "06:00")
-    try:
-        cycle_at = parse_cycle_time(cycle_at_raw)
-    except ValueError:
-        raise ValidationFailed(f"O2C_CYCLE_AT={cycle_at_raw!r} is not a time of day (HH:MM)") from None
+    cycle_at = time_of_day(settings.extra, "O2C_CYCLE_AT", "06:00", args.cycle_at)
     tick = args.tick or positive(settings.extra, "O2C_TICK_SECONDS", 5.0)
     lease = args.lease or positive(settings.extra, "O2C_LEASE_SECONDS", 30.0)
     idle = positive(settings.extra, "O2C_DISPATCH_IDLE", 1.0)
-    dispatch = not args.no_dispatch and settings.extra.get("O2C_WORKER_DISPATCH", "1").strip().lower() not in OFF
+    dispatch = not args.no_dispatch and switched_on(settings.extra, "O2C_WORKER_DISPATCH")
 
     ctx = build_context(settings)
     registry = load_registry(settings.strategies_dir)
