@@ -177,7 +177,7 @@ def _write_ledger(
             extra = (amount % 37 + 1) * 100 if iid % 53 == 0 and not pf.partial[k] else 0
             payments.append((pid, cid, f"PAY-{pid:07d}", bulk.day(day), cur, applied + extra, extra, None,
                              bulk.moment(_naive(day))))  # fmt: skip
-            allocations.append((pid, iid, applied))
+            allocations.append((pid, iid, applied, 0))
             credit[cid] = credit.get(cid, 0) + extra
             open_amount -= applied
             version += 1
