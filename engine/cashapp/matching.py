@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from engine.cashapp.names import (
     compact_iban,
     edit_distance,
+    name_similarity,
     normalise_name,
     rf_references,
     similar_names,
@@ -153,10 +154,11 @@ class MatchIndex:
                 item.state = inv_states.PAID
 
     # -- finding ------------------------------------------------------------------------
-    def referenced(self, text: str) -> tuple[dict[int, str], dict[int, str]]:
-        """(exact, typo) invoice ids named in the text, each with how it was found."""
+    def referenced(self, text: str) -> tuple[dict[int, str], list[str]]:
+        """Invoice ids named exactly in the text (with how they were found), and the long digit
+        keys that may be numbers with a typo (looked up by `typos` only when needed)."""
         exact: dict[int, str] = {}
-        typo: dict[int, str] = {}
+        long_keys: list[str] = []
         for ref in rf_references(text):
             for iid in self.by_full.get(ref, ()):
                 exact[iid] = "RF creditor reference"
@@ -172,16 +174,22 @@ class MatchIndex:
                     if len(key) < MIN_DIGITS:
                         continue
                     hits = self.by_digits.get(key)
-                    if hits:
-                        for iid in hits:
-                            exact.setdefault(iid, "invoice number (prefix or spacing differs)")
-                    elif len(key) >= MIN_TYPO_DIGITS:
-                        for near in self._near(key):
-                            for iid in self.by_digits[near]:
-                                typo.setdefault(iid, f"invoice number with a typo ({key} ~ {near})")
-        for iid in exact:
-            typo.pop(iid, None)
-        return exact, typo
+                    for iid in hits or ():
+                        exact.setdefault(iid, "invoice number (prefix or spacing differs)")
+                    # A typo may land on another real number: its neighbours are candidates too.
+                    if len(key) >= MIN_TYPO_DIGITS:
+                        long_keys.append(key)
+        return exact, long_keys
+
+    def typos(self, keys: list[str], exact: dict[int, str], payers: set[int]) -> dict[int, str]:
+        """Invoices one edit away from a key; of the payer's customers when the payer is known."""
+        typo: dict[int, str] = {}
+        for key in keys:
+            for near in self._near(key):
+                for iid in self.by_digits[near]:
+                    if iid not in exact and (not payers or self.items[iid].customer_id in payers):
+                        typo.setdefault(iid, f"invoice number with a typo ({key} ~ {near})")
+        return typo
 
     def _near(self, key: str) -> set[str]:
         found: set[str] = set()
@@ -194,8 +202,8 @@ class MatchIndex:
                 found.add(d)
         return {k for k in found if k != key and edit_distance(k, key) <= 1}
 
-    def payers(self, p: Payment) -> tuple[set[int], str]:
-        """Customers the payer could be (by IBAN, then name), and how they were found."""
+    def payers(self, p: Payment, fuzzy: bool = True) -> tuple[set[int], str]:
+        """Customers the payer could be (by IBAN, then name, then — when `fuzzy` — a similar name)."""
         iban = compact_iban(p.payer_iban)
         if iban and iban in self.by_iban:
             return set(self.by_iban[iban]), "payer IBAN"
@@ -206,6 +214,8 @@ class MatchIndex:
             return set(), ""
         if name in self.by_name:
             return set(self.by_name[name]), "payer name"
+        if not fuzzy:
+            return set(), ""
         found: set[int] = set()
         for other, _score in similar_names(name, self.names, self.policy.name_similarity):
             found |= self.by_name[other]
@@ -213,20 +223,29 @@ class MatchIndex:
 
     # -- deciding -----------------------------------------------------------------------
     def match(self, p: Payment) -> Decision:
-        exact, typo = self.referenced(p.remittance)
-        payers, payer_how = self.payers(p)
+        exact, long_keys = self.referenced(p.remittance)
+        # A global fuzzy name search only when no number names the customer (it costs most).
+        payers, payer_how = self.payers(p, fuzzy=not exact and not long_keys)
         candidates: list[Candidate] = []
         if exact:
             candidates.extend(self._by_reference(p, exact, payers, payer_how, typo=False))
-        if typo and not any(c.confidence >= self.policy.auto_apply_confidence for c in candidates):
-            candidates.extend(self._by_reference(p, typo, payers, payer_how, typo=True))
+        if long_keys and not any(c.confidence >= self.policy.auto_apply_confidence for c in candidates):
+            typo = self.typos(long_keys, exact, payers)
+            if typo:
+                candidates.extend(self._by_reference(p, typo, payers, payer_how, typo=True))
         if not candidates and payers:
             candidates.extend(self._by_amount(p, payers, payer_how))
         candidates.sort(key=lambda c: -c.confidence)
         decision = Decision(candidates[:5])
         best = decision.best
         if best is not None and best.confidence >= self.policy.auto_apply_confidence:
-            rivals = [c for c in candidates[1:] if c.customer_id != best.customer_id or c.confidence >= best.confidence]
+            # A rival is another plausible reading (a capped candidate — payer pointing elsewhere — is not).
+            rivals = [
+                c
+                for c in candidates[1:]
+                if (c.customer_id != best.customer_id and c.confidence > NOT_AUTOMATIC)
+                or c.confidence >= best.confidence
+            ]
             decision.automatic = not rivals
         return decision
 
@@ -246,11 +265,12 @@ class MatchIndex:
             if several:
                 cap = NOT_AUTOMATIC
                 reasons.append("the numbers named belong to several customers")
+            corroborated = customer_id in payers or self._name_agrees(p, customer_id)
             if payers and customer_id not in payers:
                 cap = NOT_AUTOMATIC
                 reasons.append(f"the {payer_how} points to another customer")
-            elif payers:
-                reasons.append(f"{payer_how} agrees")
+            elif corroborated:
+                reasons.append(f"{payer_how or 'payer name (similar spelling)'} agrees")
             closed = [i for i in invoices if i.state not in inv_states.COLLECTIBLE]
             if closed:
                 cap = min(cap, NOT_AUTOMATIC - 10)
@@ -265,9 +285,15 @@ class MatchIndex:
             if not usable:
                 out.append(Candidate(customer_id, (), min(cap, 40), tuple(reasons)))
                 continue
-            score, allocs, shorts, why = self._spread(p, usable, customer_id, typo, corroborated=customer_id in payers)
+            score, allocs, shorts, why = self._spread(p, usable, customer_id, typo, corroborated)
             out.append(Candidate(customer_id, allocs, min(cap, score), (*reasons, why), shorts))
         return out
+
+    def _name_agrees(self, p: Payment, customer_id: int) -> bool:
+        party = self.parties.get(customer_id)
+        if party is None or not p.payer_name:
+            return False
+        return name_similarity(normalise_name(p.payer_name), normalise_name(party.name)) >= self.policy.name_similarity
 
     def _spread(
         self, p: Payment, invoices: list[OpenItem], customer_id: int, typo: bool, corroborated: bool
