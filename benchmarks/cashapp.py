@@ -23,12 +23,42 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.cashapp.matching import MatchIndex, OpenItem, Party, Payment  # noqa: E402
-from engine.cashapp.names import rf_reference  # noqa: E402
-from engine.cashapp.policy import load_policy  # noqa: E402
+from engine.cashapp.matching import MatchIndex, OpenItem, Party, Payment
+from engine.cashapp.names import rf_reference
+from engine.cashapp.policy import load_policy
 
-WORDS = "Alpha Beta Gamma Delta Nordic Baltic Alpine Metro Urban Coastal Prime Vertex Apex Summit Orion Polar".split()
-KINDS = "Trading Logistics Foods Systems Motors Textiles Pharma Energy Tools Media Labs Works".split()
+WORDS = [
+    "Alpha",
+    "Beta",
+    "Gamma",
+    "Delta",
+    "Nordic",
+    "Baltic",
+    "Alpine",
+    "Metro",
+    "Urban",
+    "Coastal",
+    "Prime",
+    "Vertex",
+    "Apex",
+    "Summit",
+    "Orion",
+    "Polar",
+]
+KINDS = [
+    "Trading",
+    "Logistics",
+    "Foods",
+    "Systems",
+    "Motors",
+    "Textiles",
+    "Pharma",
+    "Energy",
+    "Tools",
+    "Media",
+    "Labs",
+    "Works",
+]
 FORMS = ["GmbH", "Ltd", "AG", "SA", "Inc.", "B.V.", "S.r.l.", "Oy"]
 
 
