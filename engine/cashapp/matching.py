@@ -229,7 +229,10 @@ class MatchIndex:
         candidates: list[Candidate] = []
         if exact:
             candidates.extend(self._by_reference(p, exact, payers, payer_how, typo=False))
-        if long_keys and not any(c.confidence >= self.policy.auto_apply_confidence for c in candidates):
+        # A number read exactly that fits the payer is what they meant (even a paid one: a person looks);
+        # typos are looked for only when no exact number fits.
+        fits = any(self.items[i].customer_id in payers for i in exact) if payers else bool(exact)
+        if long_keys and not fits:
             typo = self.typos(long_keys, exact, payers)
             if typo:
                 candidates.extend(self._by_reference(p, typo, payers, payer_how, typo=True))

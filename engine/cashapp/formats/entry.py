@@ -11,6 +11,7 @@ from states.errors import ValidationFailed
 from states.money import check_currency, to_minor
 
 FORMATS = ("camt053", "mt940", "bai2", "csv")
+_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 CREDIT, DEBIT = "credit", "debit"
 MAX_REF = 140
 MAX_TEXT = 2000
@@ -60,9 +61,12 @@ def entry(
         raise StatementError(location, "the entry has no bank reference")
     if len(ref) > MAX_REF:
         raise StatementError(location, f"the bank reference is longer than {MAX_REF} characters")
+    text = str(amount).strip().lstrip("+")
+    if isinstance(amount, str) and not _DECIMAL.match(text):
+        raise StatementError(location, f"'{amount}' is not a decimal amount (digits, a point, no exponent)")
     try:
         code = check_currency(currency or "")
-        minor = to_minor(str(amount).strip().lstrip("+"), code)
+        minor = to_minor(text, code)
     except ValidationFailed as exc:
         raise StatementError(location, exc.message) from None
     if minor < 0:

@@ -21,7 +21,8 @@ def parse(text: str) -> list[StatementEntry]:
     if ":61:" not in text and ":60F:" not in text and ":60M:" not in text:
         raise StatementError("line 1", "not an MT940 statement (no :60F: balance or :61: entry)")
     try:
-        statement = mt940.models.Transactions()
+        # `?31` is the payer's account (IBAN) and `?32`/`?33` the name; keep values a later tag omits.
+        statement = mt940.models.Transactions(options=mt940.Options(applicant_iban=True, merge_keeps_values=True))
         statement.parse(text)
     except Exception as exc:  # the library raises bare RuntimeError/ValueError/KeyError on bad tags
         raise StatementError(
