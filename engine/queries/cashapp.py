@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -130,3 +131,34 @@ def count_payments(store: Store, flt: PaymentFilter) -> int:
     p = Params()
     with read_only(store) as uow:
         return int(uow.select(f"SELECT COUNT(*) FROM payment p WHERE {_pay_where(flt, p)}", p.bound())[0])
+
+
+def payments_by_invoice_ids(store: Store, invoice_ids: Sequence[int]) -> dict[int, list[PaymentView]]:
+    """The payments with an allocation to each invoice (a loader batch: one statement)."""
+    out: dict[int, list[PaymentView]] = {}
+    if not invoice_ids:
+        return out
+    marks = ",".join(str(int(i)) for i in invoice_ids)
+    with read_only(store) as uow:
+        pairs = uow.select(f"SELECT DISTINCT a.invoice, a.payment FROM allocation a WHERE a.invoice IN ({marks})")
+        wanted = sorted({int(r[1]) for r in pairs})
+        views = {p.id: PaymentView.of(p) for p in uow.Payment.select(lambda p: p.id in wanted)}
+    for inv_id, pay_id in sorted(pairs, key=lambda r: (r[0], r[1])):
+        out.setdefault(int(inv_id), []).append(views[int(pay_id)])
+    return out
+
+
+def unapplied_by_customer_ids(store: Store, customer_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+    """Unapplied credit of each customer per currency (never added across currencies)."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    if not customer_ids:
+        return out
+    marks = ",".join(str(int(i)) for i in customer_ids)
+    with read_only(store) as uow:
+        rows = uow.select(
+            "SELECT customer, currency, SUM(unapplied_amount) FROM payment WHERE unapplied_amount > 0 "
+            f"AND reversed_at IS NULL AND customer IN ({marks}) GROUP BY customer, currency ORDER BY customer, currency"
+        )
+    for cid, currency, amount in rows:
+        out.setdefault(int(cid), []).append((str(currency), int(amount)))
+    return out

@@ -54,7 +54,9 @@ class Customer:
     tags: list[str]
     email: str | None
     state: AccountState
-    unapplied_credit: Money
+    unapplied_credit: Money = strawberry.field(
+        description="Unapplied credit in the customer's own currency (other currencies: `unappliedCredits`)."
+    )
     broken_promises: int
     version: int
     customer_id: strawberry.Private[int]
@@ -80,6 +82,11 @@ class Customer:
             version=v.version,
             customer_id=v.id,
         )
+
+    @strawberry.field(description="Unapplied credit per currency (never added across currencies).")
+    async def unapplied_credits(self, info: Info) -> list[Money]:
+        found = await info.context.loaders.unapplied_of_customer.load(self.customer_id)
+        return [Money.of(amount, currency) for currency, amount in found]
 
     @strawberry.field(description="Open receivables in the customer's currency.")
     async def exposure(self, info: Info) -> Money:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from schema.credit.types import PromiseToPay
     from schema.customers.types import Customer
     from schema.disputes.types import Dispute
+    from schema.payments.types import Payment
 
 
 @strawberry.enum
@@ -118,6 +119,12 @@ class Invoice:
 
         found = await info.context.loaders.promises_of_invoice.load(self.invoice_id)
         return [PromiseToPay.of(p, self.currency) for p in found]
+
+    @strawberry.field(description="Payments allocated to this invoice: where the money came from.")
+    async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("schema.payments.types")]]:
+        from schema.payments.types import Payment
+
+        return [Payment.of(p) for p in await info.context.loaders.payments_of_invoice.load(self.invoice_id)]
 
     @strawberry.field(description="The last `last` transitions, oldest first.")
     def history(self, info: Info, last: int = 20) -> list[Transition]:
