@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine import commands as c
+from engine.cashapp.demo_statement import demo_statement
 from engine.demo_portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
 from engine.importer.bulk import Bulk
 from engine.importer.write import (
@@ -56,6 +57,7 @@ class Summary:
             f"demo: {self.customers} customers, {self.invoices} invoices, {self.payments} payments, "
             f"{self.broken_promises} broken promises, {self.disputes} open disputes, "
             f"{self.promises} active promises, {self.holds} customers on hold"
+            + (f"; bank statement: {st}" if (st := self.extra.get("statement")) else "")
         )
 
 
@@ -83,6 +85,7 @@ def load_demo(service: Collections, customers: int = 2000, invoices: int = 20000
         journal.write()
         uow.commit()
     _live_situations(service, pf, cids, open_ids, summary, seed)
+    summary.extra["statement"] = demo_statement(service, seed).as_json()
     score_all(ctx.store, ctx.today(), now=ctx.now())
     return summary
 

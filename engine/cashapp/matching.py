@@ -236,6 +236,8 @@ class MatchIndex:
             typo = self.typos(long_keys, exact, payers)
             if typo:
                 candidates.extend(self._by_reference(p, typo, payers, payer_how, typo=True))
+        elif long_keys and candidates:
+            candidates = [self._doubt_near_miss(p, c, long_keys, exact) for c in candidates]
         if not candidates and payers:
             candidates.extend(self._by_amount(p, payers, payer_how))
         candidates.sort(key=lambda c: -c.confidence)
@@ -251,6 +253,18 @@ class MatchIndex:
             ]
             decision.automatic = not rivals
         return decision
+
+    def _doubt_near_miss(self, p: Payment, c: Candidate, long_keys: list[str], exact: dict[int, str]) -> Candidate:
+        """A number read exactly but paid with another amount (partial or over) may be a typo of a
+        neighbouring number of the same customer that has exactly this amount: then a person decides."""
+        named = sum(self.items[i].open_amount for i in exact if self.items[i].customer_id == c.customer_id)
+        if p.amount == named or c.short_paid:
+            return c
+        for iid in self.typos(long_keys, exact, {c.customer_id}):
+            if self.items[iid].open_amount == p.amount and self.items[iid].state in inv_states.COLLECTIBLE:
+                why = f"{self.items[iid].number}, one edit away, has exactly this amount"
+                return Candidate(c.customer_id, c.allocations, min(c.confidence, 85), (*c.reasons, why), c.short_paid)
+        return c
 
     def _by_reference(
         self, p: Payment, found: dict[int, str], payers: set[int], payer_how: str, typo: bool
