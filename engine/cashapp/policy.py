@@ -1,9 +1,9 @@
 """The cash-application policy: a data file policy owners edit (`policy/cash-application.yaml`,
-or `O2C_CASH_POLICY`), never constants in the code. Read and checked here."""
+or the file `O2C_CASH_POLICY` names: `Settings.cash_policy`), never constants in the code. Read and
+checked here; a missing file means the defaults below (no short-payment tolerance)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,6 +16,7 @@ from states.errors import ValidationFailed
 from states.money import to_minor
 
 DEFAULT_PATH = Path("policy/cash-application.yaml")
+APPLY_CREDIT = ("manual", "oldest_due_first")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class CashPolicy:
     name_similarity: int = 90
     default_tolerance: ToleranceRule = ToleranceRule({}, 0)
     segment_tolerance: dict[str, ToleranceRule] = field(default_factory=dict)
+    apply_credit: str = "manual"  # or "oldest_due_first": cash left on account pays open invoices at once
 
     def tolerance(self, segment: str, currency: str) -> Tolerance:
         rule = self.segment_tolerance.get(segment, self.default_tolerance)
@@ -37,17 +39,20 @@ class CashPolicy:
 
 
 def load_policy(path: Path | None = None) -> CashPolicy:
-    chosen = path or Path(os.environ.get("O2C_CASH_POLICY", str(DEFAULT_PATH)))
+    chosen = path or DEFAULT_PATH
     if not chosen.is_file():
         return CashPolicy()
-    raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"{chosen}: not valid YAML ({exc})", "policy") from None
     return parse_policy(raw, str(chosen))
 
 
 def parse_policy(raw: Any, name: str = "policy") -> CashPolicy:
     if not isinstance(raw, dict):
         raise ValidationFailed(f"{name}: a mapping is expected", "policy")
-    unknown = set(raw) - {"auto_apply_confidence", "name_similarity", "short_payment_tolerance"}
+    unknown = set(raw) - {"auto_apply_confidence", "name_similarity", "short_payment_tolerance", "apply_credit"}
     if unknown:
         raise ValidationFailed(f"{name}: unknown setting(s) {', '.join(sorted(unknown))}", "policy")
     threshold = _percent(raw.get("auto_apply_confidence", 90), name, "auto_apply_confidence")
@@ -57,7 +62,10 @@ def parse_policy(raw: Any, name: str = "policy") -> CashPolicy:
         raise ValidationFailed(f"{name}: short_payment_tolerance must be a mapping", "policy")
     default = _tolerance(tol.get("default") or {}, name, "default")
     segments = {str(k): _tolerance(v or {}, name, f"segments.{k}") for k, v in (tol.get("segments") or {}).items()}
-    return CashPolicy(threshold, similarity, default, segments)
+    apply_credit = str(raw.get("apply_credit", "manual"))
+    if apply_credit not in APPLY_CREDIT:
+        raise ValidationFailed(f"{name}: apply_credit must be one of {', '.join(APPLY_CREDIT)}", "policy")
+    return CashPolicy(threshold, similarity, default, segments, apply_credit)
 
 
 def _percent(value: Any, name: str, key: str) -> int:

@@ -18,7 +18,7 @@ from engine.commands import AllocationLine
 from engine.journal import record_transition
 from engine.services.common import find_invoice, get, require_reason
 from engine.services.context import Context
-from engine.services.payments import Line, money_landed, post_payment
+from engine.services.payments import Line, money_landed, post_payment, spread_credit
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, transact
 from states import bank_transaction as bt
@@ -75,7 +75,7 @@ def import_statement(
 ) -> StatementSummary:
     """Parse the whole statement first (a bad file writes nothing), then import it in one transaction."""
     chosen, entries = parse_statement(text, fmt)
-    rules = policy or load_policy()
+    rules = policy or load_policy(ctx.settings.cash_policy)
 
     def work(uow: UnitOfWork) -> StatementSummary:
         summary = StatementSummary(chosen)
@@ -96,6 +96,8 @@ def import_statement(
             summary.transactions += 1
             assert index is not None
             _match_one(uow, index, rules, txn, e, actor, now, today, summary)
+        if rules.apply_credit == "oldest_due_first":
+            _spread_left_over(uow, summary, actor, now, today)
         return summary
 
     return transact(ctx.store, work)
@@ -107,6 +109,28 @@ def _known_refs(uow: UnitOfWork, refs: list[str]) -> set[str]:
         chunk = refs[start : start + 500]
         known.update(b.bank_ref for b in uow.BankTransaction.select(lambda b: b.bank_ref in chunk))  # noqa: B023
     return known
+
+
+def _spread_left_over(uow: UnitOfWork, summary: StatementSummary, actor: Actor, now: datetime, today: date) -> None:
+    """The policy's automatic credit application: what this statement left on account pays the
+    customer's open invoices in that currency, oldest due first."""
+    left: set[tuple[int, str]] = set()
+    for txn_id in summary.bank_transaction_ids:
+        txn = uow.BankTransaction[txn_id]
+        if txn.payment is not None and txn.payment.unapplied_amount > 0:
+            left.add((txn.customer.id, txn.currency))
+    for customer_id, currency in sorted(left):
+        states = "', '".join(sorted(inv_states.COLLECTIBLE))
+        uow.flush()
+        (open_invoices,) = uow.select(
+            f"SELECT COUNT(*) FROM invoice WHERE customer = $c AND currency = $cur AND state IN ('{states}') "
+            "AND open_amount > 0",
+            {"c": customer_id, "cur": currency},
+        )
+        if open_invoices:
+            customer = uow.Customer[customer_id]
+            for payment in spread_credit(uow, customer, currency, (), actor, now, today):
+                summary.invoice_ids.extend(a.invoice.id for a in payment.allocations)
 
 
 def _record(uow: UnitOfWork, e: StatementEntry, fmt: str, now: datetime) -> Entity:

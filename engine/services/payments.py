@@ -281,46 +281,56 @@ def apply_credit(ctx: Context, cmd: ApplyCredit, actor: Actor) -> list[PaymentVi
 
     def work(uow: UnitOfWork) -> list[PaymentView]:
         customer = get(uow, "Customer", cmd.customer_id)
-        sources = list(
-            uow.Payment.select(
-                lambda p: (
-                    p.customer == customer
-                    and p.currency == currency
-                    and p.unapplied_amount > 0
-                    and p.reversed_at is None
-                )
-            ).order_by(lambda p: (p.received_on, p.id))
-        )
-        available = sum(p.unapplied_amount for p in sources)
-        if available <= 0:
-            raise ValidationFailed(
-                f"customer {customer.external_ref} has no unapplied credit in {currency}", "currency"
-            )
-        wanted = _credit_lines(uow, customer, currency, cmd.allocations, available)
-        now, today = ctx.now(), ctx.today()
-        touched: dict[int, Entity] = {}
-        for inv, amount in wanted:
-            left = amount
-            for p in sources:
-                if left <= 0 or inv.open_amount <= 0:
-                    break
-                take = min(left, p.unapplied_amount)
-                if take <= 0:
-                    continue
-                cause = {"kind": "credit_applied", "payment_id": p.id}
-                applied = allocate(uow, p, inv, take, actor, now, today, cause)
-                p.unapplied_amount -= applied
-                _credit(customer, p, -applied)
-                left -= applied
-                touched[p.id] = p
+        touched = spread_credit(uow, customer, currency, cmd.allocations, actor, ctx.now(), ctx.today())
         if not touched:
             raise ValidationFailed("nothing to apply: the invoices named have nothing open", "allocations")
-        for p in touched.values():
-            _payment_event(uow, p, "o2c.payment.applied", now, {"creditApplied": True})
-        money_landed(uow, customer, actor, now, today, {"kind": "credit_applied"})
-        return [PaymentView.of(p) for p in touched.values()]
+        return [PaymentView.of(p) for p in touched]
 
     return transact(ctx.store, work)
+
+
+def spread_credit(
+    uow: UnitOfWork,
+    customer: Entity,
+    currency: str,
+    lines: tuple[AllocationLine, ...],
+    actor: Actor,
+    now: datetime,
+    today: date,
+) -> list[Entity]:
+    """In the caller's unit of work: the customer's unapplied credit in `currency` to the invoices
+    named (none named: oldest due first); returns the payments it was taken from."""
+    sources = list(
+        uow.Payment.select(
+            lambda p: (
+                p.customer == customer and p.currency == currency and p.unapplied_amount > 0 and p.reversed_at is None
+            )
+        ).order_by(lambda p: (p.received_on, p.id))
+    )
+    available = sum(p.unapplied_amount for p in sources)
+    if available <= 0:
+        raise ValidationFailed(f"customer {customer.external_ref} has no unapplied credit in {currency}", "currency")
+    wanted = _credit_lines(uow, customer, currency, lines, available)
+    touched: dict[int, Entity] = {}
+    for inv, amount in wanted:
+        left = amount
+        for p in sources:
+            if left <= 0 or inv.open_amount <= 0:
+                break
+            take = min(left, p.unapplied_amount)
+            if take <= 0:
+                continue
+            cause = {"kind": "credit_applied", "payment_id": p.id}
+            applied = allocate(uow, p, inv, take, actor, now, today, cause)
+            p.unapplied_amount -= applied
+            _credit(customer, p, -applied)
+            left -= applied
+            touched[p.id] = p
+    for p in touched.values():
+        _payment_event(uow, p, "o2c.payment.applied", now, {"creditApplied": True})
+    if touched:
+        money_landed(uow, customer, actor, now, today, {"kind": "credit_applied"})
+    return list(touched.values())
 
 
 def _credit_lines(

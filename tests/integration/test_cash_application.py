@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.cashapp.policy import parse_policy
 from engine.commands import AllocationLine, ApplyCredit, CreateCustomer, IssueInvoice
 from engine.service import Collections
+from engine.services import bank_transactions
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from states.actors import Actor, person
@@ -169,3 +171,31 @@ def test_excluded_and_returned_transactions_need_a_reason(
     service.exclude_bank_transaction(one, "internal transfer", ALICE)
     service.return_bank_transaction(two, "unknown payer", ALICE)
     assert txns(store) == {"B-1": "excluded", "B-2": "returned"}
+
+
+def test_with_the_oldest_due_first_policy_an_overpayment_pays_the_next_invoices_at_once(
+    store: Store, service: Collections, book: dict[str, int]
+) -> None:
+    policy = parse_policy({"apply_credit": "oldest_due_first"})
+    text = HEADER + "B-1,2026-03-01,623.45,EUR,ACME Industries,,INV-2026-000101\n"
+    bank_transactions.import_statement(service.ctx, text, None, BANK, policy)
+    assert state(store, book["a1"]) == ("paid", 0)
+    assert state(store, book["a2"]) == ("paid", 0)  # 123.45 left over, the next oldest due
+    with read_only(store) as uow:
+        assert uow.Customer[book["acme"]].unapplied_credit == 0
+
+
+def test_a_payment_in_another_currency_is_kept_as_credit_in_that_currency_never_added_to_the_customers(
+    store: Store, service: Collections, book: dict[str, int]
+) -> None:
+    service.import_statement(HEADER + "B-1,2026-03-01,70.00,USD,ACME Industries,,thanks\n", None, BANK)
+    with read_only(store) as uow:
+        txn = uow.BankTransaction.get(bank_ref="B-1").id
+    service.apply_bank_transaction(txn, book["acme"], (), ALICE)  # on account, in USD
+    with read_only(store) as uow:
+        assert uow.Customer[book["acme"]].unapplied_credit == 0
+        assert uow.BankTransaction[txn].state == "on_account"
+    with pytest.raises(ValidationFailed, match="no open invoice in USD"):
+        service.apply_credit(ApplyCredit(book["acme"], "USD"), ALICE)
+    with pytest.raises(ValidationFailed, match="no unapplied credit in EUR"):
+        service.apply_credit(ApplyCredit(book["acme"], "EUR"), ALICE)
