@@ -15,18 +15,16 @@ from engine.cashapp.names import compact_iban, normalise_name
 from engine.cashapp.policy import CashPolicy, load_policy
 from engine.clock import stored
 from engine.commands import AllocationLine
-from engine.journal import record_transition
+from engine.services.bank_history import fire_bank_transaction
 from engine.services.common import find_invoice, get, require_reason
 from engine.services.context import Context
-from engine.services.payments import Line, money_landed, post_payment, spread_credit
+from engine.services.payments import Line, apply_from, money_landed, post_payment, spread_credit
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, transact
 from states import bank_transaction as bt
 from states import invoice as inv_states
 from states.actors import Actor
-from states.bank_transaction import BANK_TRANSACTION
 from states.errors import ValidationFailed
-from states.money import format_minor
 
 PAID_LOOKBACK_DAYS = 365  # paid invoices stay in the index so a payment naming one is caught
 
@@ -90,7 +88,7 @@ def import_statement(
             txn = _record(uow, e, chosen, now)
             summary.bank_transaction_ids.append(txn.id)
             if e.direction != "credit":
-                _fire(uow, txn, "exclude", actor, now, reason="a debit: nothing to apply")
+                fire_bank_transaction(uow, txn, "exclude", actor, now, reason="a debit: nothing to apply")
                 summary.excluded += 1
                 continue
             summary.transactions += 1
@@ -177,13 +175,17 @@ def _match_one(
             short = next((s for i, s in best.short_paid if i == inv_id), 0)
             index.applied(inv_id, amount, short)
         summary.invoice_ids.extend(a.invoice.id for a in payment.allocations)
-        _fire(uow, txn, "auto_apply", actor, now, reason="; ".join(best.reasons), confidence=best.confidence)
+        fire_bank_transaction(
+            uow, txn, "auto_apply", actor, now, reason="; ".join(best.reasons), confidence=best.confidence
+        )
         summary.auto_applied += 1
     elif best is not None:
-        _fire(uow, txn, "suggest", actor, now, reason="; ".join(best.reasons), confidence=best.confidence)
+        fire_bank_transaction(
+            uow, txn, "suggest", actor, now, reason="; ".join(best.reasons), confidence=best.confidence
+        )
         summary.suggested += 1
     else:
-        _fire(uow, txn, "no_match", actor, now, reason="no customer or invoice identified")
+        fire_bank_transaction(uow, txn, "no_match", actor, now, reason="no customer or invoice identified")
         summary.unmatched += 1
 
 
@@ -214,43 +216,6 @@ def _post(uow: UnitOfWork, txn: Entity, lines: list[Line], actor: Actor, now: da
     return payment
 
 
-def _fire(
-    uow: UnitOfWork, txn: Entity, trigger: str, actor: Actor, now: datetime, reason: str, confidence: int | None = None
-) -> None:
-    before, after = BANK_TRANSACTION.fire(txn, trigger, txn.id)
-    txn.version += 1
-    txn.updated_at = stored(now)
-    record_transition(
-        uow,
-        entity_type="bank_transaction",
-        entity_id=txn.id,
-        entity_version=txn.version,
-        customer_id=txn.customer.id if txn.customer else None,
-        from_state=before,
-        to_state=after,
-        trigger=trigger,
-        actor=actor,
-        at=now,
-        facts={"confidence": confidence if confidence is not None else txn.confidence, "amount": txn.amount},
-        reason=reason[:2000],
-        snapshot=snapshot(txn),
-    )
-
-
-def snapshot(txn: Entity) -> dict[str, Any]:
-    return {
-        "id": txn.id,
-        "bankRef": txn.bank_ref,
-        "state": txn.state,
-        "amount": format_minor(txn.amount, txn.currency),
-        "currency": txn.currency,
-        "customerId": txn.customer.id if txn.customer else None,
-        "paymentId": txn.payment.id if txn.payment else None,
-        "confidence": txn.confidence,
-        "version": txn.version,
-    }
-
-
 def apply_bank_transaction(
     ctx: Context, txn_id: int, customer_id: int, allocations: tuple[AllocationLine, ...], actor: Actor
 ) -> tuple[int, list[int]]:
@@ -267,12 +232,22 @@ def apply_bank_transaction(
         if sum(a.amount for a in allocations) > txn.amount:
             raise ValidationFailed("allocations exceed the bank transaction's amount", "allocations")
         now, today = ctx.now(), ctx.today()
-        txn.customer = customer
         lines = [Line(find_invoice(uow, customer, a.invoice_id, a.invoice_number), a.amount) for a in allocations]
-        payment = _post(uow, txn, lines, actor, now, today)
+        if txn.payment is None:
+            txn.customer = customer
+            payment = _post(uow, txn, lines, actor, now, today)
+        else:  # its payment was unapplied back to the queue: the money is that customer's credit
+            payment = txn.payment
+            if payment.customer.id != customer.id:
+                raise ValidationFailed(
+                    f"the money of bank transaction {txn.id} is credit of customer {payment.customer.external_ref}; "
+                    "reverse that payment first to give it to another customer",
+                    "customerId",
+                )
+            apply_from(uow, payment, lines, actor, now, today)
         _teach(uow, txn, customer, now)
         trigger = "apply" if lines else "put_on_account"
-        _fire(uow, txn, trigger, actor, now, reason="matched by a person")
+        fire_bank_transaction(uow, txn, trigger, actor, now, reason="matched by a person")
         return txn.id, [a.invoice.id for a in payment.allocations]
 
     return transact(ctx.store, work)
@@ -298,7 +273,7 @@ def settle_bank_transaction(ctx: Context, txn_id: int, trigger: str, reason: str
     def work(uow: UnitOfWork) -> int:
         txn = get(uow, "BankTransaction", txn_id)
         txn.note = why
-        _fire(uow, txn, trigger, actor, ctx.now(), reason=why)
+        fire_bank_transaction(uow, txn, trigger, actor, ctx.now(), reason=why)
         if txn.customer is not None:
             money_landed(uow, txn.customer, actor, ctx.now(), ctx.today(), {"kind": "bank_transaction", "id": txn.id})
         return int(txn.id)

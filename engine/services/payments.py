@@ -12,6 +12,7 @@ from engine.clock import stored
 from engine.commands import AllocationLine, ApplyCredit, RecordPayment
 from engine.journal import emit
 from engine.scoring import score_customer
+from engine.services.bank_history import fire_bank_transaction
 from engine.services.common import (
     close_side_records,
     find_invoice,
@@ -25,6 +26,7 @@ from engine.services.holds import clear_automatic_holds
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, transact
 from engine.views import PaymentView
+from states import bank_transaction as bt
 from states import invoice as inv_states
 from states.actors import Actor
 from states.cash import Tolerance, allocation_problem, allocation_take, oldest_due_first, settles, short_payment
@@ -269,6 +271,8 @@ def unapply_payment(ctx: Context, payment_id: int, reason: str, actor: Actor) ->
         payment.unapplied_amount += freed
         _credit(payment.customer, payment, freed)
         _payment_event(uow, payment, "o2c.payment.unapplied", now, {"reason": why, "actor": str(actor)})
+        for txn in payment.bank_transactions.filter(lambda t: t.state in bt.POSTED):
+            fire_bank_transaction(uow, txn, "unapply", actor, now, reason=why)  # back to the queue
         return before
 
     return transact(ctx.store, work)
@@ -287,6 +291,24 @@ def apply_credit(ctx: Context, cmd: ApplyCredit, actor: Actor) -> list[PaymentVi
         return [PaymentView.of(p) for p in touched]
 
     return transact(ctx.store, work)
+
+
+def apply_from(uow: UnitOfWork, payment: Entity, lines: list[Line], actor: Actor, now: datetime, today: date) -> None:
+    """Allocate part of one payment's unapplied money (a bank transaction a person re-matches)."""
+    if sum(ln.amount for ln in lines) > payment.unapplied_amount:
+        raise ValidationFailed(
+            f"allocations exceed the unapplied money of payment {payment.reference} "
+            f"({format_minor(payment.unapplied_amount, payment.currency)})",
+            "allocations",
+        )
+    cause = {"kind": "credit_applied", "payment_id": payment.id}
+    for ln in lines:
+        applied = allocate(uow, payment, ln.invoice, ln.amount, actor, now, today, cause, ln.tolerance)
+        payment.unapplied_amount -= applied
+        _credit(payment.customer, payment, -applied)
+    if lines:
+        _payment_event(uow, payment, "o2c.payment.applied", now, {"creditApplied": True})
+        money_landed(uow, payment.customer, actor, now, today, cause)
 
 
 def spread_credit(

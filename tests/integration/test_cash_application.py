@@ -199,3 +199,22 @@ def test_a_payment_in_another_currency_is_kept_as_credit_in_that_currency_never_
         service.apply_credit(ApplyCredit(book["acme"], "USD"), ALICE)
     with pytest.raises(ValidationFailed, match="no unapplied credit in EUR"):
         service.apply_credit(ApplyCredit(book["acme"], "EUR"), ALICE)
+
+
+def test_an_unapplied_statement_payment_returns_to_the_queue_and_a_person_applies_it_elsewhere(
+    store: Store, service: Collections, book: dict[str, int]
+) -> None:
+    service.import_statement(HEADER + "B-1,2026-03-01,200.00,EUR,ACME,,INV-2026-000103\n", None, BANK)
+    with read_only(store) as uow:
+        txn = uow.BankTransaction.get(bank_ref="B-1")
+        txn_id, pid = txn.id, txn.payment.id
+    service.unapply_payment(pid, "the customer meant another invoice", ALICE)
+    assert txns(store)["B-1"] == "suggested"
+    with pytest.raises(ValidationFailed, match="credit of customer C-1"):
+        service.apply_bank_transaction(txn_id, book["beta"], (), ALICE)
+    service.apply_bank_transaction(txn_id, book["acme"], (AllocationLine(12_345, invoice_id=book["a2"]),), ALICE)
+    assert txns(store)["B-1"] == "applied"
+    assert state(store, book["a2"]) == ("paid", 0)
+    assert state(store, book["a3"])[1] == 20_000
+    with read_only(store) as uow:
+        assert uow.Payment[pid].unapplied_amount == 20_000 - 12_345
