@@ -14,6 +14,8 @@ same run is exact-number-only matching (what the service did before: nothing but
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import random
 import sys
@@ -237,14 +239,94 @@ def run(invoices: int, customers: int, transactions: int, seed: int) -> dict[str
     return result
 
 
+def through_the_service(invoices: int, customers: int, transactions: int, seed: int) -> dict[str, object]:
+    """The same labelled statement as CSV through `import_statement` on a fresh SQLite database:
+    parse, index, match, and write payments, allocations, history and events in one transaction."""
+    import tempfile
+    from datetime import date, datetime
+
+    from engine.cashapp.policy import load_policy
+    from engine.clock import clock_for_date
+    from engine.config import Settings
+    from engine.importer.bulk import Bulk
+    from engine.importer.write import CUSTOMER_COLUMNS, INVOICE_COLUMNS
+    from engine.services.bank_transactions import import_statement
+    from engine.services.context import Context
+    from engine.store.database import Store
+    from engine.store.unit_of_work import UnitOfWork, read_only
+    from engine.store.upgrades import upgrade
+    from states.actors import Actor
+    from states.money import format_minor
+
+    rng = random.Random(seed)
+    items, parties = portfolio(invoices, customers, rng)
+    cases = statement(items, parties, transactions, rng)
+    folder = tempfile.mkdtemp(prefix="cashapp-")
+    store = Store(f"sqlite:///{folder}/bench.sqlite")
+    upgrade(store)
+    today = date(2026, 12, 6)
+    at = datetime(2026, 12, 6, 12)
+    with UnitOfWork(store, write=True) as uow:
+        bulk = Bulk(uow)
+        bulk.insert(
+            "customer",
+            CUSTOMER_COLUMNS,
+            [(p.id, f"C{p.id}", p.name, p.segment, "medium", 50, "{}", 10**9, "EUR", 30, "UTC", "[]", None,
+              "active", 0, 0, 1, bulk.moment(at)) for p in parties],
+        )  # fmt: skip
+        bulk.insert(
+            "invoice",
+            INVOICE_COLUMNS,
+            [(i.id, i.customer_id, i.number, "2026-01-01", i.due_date, i.currency, max(i.open_amount, 100),
+              i.open_amount, i.state, 0, None, "2026-11-01" if i.state == "paid" else None, 1, bulk.moment(at),
+              bulk.moment(at)) for i in items],
+        )  # fmt: skip
+        uow.commit()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["bank_ref", "booked_on", "amount", "currency", "payer_name", "remittance"])
+    for n, c in enumerate(cases):
+        amount = format_minor(c.payment.amount, "EUR")
+        writer.writerow([f"T{n}", "2026-12-05", amount, "EUR", c.payment.payer_name or "", c.payment.remittance])
+    ctx = Context(store, clock_for_date(today), Settings(database_url=store.url))
+    started = time.perf_counter()
+    summary = import_statement(ctx, out.getvalue(), "csv", Actor("import", "bench"), load_policy())
+    took = time.perf_counter() - started
+    with read_only(store) as uow:
+        rows = uow.select(
+            "SELECT b.bank_ref, a.invoice, a.amount FROM bank_transaction b JOIN allocation a ON a.payment = b.payment "
+            "WHERE b.state = 'auto_applied'"
+        )
+    applied: dict[int, dict[int, int]] = {}
+    for ref, inv, amount in rows:
+        applied.setdefault(int(str(ref)[1:]), {})[int(inv)] = int(amount)
+    truly = sum(len(c.expect) for c in cases if c.expect)
+    hit = sum(1 for n, c in enumerate(cases) if c.expect for i, a in c.expect.items() if applied.get(n, {}).get(i) == a)
+    wrong = sum(
+        1 for n, c in enumerate(cases) for i, a in applied.get(n, {}).items() if not c.expect or c.expect.get(i) != a
+    )
+    store.disconnect()
+    return {
+        "service_transactions": summary.transactions,
+        "service_auto_applied": summary.auto_applied,
+        "service_hit_rate": round(hit / truly, 4),
+        "service_wrong_auto_applications": wrong,
+        "service_seconds": round(took, 2),
+        "service_transactions_per_s": round(summary.transactions / took),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--invoices", type=int, default=100_000)
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--transactions", type=int, default=5_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--service", action="store_true", help="also import it through the service on SQLite")
     args = ap.parse_args()
     result = run(args.invoices, args.customers, args.transactions, args.seed)
+    if args.service:
+        result |= through_the_service(args.invoices, args.customers, args.transactions, args.seed)
     for key, value in result.items():
         print(f"{key}: {value}")
     print(json.dumps(result))

@@ -39,6 +39,7 @@ class StatementSummary:
     excluded: int = 0
     duplicates: int = 0
     invoice_ids: list[int] = field(default_factory=list)
+    landed: set[int] = field(default_factory=set)  # customers whose cash this statement posted
     bank_transaction_ids: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -96,6 +97,9 @@ def import_statement(
             _match_one(uow, index, rules, txn, e, actor, now, today, summary)
         if rules.apply_credit == "oldest_due_first":
             _spread_left_over(uow, summary, actor, now, today)
+        cause = {"kind": "bank_statement", "format": chosen}
+        for customer_id in sorted(summary.landed):  # holds and risk once per customer whose cash landed
+            money_landed(uow, uow.Customer[customer_id], actor, now, today, cause)
         return summary
 
     return transact(ctx.store, work)
@@ -170,7 +174,8 @@ def _match_one(
         txn.customer = uow.Customer[best.customer_id]
     if decision.automatic and best is not None:
         lines = _lines(uow, best, policy)
-        payment = _post(uow, txn, lines, actor, now, today)
+        payment = _post(uow, txn, lines, actor, now, today, landed=False)
+        summary.landed.add(txn.customer.id)
         for inv_id, amount in best.allocations:
             short = next((s for i, s in best.short_paid if i == inv_id), 0)
             index.applied(inv_id, amount, short)
@@ -198,7 +203,9 @@ def _lines(uow: UnitOfWork, c: Candidate, policy: CashPolicy) -> list[Line]:
     return out
 
 
-def _post(uow: UnitOfWork, txn: Entity, lines: list[Line], actor: Actor, now: datetime, today: date) -> Entity:
+def _post(
+    uow: UnitOfWork, txn: Entity, lines: list[Line], actor: Actor, now: datetime, today: date, landed: bool = True
+) -> Entity:
     payment = post_payment(
         uow,
         txn.customer,
@@ -211,6 +218,7 @@ def _post(uow: UnitOfWork, txn: Entity, lines: list[Line], actor: Actor, now: da
         now=now,
         today=today,
         cause={"bank_transaction_id": txn.id},
+        landed=landed,
     )
     txn.payment = payment
     return payment

@@ -75,8 +75,11 @@ def post_payment(
     now: datetime,
     today: date,
     cause: dict[str, Any] | None = None,
+    landed: bool = True,
 ) -> Entity:
-    """Record a payment and apply its lines, in the caller's unit of work; the rest is unapplied."""
+    """Record a payment and apply its lines, in the caller's unit of work; the rest is unapplied.
+    `landed=False`: the caller re-evaluates holds and the risk score itself (once per customer of a
+    whole statement, instead of once per payment)."""
     if uow.Payment.get(customer=customer, reference=reference) is not None:
         raise ValidationFailed(f"payment '{reference}' was already recorded for this customer", "reference")
     payment = uow.Payment(
@@ -103,7 +106,8 @@ def post_payment(
         at=now,
         data={"snapshot": payment_snapshot(payment)},
     )
-    money_landed(uow, customer, actor, now, today, why)
+    if landed:
+        money_landed(uow, customer, actor, now, today, why)
     return payment
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.cashapp.policy import parse_policy
-from engine.commands import AllocationLine, ApplyCredit, CreateCustomer, IssueInvoice
+from engine.commands import AllocationLine, ApplyCredit, CreateCustomer, IssueInvoice, PlaceHold
 from engine.service import Collections
 from engine.services import bank_transactions
 from engine.store.database import Store
@@ -218,3 +218,14 @@ def test_an_unapplied_statement_payment_returns_to_the_queue_and_a_person_applie
     assert state(store, book["a3"])[1] == 20_000
     with read_only(store) as uow:
         assert uow.Payment[pid].unapplied_amount == 20_000 - 12_345
+
+
+def test_an_overdue_hold_is_released_once_the_statement_pays_everything_past_due(
+    store: Store, service: Collections, book: dict[str, int]
+) -> None:
+    service.place_hold(PlaceHold(book["acme"], "overdue"), Actor("rule", "smb-standard/hold"))
+    text = HEADER + "B-1,2026-03-01,823.45,EUR,ACME Industries,,INV-2026-000101 INV-2026-000102 INV-2026-000103\n"
+    summary = service.import_statement(text, None, BANK)
+    assert summary.auto_applied == 1
+    with read_only(store) as uow:
+        assert uow.Customer[book["acme"]].state == "active"
