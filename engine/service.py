@@ -65,6 +65,9 @@ class Collections:
     def return_bank_transaction(self, txn_id: int, reason: str, actor: Actor) -> int:
         return bank_transactions.settle_bank_transaction(self.ctx, txn_id, "return_funds", reason, actor)
 
+    def add_payer_alias(self, customer_id: int, kind: str, value: str, actor: Actor) -> tuple[str, str]:
+        return bank_transactions.add_payer_alias(self.ctx, customer_id, kind, value, actor)
+
     def apply_credit(self, cmd: c.ApplyCredit, actor: Actor) -> list[PaymentView]:
         views = payments.apply_credit(self.ctx, cmd, actor)
         self._changed([a.invoice_id for v in views for a in v.allocations])

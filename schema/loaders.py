@@ -77,6 +77,8 @@ class Loaders:
         self.exposure = _one(store, batches.exposure_by_customer_ids)
         self.payments_of_invoice = _many(store, cashapp.payments_by_invoice_ids)
         self.unapplied_of_customer = _many(store, cashapp.unapplied_by_customer_ids)
+        self.aliases_of_customer = _many(store, cashapp.aliases_by_customer_ids)
+        self.credit_notes_of_invoice = _many(store, cashapp.credit_notes_by_invoice_ids)
         self._keyed: dict[tuple[Any, ...], DataLoader[Any, Any]] = {}
 
     def history(self, entity_type: str, last: int) -> DataLoader[int, list[TransitionView]]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from engine.clock import loaded
 from engine.queries.keyset import Ordering, keyset_page
 from engine.queries.pages import Page
 from engine.queries.sql import Params
@@ -162,3 +163,40 @@ def unapplied_by_customer_ids(store: Store, customer_ids: Sequence[int]) -> dict
     for cid, currency, amount in rows:
         out.setdefault(int(cid), []).append((str(currency), int(amount)))
     return out
+
+
+def aliases_by_customer_ids(store: Store, customer_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """(kind, value) of each customer's payer aliases."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    if not customer_ids:
+        return out
+    marks = ",".join(str(int(i)) for i in customer_ids)
+    with read_only(store) as uow:
+        rows = uow.select(f"SELECT customer, kind, value FROM payer_alias WHERE customer IN ({marks}) ORDER BY id")
+    for cid, kind, value in rows:
+        out.setdefault(int(cid), []).append((str(kind), str(value)))
+    return out
+
+
+def credit_notes_by_invoice_ids(store: Store, invoice_ids: Sequence[int]) -> dict[int, list[CreditNoteView]]:
+    out: dict[int, list[CreditNoteView]] = {}
+    if not invoice_ids:
+        return out
+    marks = ",".join(str(int(i)) for i in invoice_ids)
+    with read_only(store) as uow:
+        for n in uow.CreditNote.select_by_sql(f"SELECT * FROM credit_note WHERE invoice IN ({marks}) ORDER BY id"):
+            view = CreditNoteView(
+                n.id, n.invoice.id, n.dispute.id if n.dispute else None, n.amount, n.reason, loaded(n.created_at)
+            )
+            out.setdefault(view.invoice_id, []).append(view)
+    return out
+
+
+@dataclass(frozen=True)
+class CreditNoteView:
+    id: int
+    invoice_id: int
+    dispute_id: int | None
+    amount: int
+    reason: str
+    created_at: datetime

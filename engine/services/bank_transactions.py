@@ -287,3 +287,28 @@ def settle_bank_transaction(ctx: Context, txn_id: int, trigger: str, reason: str
         return int(txn.id)
 
     return transact(ctx.store, work)
+
+
+def add_payer_alias(ctx: Context, customer_id: int, kind: str, value: str, actor: Actor) -> tuple[str, str]:
+    """Register how a customer appears on statements: an IBAN (validated) or a payer name."""
+
+    def work(uow: UnitOfWork) -> tuple[str, str]:
+        customer = get(uow, "Customer", customer_id)
+        if kind == "iban":
+            normal = compact_iban(value)
+            if normal is None:
+                raise ValidationFailed(f"'{value[:40]}' is not a valid IBAN", "value")
+        elif kind == "name":
+            normal = normalise_name(value[:200])
+            if not normal:
+                raise ValidationFailed("the payer name has no letters or digits besides legal forms", "value")
+        else:
+            raise ValidationFailed("kind must be iban or name", "kind")
+        alias = uow.PayerAlias.get(kind=kind, value=normal)
+        if alias is not None and alias.customer.id != customer.id:
+            raise ValidationFailed(f"this {kind} is already known as customer {alias.customer.external_ref}'s", "value")
+        if alias is None:
+            uow.PayerAlias(customer=customer, kind=kind, value=normal, created_at=stored(ctx.now()))
+        return kind, normal
+
+    return transact(ctx.store, work)

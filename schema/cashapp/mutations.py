@@ -8,7 +8,7 @@ import strawberry
 
 from engine import commands as c
 from engine.queries import cashapp as q
-from schema.cashapp.types import BankTransaction, StatementImport
+from schema.cashapp.types import BankTransaction, PayerAlias, StatementImport
 from schema.common.mutation import perform
 from schema.context import Info
 from schema.ids import parse_id
@@ -27,6 +27,12 @@ class StatementFormat(Enum):
     MT940 = "mt940"
     BAI2 = "bai2"
     CSV = "csv"
+
+
+@strawberry.enum
+class PayerAliasKind(Enum):
+    IBAN = "iban"
+    NAME = "name"
 
 
 async def _txn(info: Info, txn_id: int) -> BankTransaction:
@@ -74,6 +80,18 @@ class CashMutations:
         ctx = info.context
         txn_id = await perform(info, ctx.service.return_bank_transaction, parse_id(id), reason, ctx.actor())
         return await _txn(info, txn_id)
+
+    @strawberry.mutation(
+        permission_classes=[CanCollect],
+        description="Register a payer IBAN or name as the customer's, for matching statements.",
+    )
+    async def add_payer_alias(
+        self, info: Info, customer_id: strawberry.ID, kind: PayerAliasKind, value: str
+    ) -> PayerAlias:
+        ctx = info.context
+        cid = parse_id(customer_id, "customerId")
+        found = await perform(info, ctx.service.add_payer_alias, cid, kind.value, value, ctx.actor())
+        return PayerAlias(kind=found[0], value=found[1])
 
     @strawberry.mutation(
         permission_classes=[CanCollect],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -117,3 +117,20 @@ class StatementImport:
     unmatched: int
     excluded: int
     duplicates: int
+
+
+@strawberry.type(description="How a customer appears on bank statements (taught by a person's match or registered).")
+class PayerAlias:
+    kind: str = strawberry.field(description="iban | name")
+    value: str = strawberry.field(
+        description="Normalised: IBAN without spaces; name in lower case without legal forms."
+    )
+
+
+@strawberry.type(description="A credit note that lowered the invoice (a dispute resolved with credit).")
+class CreditNote:
+    id: strawberry.ID
+    amount: Money
+    reason: str
+    dispute_id: strawberry.ID | None
+    created_at: datetime

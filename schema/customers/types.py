@@ -14,6 +14,7 @@ from schema.history.types import Transition, check_last
 from schema.ids import to_id
 
 if TYPE_CHECKING:
+    from schema.cashapp.types import PayerAlias
     from schema.disputes.types import Dispute
     from schema.invoices.types import Invoice, InvoiceState
 
@@ -82,6 +83,13 @@ class Customer:
             version=v.version,
             customer_id=v.id,
         )
+
+    @strawberry.field(description="How this customer appears on bank statements (IBANs, payer names).")
+    async def payer_aliases(self, info: Info) -> list[Annotated["PayerAlias", strawberry.lazy("schema.cashapp.types")]]:
+        from schema.cashapp.types import PayerAlias
+
+        found = await info.context.loaders.aliases_of_customer.load(self.customer_id)
+        return [PayerAlias(kind=kind, value=value) for kind, value in found]
 
     @strawberry.field(description="Unapplied credit per currency (never added across currencies).")
     async def unapplied_credits(self, info: Info) -> list[Money]:

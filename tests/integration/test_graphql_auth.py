@@ -46,6 +46,7 @@ MUTATIONS: dict[str, str] = {
     "applyCredit": 'applyCredit(customerId: "999", currency: "EUR") { id }',
     "unapplyPayment": 'unapplyPayment(id: "999", reason: "r") { id }',
     "reversePayment": 'reversePayment(id: "999", reason: "r") { id }',
+    "addPayerAlias": 'addPayerAlias(customerId: "999", kind: NAME, value: "x") { kind }',
 }
 CASH = {
     "importStatement",
@@ -55,6 +56,7 @@ CASH = {
     "applyCredit",
     "unapplyPayment",
     "reversePayment",
+    "addPayerAlias",
 }
 COLLECTING = {
     "transitionInvoice",

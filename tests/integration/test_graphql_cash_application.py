@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from graphql_harness import codes, data, run, seed_portfolio
 
+from engine import commands as c
 from engine.service import Collections
+from states.actors import person
 
 IMPORT = """mutation($t: String!) { importStatement(text: $t) {
   format transactions autoApplied suggested unmatched duplicates } }"""
@@ -74,3 +76,25 @@ def test_a_bad_statement_is_a_validation_error_naming_the_line(service: Collecti
 def test_a_viewer_may_read_the_queue_but_not_import(service: Collections) -> None:
     assert codes(run(service.ctx, IMPORT, {"t": HEADER}, role="viewer")) == ["FORBIDDEN"]
     assert data(run(service.ctx, QUEUE, {"s": None}, role="viewer"))["bankTransactions"]["totalCount"] == 0
+
+
+def test_a_registered_iban_identifies_the_payer_of_the_next_statement(service: Collections) -> None:
+    seed_portfolio(service, customers=1, invoices_each=2)
+    add = 'mutation($v: String!) { addPayerAlias(customerId: "1", kind: IBAN, value: $v) { kind value } }'
+    assert codes(run(service.ctx, add, {"v": "DE00 1234"})) == ["VALIDATION_FAILED"]
+    alias = data(run(service.ctx, add, {"v": "DE44 5001 0517 5407 3249 31"}))["addPayerAlias"]
+    assert alias == {"kind": "iban", "value": "DE44500105175407324931"}
+    csv = (
+        "bank_ref,booked_on,amount,currency,payer_iban,remittance\nB-1,2026-03-01,200.00,EUR,DE44500105175407324931,x\n"
+    )
+    assert data(run(service.ctx, IMPORT, {"t": csv}))["importStatement"]["autoApplied"] == 1
+    customer = data(run(service.ctx, '{ customer(id: "1") { payerAliases { kind value } } }'))["customer"]
+    assert customer["payerAliases"] == [{"kind": "iban", "value": "DE44500105175407324931"}]
+
+
+def test_an_invoice_shows_the_credit_notes_that_lowered_it(service: Collections) -> None:
+    ids = seed_portfolio(service, customers=1, invoices_each=1)
+    dispute = service.open_dispute(c.OpenDispute(ids[0], "pricing"), person("collector"))
+    service.resolve_dispute(c.ResolveDispute(dispute.id, "partial", credit_amount=2_500), person("collector"))
+    found = data(run(service.ctx, '{ invoice(id: "1") { creditNotes { amount { amount } disputeId } } }'))
+    assert found["invoice"]["creditNotes"] == [{"amount": {"amount": "25.00"}, "disputeId": str(dispute.id)}]
