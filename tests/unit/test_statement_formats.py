@@ -99,3 +99,29 @@ def test_bad_csv_rows_name_their_line(row: str, message: str) -> None:
     with pytest.raises(StatementError, match=message) as err:
         parse_statement("bank_ref,booked_on,amount,currency\nOK,2026-12-01,1,EUR\n" + row + "\n")
     assert err.value.location == "line 3"
+
+
+def test_a_camt054_notification_is_read_like_a_statement() -> None:
+    text = (
+        read("camt053-001.08.xml")
+        .replace("camt.053.001.08", "camt.054.001.08")
+        .replace("BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn")
+        .replace("<Stmt>", "<Ntfctn>")
+        .replace("</Stmt>", "</Ntfctn>")
+    )
+    _fmt, (credit, _debit) = parse_statement(text)
+    assert (credit.bank_ref, credit.payer_name, credit.amount) == ("REF-0001", "Acme GmbH", 50_000)
+
+
+def test_a_batch_entry_gives_one_transaction_per_detail_with_its_own_amount() -> None:
+    one = (
+        "<TxDtls><Refs><EndToEndId>E2E-{n}</EndToEndId></Refs><Amt Ccy='EUR'>{a}</Amt>"
+        "<RmtInf><Ustrd>INV-{n}</Ustrd></RmtInf></TxDtls>"
+    )
+    details = one.format(n=1, a="100.00") + one.format(n=2, a="50.00")
+    source = read("camt053-001.02.xml")
+    start, end = source.index("<NtryDtls>"), source.index("</NtryDtls>")
+    text = source[:start] + "<NtryDtls>" + details + source[end:]
+    _fmt, entries = parse_statement(text)
+    credits = [(e.bank_ref, e.amount, e.remittance) for e in entries if e.direction == "credit"]
+    assert credits == [("E2E-1", 10_000, "INV-1"), ("E2E-2", 5_000, "INV-2")]
