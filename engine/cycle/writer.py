@@ -100,7 +100,7 @@ def insert_journal(store: Store, cur: Any, history: Sequence[tuple], outbox: Seq
     )
 
 
-def _ts(store: Store, at: datetime) -> object:
+def stored_param(store: Store, at: datetime) -> object:
     value = stored(at)
     return value if store.is_postgres else str(value)
 
@@ -169,7 +169,7 @@ def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, tuple[int, str 
 
 
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
-    ts, day = _ts(store, now), day_param(store, as_of)
+    ts, day = stored_param(store, now), day_param(store, as_of)
     updates, history, outbox, notices, tasks = [], [], [], [], []
     lines: list[Line] = []
     enc = JsonTexts()
@@ -252,6 +252,12 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
         "business_date, rule, strategy, created_at, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         notices,
     )
+    insert_tasks(store, cur, tasks)
+
+
+def insert_tasks(store: Store, cur: Any, tasks: Sequence[tuple[Any, ...]]) -> None:
+    """Collector tasks: rows (invoice or None, customer, queue, note, business date, rule, status, created_at).
+    The one writer of tasks for the cycle and the notices (a phone call, a customer nobody can reach)."""
     execute_many(
         store,
         cur,

@@ -40,7 +40,9 @@ def by_role(contacts: Sequence[ContactView]) -> list[ContactView]:
 
 def recipient_for(channel: str, contacts: Sequence[ContactView]) -> Recipient | None:
     """The first contact (billing, then ap, then other) with an address for `channel` that has
-    not opted out of it; None when there is none."""
+    not opted out of it; None when there is none. The portal needs no address: always reachable."""
+    if channel == "portal":
+        return Recipient(channel, None, None)
     for c in by_role(contacts):
         if channel in c.opt_out:
             continue

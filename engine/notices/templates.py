@@ -42,6 +42,7 @@ class NoticeSettings:
     default_language: str
     letterhead: Letterhead
     fallback: tuple[str, ...]  # channels in the order a message falls back to
+    fallback_template: str  # the template of a channel the named one was not written for
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,16 @@ class TemplateSet:
             found = self.files.get((name, channel, lang))
             if found is not None:
                 return found
+        return None
+
+    def resolve(self, name: str, channel: str, language: str) -> tuple[str, str] | None:
+        """(template name, language) to render for `channel`: the named template, else the generic
+        `fallback_template` (a message that fell back to a channel its template was not written for);
+        the language is the file's (the default when the customer's has no template)."""
+        for candidate in (name, self.settings.fallback_template):
+            file = self.find(candidate, channel, language)
+            if file is not None:
+                return candidate, file.rsplit(".", 2)[1]
         return None
 
     def has(self, name: str, channel: str) -> bool:
@@ -128,7 +139,7 @@ def _settings(path: Path) -> NoticeSettings:
     unknown = [c for c in fallback if c not in CHANNELS]
     if unknown:
         raise ValidationFailed(f"{path}:1: unknown channel(s) in fallback: {', '.join(unknown)}", "templates")
-    return NoticeSettings(language, letterhead, fallback)
+    return NoticeSettings(language, letterhead, fallback, str(raw.get("fallback_template", "reminder")))
 
 
 def error_line(exc: BaseException, file: str) -> int:
@@ -159,7 +170,8 @@ def check(directory: Path, sample: Sample, needed: Iterable[tuple[str, str]] = (
         return [Problem(Path(file).name, int(line) if line.isdigit() else 1, message.strip())]
     for path in sorted(directory.glob("*.j2")):
         problems.extend(_check_file(templates, path, sample))
-    for name, channel in sorted(set(needed)):
+    generic = [(templates.settings.fallback_template, ch) for ch in templates.settings.fallback]
+    for name, channel in sorted({*needed, *generic}):
         if not templates.has(name, channel):
             lang = templates.settings.default_language
             problems.append(Problem(f"{name}.{channel}.{lang}.j2", 1, "missing: a strategy sends this template"))
