@@ -24,6 +24,8 @@ from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
 from schema.machines.queries import MachineQueries
+from schema.notices.mutations import NoticeMutations
+from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
 from schema.reports.queries import ReportQueries
 from schema.strategies.mutations import StrategyMutations
@@ -47,6 +49,7 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    NoticeQueries,
 ):
     pass
 
@@ -61,6 +64,7 @@ class Mutation(
     StrategyMutations,
     CycleMutations,
     WebhookMutations,
+    NoticeMutations,
 ):
     pass
 

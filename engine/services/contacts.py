@@ -3,6 +3,7 @@ written. Contacts carry personal data: they are not broadcast as events."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from engine.clock import stored
@@ -10,8 +11,9 @@ from engine.notices.contacts import ContactFields
 from engine.notices.recipients import ContactView
 from engine.services.common import get
 from engine.services.context import Context
+from engine.store.database import Store
 from engine.store.models import Entity
-from engine.store.unit_of_work import UnitOfWork, transact
+from engine.store.unit_of_work import UnitOfWork, read_only, transact
 
 
 def view_of(c: Entity) -> ContactView:
@@ -69,6 +71,11 @@ def contacts_of(uow: UnitOfWork, customer_ids: list[int]) -> dict[int, list[Cont
         for c in uow.Contact.select(lambda c: c.customer.id in customer_ids).order_by(lambda c: c.id):
             found[int(c.customer.id)].append(view_of(c))
     return found
+
+
+def contacts_by_customer_ids(store: Store, customer_ids: Sequence[int]) -> dict[int, list[ContactView]]:
+    with read_only(store) as uow:
+        return contacts_of(uow, sorted(set(customer_ids)))
 
 
 def _fields(c: Entity) -> ContactFields:

@@ -1,4 +1,4 @@
-"""The three state machines as data: states, transitions and a mermaid diagram."""
+"""The state machines as data: states, transitions and a mermaid diagram."""
 
 from enum import Enum
 
@@ -12,6 +12,7 @@ class MachineKind(Enum):
     INVOICE = "invoice"
     DISPUTE = "dispute"
     ACCOUNT = "account"
+    NOTICE = "notice"
 
 
 @strawberry.type
