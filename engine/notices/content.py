@@ -111,8 +111,7 @@ def render(templates: TemplateSet, data: MessageData) -> Rendered:
         first, _, rest = out.partition("\n")
         subject, out = first.removeprefix("Subject:").strip(), rest.lstrip("\n")
     if data.channel == "email":
-        paragraphs = [p.strip() for p in out.split("\n\n") if p.strip()]
-        html = templates.render_html(HTML_LAYOUT, {**ctx, "subject": subject, "paragraphs": paragraphs})
+        html = templates.render_html(HTML_LAYOUT, {**ctx, "subject": subject, "blocks": _blocks(out)})
         return Rendered(data.channel, data.language, file, subject, out, html=html)
     if data.channel == "sms":
         text = out.strip().replace("\u00a0", " ").replace("\u202f", " ")  # Babel's narrow spaces are not GSM-7
@@ -121,6 +120,19 @@ def render(templates: TemplateSet, data: MessageData) -> Rendered:
         document = pdf.letter(templates.settings.letterhead, data.postal_address or "", ctx, subject or "", out)
         return Rendered(data.channel, data.language, file, subject, out, pdf=document)
     return Rendered(data.channel, data.language, file, subject, out)
+
+
+def _blocks(text: str) -> list[dict[str, Any]]:
+    """The text's paragraphs for the HTML layout: a run of `- ` lines is a list, others are lines."""
+    found = []
+    for para in (p.strip() for p in text.split("\n\n")):
+        if para:
+            lines = para.split("\n")
+            if all(line.startswith("- ") for line in lines):
+                found.append({"list": [line[2:] for line in lines], "lines": []})
+            else:
+                found.append({"list": [], "lines": lines})
+    return found
 
 
 def sample_data(channel: str, language: str, template: str = "sample") -> MessageData:

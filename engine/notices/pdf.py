@@ -36,6 +36,25 @@ class _Page(FPDF):
         self.cell(0, 4, _latin1(" | ".join(lines)), align="C")
 
 
+def _write(pdf: _Page, text: str, height: float) -> None:
+    """Text wrapped at words to the page width, a line per `cell`: fpdf2's `multi_cell` measures every
+    prefix of a line again and costs most of a letter's time."""
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    widths = pdf.current_font.cw  # a core font's widths in 1/1000 of the size
+    scale = pdf.font_size * 0.001  # the size in user units (mm)
+    space = widths[" "] * scale
+    for raw in _latin1(text).split("\n"):
+        line, used = "", 0.0
+        for word in raw.split(" "):
+            w = sum(widths[c] for c in word) * scale
+            if line and used + space + w > width:
+                pdf.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
+                line, used = word, w
+            else:
+                line, used = (f"{line} {word}", used + space + w) if line else (word, w)
+        pdf.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
+
+
 def _header(pdf: _Page, recipient: str, today: str) -> None:
     head = pdf.head
     pdf.add_page()
@@ -45,7 +64,8 @@ def _header(pdf: _Page, recipient: str, today: str) -> None:
     pdf.cell(0, 4, _latin1(", ".join(head.address)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
     pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(90, 5, _latin1(recipient), new_x="LMARGIN", new_y="NEXT")
+    for line in recipient.split("\n"):
+        pdf.cell(90, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.cell(0, 5, _latin1(today), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
@@ -69,10 +89,10 @@ def letter(head: Letterhead, recipient: str, ctx: dict[str, Any], subject: str, 
     pdf = _Page(head)
     _header(pdf, recipient, ctx["today"])
     pdf.set_font("Helvetica", "B", 11)
-    pdf.multi_cell(0, 6, _latin1(subject), new_x="LMARGIN", new_y="NEXT")
+    _write(pdf, subject, 6)
     pdf.ln(3)
     pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, 5, _latin1(body.strip()), new_x="LMARGIN", new_y="NEXT")
+    _write(pdf, body.strip(), 5)
     return bytes(pdf.output())
 
 

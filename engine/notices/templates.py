@@ -99,6 +99,7 @@ def environment(directory: Path, autoescape: bool = False) -> SandboxedEnvironme
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a changed directory is loaded anew (`load`), not stat'ed per message
     )
 
 
