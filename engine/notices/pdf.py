@@ -40,7 +40,8 @@ def _write(pdf: _Page, text: str, height: float) -> None:
     """Text wrapped at words to the page width, a line per `cell`: fpdf2's `multi_cell` measures every
     prefix of a line again and costs most of a letter's time."""
     width = pdf.w - pdf.l_margin - pdf.r_margin
-    widths = pdf.current_font.cw  # a core font's widths in 1/1000 of the size
+    font: Any = pdf.current_font
+    widths: dict[str, int] = font.cw  # a core font's widths in 1/1000 of the size
     scale = pdf.font_size * 0.001  # the size in user units (mm)
     space = widths[" "] * scale
     for raw in _latin1(text).split("\n"):
