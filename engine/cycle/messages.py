@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.cycle.statements import execute_many, sql_for
-from engine.importer.bulk import new_event_id
+from engine.store.bulk import new_event_id
 from engine.store.database import Store
+from engine.store.dialect import execute_many, sql_for
 from states import notice as ntc
 
 CONSOLIDATED = "customer"
@@ -125,7 +125,10 @@ def open_messages(store: Store, cur: Any, lines: Sequence[Line], day: object, ts
             "from": None,
             "to": ntc.REQUESTED,
             "trigger": "request",
+            "actor": actor,
             "cause": cause,
+            "reason": None,
+            "snapshot": {},
             "entityVersion": 1,
         }
         out.outbox.append(

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from engine.clock import stored
 from engine.cycle import tally
 from engine.cycle.event_json import JsonTexts, transition_data
 from engine.cycle.messages import Line, open_messages
-from engine.cycle.statements import PG_PAGE, execute_many, sql_for
-from engine.importer.bulk import new_event_id
+from engine.journal.batch import insert_journal
+from engine.store.bulk import new_event_id
 from engine.store.database import Store
+from engine.store.dialect import PG_PAGE, day_param, execute_many, sql_for, timestamp_param
 from engine.store.unit_of_work import UnitOfWork
 
 
@@ -76,38 +76,6 @@ class InvoicePlan:
     final_level: int = 0
     snapshot: dict[str, Any] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)  # "strategy/rule" of every order carried out
-
-
-def insert_journal(store: Store, cur: Any, history: Sequence[tuple], outbox: Sequence[tuple]) -> None:
-    """History and outbox rows, set-based (the same columns `engine/journal.py` writes one by one)."""
-    execute_many(
-        store,
-        cur,
-        (
-            "INSERT INTO transition_history (entity_type, entity_id, entity_version, from_state, "
-            "to_state, trigger, actor, cause, facts, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-        ),
-        history,
-    )
-    execute_many(
-        store,
-        cur,
-        (
-            "INSERT INTO outbox (event_id, type, subject, entity_type, entity_id, entity_version, "
-            "customer_id, time, data) VALUES (?,?,?,?,?,?,?,?,?)"
-        ),
-        outbox,
-    )
-
-
-def stored_param(store: Store, at: datetime) -> object:
-    value = stored(at)
-    return value if store.is_postgres else str(value)
-
-
-def day_param(store: Store, day: date) -> object:
-    """A date as a query parameter: a date on PostgreSQL, ISO text on SQLite."""
-    return day if store.is_postgres else day.isoformat()
 
 
 @dataclass
@@ -169,7 +137,7 @@ def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, tuple[int, str 
 
 
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
-    ts, day = stored_param(store, now), day_param(store, as_of)
+    ts, day = timestamp_param(store, now), day_param(store, as_of)
     updates, history, outbox, notices, tasks = [], [], [], [], []
     lines: list[Line] = []
     enc = JsonTexts()

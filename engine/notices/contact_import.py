@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.clock import stored
-from engine.importer.bulk import Bulk
 from engine.importer.checks import customers_by_ref
 from engine.importer.columns import ContactRow
 from engine.importer.reader import Problem
 from engine.notices.contacts import ContactFields
+from engine.store.bulk import Bulk
 
 CONTACT_COLUMNS = ("customer", "role", "name", "email", "phone", "postal_address", "language", "opt_out")
 

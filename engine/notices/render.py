@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from engine.cycle.writer import day_param, insert_tasks, stored_param
+from engine.cycle.writer import insert_tasks
 from engine.notices.content import Item, MessageData, Rendered, render
 from engine.notices.machine import fire_notice
 from engine.notices.recipients import ContactView, Recipient, language_of, recipient_for
@@ -25,6 +25,7 @@ from engine.rules.registry import StrategySet
 from engine.services.contacts import contacts_of
 from engine.services.context import Context
 from engine.store.database import Store
+from engine.store.dialect import day_param, timestamp_param
 from engine.store.unit_of_work import UnitOfWork, read_only
 from states import invoice as inv_states
 from states import notice as ntc
@@ -210,7 +211,7 @@ def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> 
 def _task(store: Store, msg: Any, note: str, now: datetime) -> tuple[Any, ...]:
     day: date = msg.business_date
     return (None, int(msg.customer.id), TASK_QUEUE, note[:2000], day_param(store, day), f"notice:{msg.id}", "open",
-            stored_param(store, now))  # fmt: skip
+            timestamp_param(store, now))  # fmt: skip
 
 
 def render_due(ctx: Context, strategies: StrategySet | None, limit: int | None = None) -> Outcome | None:

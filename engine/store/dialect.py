@@ -1,10 +1,14 @@
-"""SQL helpers of the cycle's set-based writes: `?` marks for both dialects, many rows per statement."""
+"""SQL dialect helpers for set-based writes on a raw DB-API cursor (the cycle, the importer):
+`?` marks become `%s` on PostgreSQL, many rows become one statement per page, dates and times
+become what Pony stores."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
+from engine.clock import stored
 from engine.store.database import Store
 
 
@@ -32,3 +36,13 @@ def execute_many(store: Store, cur: Any, sql: str, rows: Sequence[Sequence[Any]]
     for start in range(0, len(rows), PG_PAGE):
         page = rows[start : start + PG_PAGE]
         cur.execute(f"{head} VALUES {','.join([one] * len(page))}", [v for row in page for v in row])
+
+
+def timestamp_param(store: Store, at: datetime) -> object:
+    value = stored(at)
+    return value if store.is_postgres else str(value)
+
+
+def day_param(store: Store, day: date) -> object:
+    """A date as a query parameter: a date on PostgreSQL, ISO text on SQLite."""
+    return day if store.is_postgres else day.isoformat()
