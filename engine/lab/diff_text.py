@@ -1,0 +1,59 @@
+"""The what-if diff as text for a terminal (the JSON form is `StrategyDiff.as_dict`)."""
+
+from __future__ import annotations
+
+from engine.lab.diff import StrategyDiff, Treatment
+
+
+def _treatment(t: Treatment | None) -> str:
+    if t is None:
+        return "nothing"
+    parts = [", ".join(t.rules) or "no rule"]
+    if t.transitions:
+        parts.append(f"{'+'.join(t.transitions)} -> {t.state} L{t.level}")
+    if t.notice:
+        parts.append(f"{t.notice[0]} by {t.notice[1]} ({t.notice[2]})")
+    if t.task:
+        parts.append(f"task in {t.task}")
+    return "; ".join(parts)
+
+
+def diff_lines(diff: StrategyDiff, limit: int) -> list[str]:
+    """A summary, then at most `limit` changed invoices and customers (all of them with --json)."""
+    lines = [
+        f"{diff.business_date}: {diff.invoices_evaluated} invoices evaluated; "
+        f"{len(diff.invoices)} invoices and {len(diff.customers)} customers would be treated differently"
+    ]
+    for name, t in diff.totals.items():
+        lines.append(f"  {name}: {t['before']} -> {t['after']} ({t['change']:+d})")
+    lines.append("by rule (before -> after):")
+    lines += [f"  {rule}: {t['before']} -> {t['after']} ({t['change']:+d})" for rule, t in diff.by_rule.items()]
+    lines.append("by segment (changed invoices, customers):")
+    lines += [f"  {s}: {t['invoices_changed']}, {t['customers_changed']}" for s, t in diff.by_segment.items()]
+    lines.append("by channel (notices, messages: before -> after):")
+    lines += [
+        f"  {c}: {t['notices_before']} -> {t['notices_after']}, {t['messages_before']} -> {t['messages_after']}"
+        for c, t in diff.by_channel.items()
+    ]
+    lines.append("contact: " + ", ".join(f"{k} {v}" for k, v in diff.contact.items()))
+    if diff.invoices:
+        lines.append("invoices (before => after):")
+    for c in diff.invoices[:limit]:
+        lines.append(
+            f"  invoice {c.invoice_id} (customer {c.customer_id}, {c.segment}×{c.risk}): "
+            f"{_treatment(c.before)} => {_treatment(c.after)}"
+        )
+    if len(diff.invoices) > limit:
+        lines.append(f"  … and {len(diff.invoices) - limit} more (--json lists every one)")
+    if diff.customers:
+        lines.append("customers (messages today, orders: before => after):")
+    for k in diff.customers[:limit]:
+        was, now = k.before, k.after
+        cap = f", cap {now.cap}/{now.cap_days}d with {now.recent_notices} sent" if now.cap else ""
+        lines.append(
+            f"  customer {k.customer_id} ({k.segment}×{k.risk}): messages {was.messages} => {now.messages}{cap}; "
+            f"orders {list(was.orders)} => {list(now.orders)}"
+        )
+    if len(diff.customers) > limit:
+        lines.append(f"  … and {len(diff.customers) - limit} more (--json lists every one)")
+    return lines
