@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from engine.bootstrap import build_context
 from engine.config import load_settings
 from engine.lab.diff import candidate_set, diff_strategies
-from engine.lab.diff_text import diff_lines
+from engine.lab.experiment import experiment_report
+from engine.lab.text import diff_lines, experiment_lines
 from engine.rules import commands
 from engine.rules.directory import load_directory
 from engine.rules.errors import StrategyError
@@ -37,6 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--json", action="store_true", help="print one JSON object listing every change")
     d.add_argument("--limit", type=int, default=50, help="changed invoices and customers listed as text")
     d.set_defaults(run=_diff)
+    e = inner.add_parser("experiment", help="how each arm of a champion/challenger experiment did")
+    e.add_argument("name", help="the experiment's name (the `experiment: name:` of a strategy in force)")
+    e.add_argument("--since", type=date.fromisoformat, default=None, help="first date (default: 90 days back)")
+    e.add_argument("--until", type=date.fromisoformat, default=None, help="last date (default: today)")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(run=_experiment)
 
 
 def _dir(args: argparse.Namespace) -> Path:
@@ -66,4 +73,14 @@ def _diff(args: argparse.Namespace) -> int:
         print(json.dumps(found.as_dict(), sort_keys=True))
     else:
         print("\n".join(diff_lines(found, args.limit)))
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    ctx = build_context()
+    in_force = load_registry(ctx.settings.strategies_dir).current
+    until = args.until or ctx.today()
+    since = args.since or until - timedelta(days=90)
+    report = experiment_report(ctx.store, in_force, args.name, since, until)
+    print(json.dumps(report.as_dict(), sort_keys=True) if args.json else "\n".join(experiment_lines(report)))
     return 0

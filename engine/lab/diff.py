@@ -179,7 +179,7 @@ def compare(
 ) -> StrategyDiff:
     plans = (plan_day(book, before, as_of, recent), plan_day(book, after, as_of, recent))
     found = StrategyDiff(as_of.isoformat(), len(book.portfolio))
-    sides = [_Side.of(plan, book.accounts, s, recent) for plan, s in zip(plans, (before, after), strict=True)]
+    sides = [_Side.of(plan, s, recent, found.business_date) for plan, s in zip(plans, (before, after), strict=True)]
     _invoices(found, book, sides)
     _customers(found, book.accounts, sides)
     _totals(found, sides)
@@ -200,11 +200,11 @@ class _Side:
     tasks: int
 
     @staticmethod
-    def of(plan: Plan, acc: Accounts, strategies: StrategySet, recent: dict[int, dict[int, int]]) -> _Side:
+    def of(plan: Plan, strategies: StrategySet, recent: dict[int, dict[int, int]], day: str) -> _Side:
         by_rule: Counter[str] = Counter()
         notices: Counter[int] = Counter()
         channels: dict[str, Counter[str]] = {}
-        pairs: list[tuple[int, str]] = []
+        pairs: list[tuple[int, str, str]] = []
         treatments: dict[int, Treatment] = {}
         transitions = tasks = 0
         for p in plan.invoices:  # exactly what a dry run counts (see engine.cycle.scope._count)
@@ -214,9 +214,9 @@ class _Side:
             tasks += p.task is not None
             if p.notice is not None:
                 notices[p.customer_id] += 1
-                pairs.append((p.customer_id, p.notice.channel))
+                pairs.append((p.customer_id, p.notice.channel, day))
                 channels.setdefault(p.notice.channel, Counter())["notices"] += 1
-        for _customer, channel in set(pairs):
+        for _customer, channel, _day in set(pairs):
             channels[channel]["messages"] += 1
         orders: dict[int, list[str]] = {}
         for order in plan.accounts:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 import strawberry
 
+from engine.lab.experiment import experiment_report
 from engine.rules.errors import StrategyError
 from schema.context import Info
 from schema.permissions import CanManageStrategies, CanRead
+from schema.strategies.experiment_types import Experiment
 from schema.strategies.preview import MAX_FILES, preview
 from schema.strategies.preview_types import StrategyFileInput, StrategyPreview
 from schema.strategies.types import Strategy, StrategyProblem
@@ -60,3 +62,20 @@ class StrategyQueries:
         except StrategyError as exc:
             return StrategyPreview(ok=False, errors=StrategyProblem.all(exc.problems))
         return StrategyPreview.of(found, first)
+
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="How each arm of a champion/challenger experiment of the strategies in force did from "
+        "`since` (default 90 days before `until`) to `until` (default today): customers, cash collected, days "
+        "to pay, messages, and each challenger's difference to the champion with a 95% confidence interval.",
+    )
+    async def experiment(
+        self, info: Info, name: str, since: date | None = None, until: date | None = None
+    ) -> Experiment:
+        ctx = info.context
+        last = until or ctx.today()
+        first = since or last - timedelta(days=90)
+        if first > last:
+            raise ValidationFailed("since must not be after until", "since")
+        report = await ctx.run(experiment_report, ctx.store, ctx.strategies().current, name, first, last)
+        return Experiment.of(report)

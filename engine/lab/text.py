@@ -1,8 +1,10 @@
-"""The what-if diff as text for a terminal (the JSON form is `StrategyDiff.as_dict`)."""
+"""The lab's reports as text for a terminal (the JSON forms are their `as_dict`)."""
 
 from __future__ import annotations
 
 from engine.lab.diff import StrategyDiff, Treatment
+from engine.lab.experiment import Comparison, ExperimentReport
+from states.money import CURRENCY_EXPONENTS, format_minor
 
 
 def _treatment(t: Treatment | None) -> str:
@@ -56,4 +58,28 @@ def diff_lines(diff: StrategyDiff, limit: int) -> list[str]:
         )
     if len(diff.customers) > limit:
         lines.append(f"  … and {len(diff.customers) - limit} more (--json lists every one)")
+    return lines
+
+
+def _vs(c: Comparison | None) -> str:
+    if c is None:
+        return ""
+    interval = f" [{c.low}, {c.high}]" if c.low is not None else ""
+    return f" ({c.difference:+} vs champion{interval})"
+
+
+def experiment_lines(report: ExperimentReport) -> list[str]:
+    lines = [f"experiment {report.experiment} ({report.strategy}), {report.since} .. {report.until}:"]
+    for arm in report.arms:
+        lines.append(
+            f"  {arm.name}: {arm.customers} customers; {arm.invoices_paid} invoices paid, days to pay "
+            f"{arm.days_to_pay}{_vs(arm.days_to_pay_vs_champion)}; messages per customer "
+            f"{arm.messages_per_customer}{_vs(arm.messages_vs_champion)}"
+        )
+        for cash in arm.cash:
+            lines.append(
+                f"    cash {cash.currency}: {format_minor(cash.collected, cash.currency)} from {cash.customers} "
+                f"customers, {cash.per_customer / 10 ** CURRENCY_EXPONENTS[cash.currency]:.2f} per customer"
+                f"{_vs(cash.vs_champion)} (differences in minor units)"
+            )
     return lines
