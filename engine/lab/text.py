@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.lab.diff import StrategyDiff, Treatment
 from engine.lab.experiment import Comparison, ExperimentReport
+from engine.lab.simulate import Backtest
 from states.money import CURRENCY_EXPONENTS, format_minor
 
 
@@ -82,4 +83,17 @@ def experiment_lines(report: ExperimentReport) -> list[str]:
                 f"customers, {cash.per_customer / 10 ** CURRENCY_EXPONENTS[cash.currency]:.2f} per customer"
                 f"{_vs(cash.vs_champion)} (differences in minor units)"
             )
+    return lines
+
+
+def backtest_lines(result: Backtest) -> list[str]:
+    c = result.headline_currency
+    lines = [f"backtest from {result.start}, {result.days} days, seed {result.seed} (figures in {c or 'n/a'}):"]
+    for o in result.outcomes:
+        cash = format_minor(o.cash.get(c, 0), c) if c else "0"
+        lines.append(
+            f"  {o.strategies}: cash {cash} {c}; DSO {o.dso_start.get(c)} -> {o.dso_end.get(c)}; CEI {o.cei.get(c)}%; "
+            f"messages per customer {o.messages_per_customer}; holds placed {o.holds_placed}; "
+            f"escalations {o.escalations} (response model learned from {o.learned_from} paid invoices)"
+        )
     return lines

@@ -1,0 +1,41 @@
+"""PNG charts of the lab's reports (matplotlib, an optional dependency: `pip install o2c-engine[plot]`).
+The one home of matplotlib in the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.lab.simulate import Backtest
+from states.errors import ValidationFailed
+from states.money import CURRENCY_EXPONENTS
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: never a window
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ValidationFailed("--plot needs matplotlib: pip install 'o2c-engine[plot]'", "plot") from None
+    return plt
+
+
+def plot_backtest(result: Backtest, path: Path) -> None:
+    """DSO and cash collected per day, one line per strategy set (in the headline currency)."""
+    plt = _pyplot()
+    currency = result.headline_currency
+    scale = 10 ** CURRENCY_EXPONENTS.get(currency, 2)
+    fig, (dso, cash) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for outcome in result.outcomes:
+        days = [d.business_date for d in outcome.days]
+        dso.plot(days, [d.dso.get(currency) or 0 for d in outcome.days], label=outcome.strategies)
+        cash.plot(days, [d.cash.get(currency, 0) / scale for d in outcome.days], label=outcome.strategies)
+    dso.set_ylabel(f"DSO (days, {currency})")
+    cash.set_ylabel(f"cash collected ({currency})")
+    dso.set_title(f"Backtest from {result.start}, seed {result.seed}")
+    dso.legend()
+    cash.tick_params(axis="x", labelrotation=60, labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
