@@ -8,15 +8,17 @@ from typing import Annotated
 import strawberry
 
 from engine.lab.experiment import experiment_report
+from engine.lab.runs import RUNS
 from engine.rules.errors import StrategyError
 from schema.context import Info
 from schema.permissions import CanManageStrategies, CanRead
+from schema.strategies.backtest_types import BacktestRun
 from schema.strategies.experiment_types import Experiment
 from schema.strategies.preview import MAX_FILES, preview
 from schema.strategies.preview_types import StrategyFileInput, StrategyPreview
 from schema.strategies.types import Strategy, StrategyProblem
 from schema.strategies.validation import MAX_SOURCE_CHARS
-from states.errors import ValidationFailed
+from states.errors import NotFound, ValidationFailed
 
 MAX_LISTED = 1000
 
@@ -79,3 +81,13 @@ class StrategyQueries:
             raise ValidationFailed("since must not be after until", "since")
         report = await ctx.run(experiment_report, ctx.store, ctx.strategies().current, name, first, last)
         return Experiment.of(report)
+
+    @strawberry.field(
+        permission_classes=[CanManageStrategies],
+        description="A backtest started with `startBacktest`: its progress while it runs, then its result.",
+    )
+    def backtest(self, info: Info, id: strawberry.ID) -> BacktestRun:
+        run = RUNS.get(str(id))
+        if run is None:
+            raise NotFound(f"no backtest {id} in this process (runs are kept in memory)")
+        return BacktestRun.of(run)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,13 +14,17 @@ import numpy as np
 import pytest
 from conftest import TODAY
 from cycle_support import STRATEGIES, Portfolio, clear_cycle_tables, counts, daily_ladder, shipped_strategies
+from graphql_harness import codes, data
+from test_graphql_strategies import run_with
 
 from api.cli import main
 from engine.clock import FixedClock, clock_for_date
 from engine.commands import AllocationLine, RecordPayment
 from engine.lab.response import NEVER, HistoryResponse
 from engine.lab.simulate import backtest
+from engine.rules.registry import Registry
 from engine.service import Collections
+from engine.services.context import Context
 from engine.store.database import Store
 from states.actors import Actor
 
@@ -113,3 +118,40 @@ def test_the_simulate_command_prints_json_and_plots(
     assert main(argv) == 0
     assert "DSO" in capsys.readouterr().out
     assert main(["simulate", "--days", "0"]) == 2
+
+
+START = """mutation($days: Int!, $files: [StrategyFileInput!]) { startBacktest(days: $days, seed: 3,
+  asOf: "2026-03-02", files: $files) { id status daysTotal } }"""
+FOLLOW = """query($id: ID!) { backtest(id: $id) { status daysDone daysTotal progress error result {
+  headlineCurrency outcomes { strategies cash { minor currency } dsoStart dsoEnd cei messagesPerCustomer
+  days { businessDate cash { minor } dso } } } } }"""
+
+
+def test_a_backtest_started_through_graphql_runs_in_the_background_with_progress(
+    ctx: Context, service: Collections, clock: FixedClock, store: Store, tmp_path: Path
+) -> None:
+    history_and_book(service, clock)
+    folder = tmp_path / "in-force"
+    shutil.copytree(STRATEGIES, folder)
+    registry = Registry(folder)
+    assert registry.reload().ok
+    smb = (folder / "smb-standard.yaml").read_text().replace("grace_days: 3", "grace_days: 1")
+    files = [{"name": "smb-standard.yaml", "source": smb}]
+    started = data(run_with(ctx, registry, START, {"days": 4, "files": files}))["startBacktest"]
+    assert started["status"] == "running" and started["daysTotal"] == 8
+    for _ in range(600):  # bounded wait for the worker thread, not a timing
+        found = data(run_with(ctx, registry, FOLLOW, {"id": started["id"]}))["backtest"]
+        if found["status"] != "running":
+            break
+        assert 0 <= found["progress"] <= 1
+        time.sleep(0.1)
+    assert found["status"] == "done", found["error"]
+    assert found["daysDone"] == found["daysTotal"] == 8 and found["progress"] == 1.0
+    outcomes = found["result"]["outcomes"]
+    assert [o["strategies"] for o in outcomes] == ["in force", "candidate"]
+    assert len(outcomes[0]["days"]) == 4 and found["result"]["headlineCurrency"] == "EUR"
+    broken = [{"name": "smb-standard.yaml", "source": smb.replace("dunning_level == 0", "dunning_levl == 0")}]
+    refused = run_with(ctx, registry, START, {"days": 4, "files": broken})
+    assert codes(refused) == ["VALIDATION_FAILED"] and "smb-standard.yaml:" in str(refused.errors)
+    assert codes(run_with(ctx, registry, FOLLOW, {"id": "nope"})) == ["NOT_FOUND"]
+    assert codes(run_with(ctx, registry, START, {"days": 4}, role="collector")) == ["FORBIDDEN"]
