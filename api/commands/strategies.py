@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--since", type=date.fromisoformat, default=None, help="first date (default: 90 days back)")
     e.add_argument("--until", type=date.fromisoformat, default=None, help="last date (default: today)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.add_argument("--plot", type=Path, default=None, help="write a PNG chart of cash per day per arm")
     e.set_defaults(run=_experiment)
 
 
@@ -82,5 +83,9 @@ def _experiment(args: argparse.Namespace) -> int:
     until = args.until or ctx.today()
     since = args.since or until - timedelta(days=90)
     report = experiment_report(ctx.store, in_force, args.name, since, until)
+    if args.plot is not None:
+        from engine.lab.plot import plot_experiment  # matplotlib: an optional dependency
+
+        plot_experiment(report, args.plot)
     print(json.dumps(report.as_dict(), sort_keys=True) if args.json else "\n".join(experiment_lines(report)))
     return 0

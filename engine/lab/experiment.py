@@ -67,6 +67,7 @@ class Arm:
     messages_per_customer: float = 0.0
     days_to_pay_vs_champion: Comparison | None = None
     messages_vs_champion: Comparison | None = None
+    cash_per_day: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> day -> minor units
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +80,7 @@ class Arm:
             "messages_per_customer": self.messages_per_customer,
             "days_to_pay_vs_champion": _d(self.days_to_pay_vs_champion),
             "messages_vs_champion": _d(self.messages_vs_champion),
+            "cash_per_day": self.cash_per_day,
         }
 
 
@@ -135,9 +137,9 @@ def experiment_report(store: Store, strategies: StrategySet, name: str, since: d
             if (str(seg), str(risk)) in pairs
         ]
         cash = uow.select(
-            "SELECT p.customer, p.currency, SUM(a.amount) FROM allocation a JOIN payment p ON p.id = a.payment "
-            "WHERE p.received_on >= $since AND p.received_on <= $until AND p.reversed_at IS NULL "
-            "GROUP BY p.customer, p.currency",
+            "SELECT p.customer, p.currency, p.received_on, SUM(a.amount) FROM allocation a "
+            "JOIN payment p ON p.id = a.payment WHERE p.received_on >= $since AND p.received_on <= $until "
+            "AND p.reversed_at IS NULL GROUP BY p.customer, p.currency, p.received_on",
             period,
         )
         delay = f"{_day_sql(store, 'paid_on')} - {_day_sql(store, 'due_date')}"
@@ -150,9 +152,14 @@ def experiment_report(store: Store, strategies: StrategySet, name: str, since: d
             period,
         )
     ids = np.asarray([c for c, _ in customers], dtype=np.int64)
-    arm_of = dict(zip(ids.tolist(), arm_index(compiled, ids).tolist(), strict=True))
+    arm_of: dict[int, int] = dict(zip(ids.tolist(), arm_index(compiled, ids).tolist(), strict=True))
     currency_of = dict(customers)
-    collected: dict[tuple[int, str], int] = {(int(c), str(cur)): int(n) for c, cur, n in cash}
+    collected: dict[tuple[int, str], int] = defaultdict(int)
+    daily: dict[tuple[int, str, str], int] = defaultdict(int)  # (arm, currency, day) -> minor units
+    for c, cur, day, n in cash:
+        collected[(int(c), str(cur))] += int(n)
+        if int(c) in arm_of:
+            daily[(arm_of[int(c)], str(cur), str(day)[:10])] += int(n)
     delays: dict[int, list[int]] = defaultdict(list)
     for c, days in paid:
         if int(c) in arm_of:
@@ -163,6 +170,8 @@ def experiment_report(store: Store, strategies: StrategySet, name: str, since: d
         for k, arm in enumerate(compiled.arms)
     ]
     _against_champion(arms, arm_of, currency_of, collected, delays, messages)
+    for (k, currency, day), n in sorted(daily.items()):
+        arms[k].cash_per_day.setdefault(currency, {})[day] = n
     assert compiled.strategy.experiment is not None
     return ExperimentReport(
         compiled.strategy.experiment.name, compiled.name, since.isoformat(), until.isoformat(), arms

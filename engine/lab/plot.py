@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.lab.experiment import ExperimentReport
 from engine.lab.simulate import Backtest
 from states.errors import ValidationFailed
 from states.money import CURRENCY_EXPONENTS
@@ -36,6 +37,29 @@ def plot_backtest(result: Backtest, path: Path) -> None:
     dso.set_title(f"Backtest from {result.start}, seed {result.seed}")
     dso.legend()
     cash.tick_params(axis="x", labelrotation=60, labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+
+
+def plot_experiment(report: ExperimentReport, path: Path) -> None:
+    """Cash collected per day per arm, in the currency most of the experiment's cash is in."""
+    plt = _pyplot()
+    totals: dict[str, int] = {}
+    for arm in report.arms:
+        for c in arm.cash:
+            totals[c.currency] = totals.get(c.currency, 0) + c.collected
+    currency = max(totals, key=lambda c: totals[c]) if totals else "EUR"
+    scale = 10 ** CURRENCY_EXPONENTS.get(currency, 2)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for arm in report.arms:
+        per_day = arm.cash_per_day.get(currency, {})
+        days = sorted(per_day)
+        ax.plot(days, [per_day[d] / scale for d in days], marker="o", label=f"{arm.name} ({arm.customers})")
+    ax.set_ylabel(f"cash collected ({currency})")
+    ax.set_title(f"Experiment {report.experiment} ({report.strategy}), {report.since} .. {report.until}")
+    ax.legend()
+    ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)

@@ -105,6 +105,7 @@ def test_each_arm_decides_its_customers_records_the_arm_and_keeps_the_contact_ca
     assert versus is not None and (versus.difference, versus.low, versus.high) == (1.0, 1.0, 1.0)
     assert by_name["champion"].messages_vs_champion is None
     assert by_name["sms-first"].days_to_pay == -3.0  # the pre-due invoice was paid 3 days early
+    assert {a.name: sum(a.cash_per_day.get("EUR", {}).values()) for a in report.arms if paid[a.name]} == dict(paid)
 
     graph = data(run_with(ctx, registry, QUERY, {"name": "smb-sms-first"}, role="viewer"))["experiment"]
     assert [(a["name"], a["customers"], a["messagesPerCustomer"]) for a in graph["arms"]] == [
@@ -124,7 +125,9 @@ def test_the_experiment_command_prints_each_arm(
     assert main([*argv, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [a["name"] for a in out["arms"]] == ["holdout", "sms-first", "champion"]
-    assert main(argv) == 0
+    chart = registry.directory / "experiment.png"
+    assert main([*argv, "--plot", str(chart)]) == 0
     assert "sms-first: 0 customers" in capsys.readouterr().out
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["strategies", "experiment", "no-such"]) == 2
     assert "NOT_FOUND" in capsys.readouterr().err
