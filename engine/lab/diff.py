@@ -8,9 +8,11 @@ written."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
+
+import numpy as np
 
 from engine.cycle import portfolio as pf
 from engine.cycle.book import EVERYONE, Book, load_book
@@ -177,9 +179,21 @@ def plan_day(book: Book, strategies: StrategySet, as_of: date, recent: dict[int,
 def compare(
     book: Book, before: StrategySet, after: StrategySet, as_of: date, recent: dict[int, dict[int, int]]
 ) -> StrategyDiff:
-    plans = (plan_day(book, before, as_of, recent), plan_day(book, after, as_of, recent))
+    # Customers routed to the very same file (same content hash) in both sets are planned once: their
+    # plan is the same under either set (the planner's groups are per segment × risk, and a customer's
+    # contact cap only counts its own notices). Only the other customers are planned twice and compared.
+    same = {
+        pair
+        for pair, c in before.routes.items()
+        if getattr(after.routes.get(pair), "content_hash", None) == c.content_hash
+    }
+    shared_book, own_book = _split(book, same)
+    shared = plan_day(shared_book, before, as_of, recent)
+    plans = (plan_day(own_book, before, as_of, recent), plan_day(own_book, after, as_of, recent))
     found = StrategyDiff(as_of.isoformat(), len(book.portfolio))
-    sides = [_Side.of(plan, s, recent, found.business_date) for plan, s in zip(plans, (before, after), strict=True)]
+    sides = [
+        _Side.of(shared, plan, s, recent, found.business_date) for plan, s in zip(plans, (before, after), strict=True)
+    ]
     _invoices(found, book, sides)
     _customers(found, book.accounts, sides)
     _totals(found, sides)
@@ -198,17 +212,18 @@ class _Side:
     recent: dict[int, dict[int, int]]
     transitions: int
     tasks: int
+    compared: set[int]  # customers of the plan compared (not shared by both sets)
 
     @staticmethod
-    def of(plan: Plan, strategies: StrategySet, recent: dict[int, dict[int, int]], day: str) -> _Side:
+    def of(shared: Plan, own: Plan, strategies: StrategySet, recent: dict[int, dict[int, int]], day: str) -> _Side:
+        """Counts over both plans; treatments (compared invoice by invoice) of `own` only."""
         by_rule: Counter[str] = Counter()
         notices: Counter[int] = Counter()
         channels: dict[str, Counter[str]] = {}
         pairs: list[tuple[int, str, str]] = []
-        treatments: dict[int, Treatment] = {}
+        treatments = {p.invoice_id: Treatment.of(p) for p in own.invoices}
         transitions = tasks = 0
-        for p in plan.invoices:  # exactly what a dry run counts (see engine.cycle.scope._count)
-            treatments[p.invoice_id] = Treatment.of(p)
+        for p in shared.invoices + own.invoices:  # exactly what a dry run counts (engine.cycle.scope._count)
             by_rule.update(p.rules)
             transitions += len(p.changes)
             tasks += p.task is not None
@@ -219,7 +234,7 @@ class _Side:
         for _customer, channel, _day in set(pairs):
             channels[channel]["messages"] += 1
         orders: dict[int, list[str]] = {}
-        for order in plan.accounts:
+        for order in shared.accounts + own.accounts:
             rule = f"{order.decision.strategy}/{order.decision.rule_id}"
             by_rule[rule] += 1
             orders.setdefault(order.customer_id, []).append(f"{order.kind} {order.reason} by {rule}")
@@ -238,6 +253,7 @@ class _Side:
             recent,
             transitions,
             tasks,
+            {p.customer_id for p in own.invoices} | {o.customer_id for o in own.accounts},
         )
 
     def customer(self, customer_id: int, segment: str, risk: str) -> CustomerSide:
@@ -252,6 +268,25 @@ class _Side:
             cap,
             days,
         )
+
+
+def _split(book: Book, same: set[tuple[str, str]]) -> tuple[Book, Book]:
+    """The book of the customers routed to `same` pairs, and the book of the others."""
+
+    def routed(segment: Any, risk: Any) -> Any:
+        keys = np.char.add(np.char.add(segment, "|"), risk)
+        return np.isin(keys, [f"{s}|{r}" for s, r in same]) if same else np.zeros(keys.size, dtype=bool)
+
+    p, acc = book.portfolio, book.accounts
+    rows, accounts = routed(p.segment, p.risk), routed(acc.segment, acc.risk)
+
+    def accounts_where(mask: Any) -> Accounts:
+        return Accounts(**{f.name: getattr(acc, f.name)[mask] for f in fields(Accounts)})
+
+    return (
+        Book(p.take(rows), accounts_where(accounts)),
+        Book(p.take(~rows), accounts_where(~accounts)),
+    )
 
 
 def _invoices(found: StrategyDiff, book: Book, sides: list[_Side]) -> None:
@@ -272,7 +307,7 @@ def _invoices(found: StrategyDiff, book: Book, sides: list[_Side]) -> None:
 
 def _customers(found: StrategyDiff, acc: Accounts, sides: list[_Side]) -> None:
     before, after = sides
-    touched = before.orders.keys() | after.orders.keys() | before.messages.keys() | after.messages.keys()
+    touched = before.compared | after.compared  # the customers of the shared plan are treated alike
     index = {int(c): k for k, c in enumerate(acc.customer_id.tolist())}
     for customer_id in sorted(touched):
         k = index[customer_id]
