@@ -1,5 +1,6 @@
-"""`o2c simulate --days N [--strategies DIR] [--seed S] [--json] [--plot FILE]` — backtest the
-strategies in force (and a candidate set beside them) on a copy of today's portfolio."""
+"""`o2c simulate --days N [--strategies DIR] [--seed S] [--json] [--plot FILE] [--snapshot URL]` —
+backtest the strategies in force (and a candidate set beside them) on a copy of today's portfolio
+(or of a snapshot)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from engine.lab.simulate import backtest
 from engine.lab.text import backtest_lines
 from engine.rules.directory import load_directory
 from engine.rules.errors import StrategyError
+from engine.store.database import Store
 from engine.strategies_in_force import load_registry
 
 
@@ -28,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="the start (default: today)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", type=Path, default=None, help="write a PNG chart of DSO and cash per day")
+    p.add_argument(
+        "--snapshot", default=None, help="start from this database (URL, e.g. a SQLite backup) instead of the live one"
+    )
     p.set_defaults(run=_simulate)
 
 
@@ -52,7 +57,8 @@ def _simulate(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
-    result = backtest(ctx.store, sets, args.as_of or ctx.today(), args.days, args.seed, progress)
+    source = Store(args.snapshot) if args.snapshot else ctx.store
+    result = backtest(source, sets, args.as_of or ctx.today(), args.days, args.seed, progress)
     if bar is not None:
         bar.close()
     if args.plot is not None:

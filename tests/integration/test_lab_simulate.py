@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -117,6 +118,12 @@ def test_the_simulate_command_prints_json_and_plots(
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
     assert main(argv) == 0
     assert "DSO" in capsys.readouterr().out
+    if database_url.startswith("sqlite"):  # a snapshot: here a backup file of the live database
+        snapshot = tmp_path / "snapshot.sqlite"
+        with sqlite3.connect(database_url[len("sqlite:///") :]) as live, sqlite3.connect(snapshot) as copy:
+            live.backup(copy)
+        assert main([*argv, "--json", "--snapshot", f"sqlite:///{snapshot}"]) == 0
+        assert json.loads(capsys.readouterr().out)["outcomes"] == out["outcomes"]
     assert main(["simulate", "--days", "0"]) == 2
 
 
