@@ -49,6 +49,7 @@ class HistoryResponse:
     everyone: list[int] = field(default_factory=list)
     reaction_share: float = 0.0
     reaction_gaps: list[int] = field(default_factory=list)
+    notices_observed: int = 0
 
     @property
     def learned_from(self) -> int:
@@ -75,6 +76,7 @@ class HistoryResponse:
         reacted = [g for g in after if 0 <= g <= REACTION_DAYS]
         found.reaction_share = len(reacted) / len(after) if after else 0.0
         found.reaction_gaps = reacted
+        found.notices_observed = len(after)
         return found
 
     def pay_days(self, customers: IntArray, due_days: IntArray, today: int, rng: np.random.Generator) -> IntArray:

@@ -72,6 +72,8 @@ class Outcome:
     holds_placed: int = 0
     escalations: int = 0
     learned_from: int = 0  # paid invoices the response model learned from
+    notices_observed: int = 0  # past notices it learned the effect of reminders from
+    reminder_reaction_share: float = 0.0  # of those, the share followed by payment within 14 days
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "days"} | {"days": [d.as_dict() for d in self.days]}
@@ -138,6 +140,8 @@ def _run(
         service = Collections(ctx)
         response = model(store)
         outcome.learned_from = int(getattr(response, "learned_from", 0))
+        outcome.notices_observed = int(getattr(response, "notices_observed", 0))
+        outcome.reminder_reaction_share = round(float(getattr(response, "reaction_share", 0.0)), 4)
         today = (start - _EPOCH).days
         invoices = _open_invoices(store)
         ids = np.asarray([r[0] for r in invoices], dtype=np.int64)
