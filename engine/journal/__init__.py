@@ -15,7 +15,13 @@ from engine.journal.catalogue import event_type as catalogued
 from engine.store.unit_of_work import UnitOfWork
 from states.actors import Actor
 
-ENTITY_PATHS = {"invoice": "invoices", "dispute": "disputes", "account": "customers", "payment": "payments"}
+ENTITY_PATHS = {
+    "invoice": "invoices",
+    "dispute": "disputes",
+    "account": "customers",
+    "payment": "payments",
+    "bank_transaction": "bank-transactions",
+}
 
 
 def emit(
