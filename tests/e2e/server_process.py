@@ -41,7 +41,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, today: str = "2026-03-02") -> Iterator[Server]:
+def running_server(
+    database_url: str, today: str = "2026-03-02", extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
@@ -49,6 +51,7 @@ def running_server(database_url: str, today: str = "2026-03-02") -> Iterator[Ser
         "O2C_DEMO_KEY": "1",
         "O2C_TODAY": today,
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
