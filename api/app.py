@@ -35,6 +35,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
+from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from engine.bootstrap import build_context
@@ -58,6 +59,8 @@ class Background:
     """What runs beside the API in this process (`o2c serve` decides; tests usually want none)."""
 
     scheduler: bool = False  # the leader-leased scheduler: daily cycle and timers
+    dispatch: bool = False  # the webhook dispatcher, in a thread (several processes share the work)
+    dispatch_idle_seconds: float = 1.0
     hot_reload: bool = False  # reload strategies on file change (polling) and on SIGHUP
     cycle_at: time = time(6, 0)
     tick_seconds: float = 5.0
@@ -289,6 +292,7 @@ def create_app(
                 sighup = True
             except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # not the main thread, or no SIGHUP
                 log.warning("SIGHUP reload unavailable in this process; file changes still reload")
+        dispatching = start_dispatcher(ctx, jobs.dispatch_idle_seconds) if jobs.dispatch else None
         if jobs.scheduler:
             scheduler = build_scheduler(ctx, registry, jobs.cycle_at, jobs.tick_seconds, jobs.lease_seconds)
             scheduler.start()
@@ -296,6 +300,8 @@ def create_app(
         try:
             yield
         finally:
+            if dispatching is not None:
+                await run_in_threadpool(dispatching.stop)  # finishes the claimed batch
             if scheduler is not None:
                 await run_in_threadpool(scheduler.stop)  # waits for a running job; releases the lease
             if sighup:
