@@ -18,7 +18,6 @@ import numpy as np
 from engine import commands as c
 from engine.demo_portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
 from engine.importer.bulk import Bulk
-from engine.importer.journal import JournalBatch
 from engine.importer.write import (
     ALLOCATION_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -26,6 +25,7 @@ from engine.importer.write import (
     PAYMENT_COLUMNS,
     invoice_snapshot,
 )
+from engine.journal.batch import JournalBatch
 from engine.scoring import score_all
 from engine.service import Collections
 from engine.store.unit_of_work import UnitOfWork

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.importer.bulk import Bulk
-from engine.importer.journal import JournalBatch
+from engine.journal.batch import JournalBatch
 from engine.scoring_compute import FACTORS, TOP, Scores
 from engine.scoring_data import ACCOUNT_STATES, CLASSES, Stored
 from states.actors import Actor

@@ -17,6 +17,7 @@ from engine.clock import stored
 from engine.cycle import tally
 from engine.cycle.event_json import JsonTexts, transition_data
 from engine.importer.bulk import new_event_id
+from engine.journal.catalogue import event_type as catalogued
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 
@@ -102,7 +103,9 @@ def execute_many(store: Store, cur: Any, sql: str, rows: Sequence[Sequence[Any]]
 
 
 def insert_journal(store: Store, cur: Any, history: Sequence[tuple], outbox: Sequence[tuple]) -> None:
-    """History and outbox rows, set-based (the same columns `engine/journal.py` writes one by one)."""
+    """History and outbox rows, set-based (the same columns `engine.journal` writes one by one)."""
+    for type_ in {row[1] for row in outbox}:
+        catalogued(type_)
     execute_many(
         store,
         cur,

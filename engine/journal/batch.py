@@ -9,6 +9,7 @@ from typing import Any
 from engine.clock import stored
 from engine.importer.bulk import Bulk, new_event_id
 from engine.journal import ENTITY_PATHS
+from engine.journal.catalogue import event_type as catalogued
 from states.actors import Actor
 
 HISTORY_COLUMNS = (
@@ -69,7 +70,7 @@ class JournalBatch:
         self.outbox.append(
             (
                 new_event_id(),
-                type,
+                catalogued(type).name,
                 f"{ENTITY_PATHS[entity_type]}/{entity_id}",
                 entity_type,
                 entity_id,
