@@ -38,9 +38,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m schema.export --check
+	$(BIN)/python -m engine.journal.asyncapi --check
 
 sdl: venv
 	$(BIN)/python -m schema.export
+	$(BIN)/python -m engine.journal.asyncapi
 
 typecheck: venv
 	$(BIN)/mypy
