@@ -37,6 +37,7 @@ from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
 from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
+from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from engine.bootstrap import build_context
 from engine.config import Settings, load_settings, switched_on
@@ -134,7 +135,7 @@ class GraphQLApp(GraphQL[Context, None]):
         documents = ValidDocuments()
         no_introspection = () if introspection else (lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]),)
         super().__init__(
-            build_schema(extra_extensions=(GraphQLMetrics, documents.extension, *no_introspection)),
+            build_schema(extra_extensions=(GraphQLMetrics, OperationContext, documents.extension, *no_introspection)),
             graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=False,  # GET serves GraphiQL; queries are POSTed
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -321,7 +322,7 @@ def create_app(
     ]
     if switched_on(settings.extra, "O2C_GRAPHIQL"):
         routes.append(graphiql.assets())
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=cors(settings))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings)])
     app.state.ctx = ctx
     app.state.registry = registry
     return app

@@ -36,3 +36,16 @@ def contract_breaches(store: Store, limit: int = 5) -> list[str]:
         if len(breaches) >= limit:
             break
     return breaches
+
+
+def became_overdue(invoice_id: int, version: int = 2) -> dict[str, object]:
+    """The data of a valid `o2c.invoice.state_changed` event, for tests that write events directly."""
+    return {
+        "from": "open",
+        "to": "overdue",
+        "trigger": "become_overdue",
+        "actor": "system:cycle",
+        "cause": {"kind": "timer"},
+        "reason": None,
+        "snapshot": {"id": invoice_id, "state": "overdue", "version": version},
+    }

@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.logs import json_logs
     from engine.keys import ensure_demo_admin_key
 
     settings = load_settings()
@@ -74,5 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
         else "scheduler off"
     ) + (", webhook dispatcher on" if background.dispatch else ", webhook dispatcher off")
     print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql; {scheduler})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # JSON logs: uvicorn's own loggers go through the root handler (one JSON line each, access log included).
+    log_config = None if json_logs(settings.extra.get("O2C_LOG_FORMAT")) else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config)
     return 0

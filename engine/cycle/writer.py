@@ -20,6 +20,7 @@ from engine.importer.bulk import new_event_id
 from engine.journal.catalogue import event_type as catalogued
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
+from engine.tracing import traceparent
 
 
 @dataclass
@@ -106,6 +107,9 @@ def insert_journal(store: Store, cur: Any, history: Sequence[tuple], outbox: Seq
     """History and outbox rows, set-based (the same columns `engine.journal` writes one by one)."""
     for type_ in {row[1] for row in outbox}:
         catalogued(type_)
+    parent = traceparent()
+    if parent:  # the chunk's span: each event names the trace of the cycle that caused it
+        outbox = [(*row[:8], f'{str(row[8])[:-1]}, "traceparent": "{parent}"}}') for row in outbox]
     execute_many(
         store,
         cur,

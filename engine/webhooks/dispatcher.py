@@ -32,11 +32,13 @@ from email.utils import parsedate_to_datetime
 import httpx
 from standardwebhooks import Webhook
 
+from engine import log_context
 from engine.clock import Clock, stored
 from engine.events.envelope import STRUCTURED_CONTENT_TYPE, to_json
 from engine.queries.events import EventView
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
+from engine.tracing import set_attribute, span
 from engine.webhooks.deliveries import prune
 from engine.webhooks.fanout import fan_out
 
@@ -168,7 +170,8 @@ class Dispatcher:
     def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
         while not stop.is_set():
             try:
-                busy = self.run_once()
+                with log_context.bound(operation_name="webhooks"):
+                    busy = self.run_once()
             except Exception:
                 log.exception("dispatcher round failed; retrying")
                 busy = 0
@@ -216,11 +219,15 @@ class Dispatcher:
 
     def deliver(self, c: Claimed) -> str:
         """Send one claimed delivery and record the outcome; returns the delivery's status."""
-        attempted_at = self.clock.now()
-        outcome = self.send(c)
-        if self.after_send is not None:
-            self.after_send(c, outcome)
-        return self.record(c, outcome, attempted_at)
+        attributes = {"o2c.event.type": c.event.type, "o2c.event.id": c.event.id, "o2c.webhook.endpoint": c.endpoint_id}
+        with span("o2c.webhook.deliver", attributes) as current:
+            attempted_at = self.clock.now()
+            outcome = self.send(c)
+            if outcome.status_code is not None:
+                set_attribute(current, "http.response.status_code", outcome.status_code)
+            if self.after_send is not None:
+                self.after_send(c, outcome)
+            return self.record(c, outcome, attempted_at)
 
     def send(self, c: Claimed) -> Outcome:
         body = to_json(c.event, self.source)
