@@ -26,6 +26,7 @@ GROUPS = (
     "risk",
     "dispatch",
     "events",
+    "webhooks",
 )
 
 

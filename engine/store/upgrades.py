@@ -63,6 +63,15 @@ STEPS: list[Step] = [
         ("CREATE INDEX IF NOT EXISTS idx_webhook_delivery_event ON webhook_delivery (event_position)",),
         postgres_only=OUTBOX_NOTIFY_SQL,
     ),
+    Step(
+        9,
+        "webhook endpoints: the secret before the last rotation (both sign for a day), the start of a failing streak",
+        add_columns=(
+            ("webhook_endpoint", "previous_secret", "VARCHAR(200)"),
+            ("webhook_endpoint", "secret_rotated_at", "TIMESTAMP"),
+            ("webhook_endpoint", "failing_since", "TIMESTAMP"),
+        ),
+    ),
 ]
 
 LATEST = STEPS[-1].version

@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -33,13 +33,14 @@ import httpx
 from standardwebhooks import Webhook
 
 from engine import log_context
-from engine.clock import Clock, stored
+from engine.clock import Clock, loaded, stored
 from engine.events.envelope import STRUCTURED_CONTENT_TYPE, to_json
 from engine.queries.events import EventView
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
 from engine.tracing import set_attribute, span
 from engine.webhooks.deliveries import prune
+from engine.webhooks.endpoints import signing_secrets
 from engine.webhooks.fanout import fan_out
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class Claimed:
     token: str  # the lease holder written by this claim
     endpoint_id: int
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the current secret, and the previous one within a day of a rotation
     attempts: int  # made before this one
     event: EventView
 
@@ -100,12 +101,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, min(seconds, float(MAX_RETRY_AFTER)))
 
 
-def sign(secret: str, msg_id: str, at: datetime, body: bytes) -> dict[str, str]:
-    """Standard Webhooks headers for `body` (the signature covers id, timestamp and body)."""
+def sign(secrets: str | Sequence[str], msg_id: str, at: datetime, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers for `body` (each signature covers id, timestamp and body); with
+    several secrets, `webhook-signature` lists one signature per secret, space-separated."""
+    keys = (secrets,) if isinstance(secrets, str) else tuple(secrets)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, at.astimezone(UTC), body.decode()),
+        "webhook-signature": " ".join(Webhook(k).sign(msg_id, at.astimezone(UTC), body.decode()) for k in keys),
     }
 
 
@@ -134,8 +137,10 @@ class Dispatcher:
         client: httpx.Client | None = None,
         rng: random.Random | None = None,
         after_send: Callable[[Claimed, Outcome], None] | None = None,
+        disable_after: timedelta = timedelta(days=5),
     ) -> None:
         self.store = store
+        self.disable_after = disable_after  # an endpoint failing this long without a success is disabled
         self.source = source
         self.clock = clock or Clock()
         self.holder = holder or default_holder()
@@ -180,6 +185,27 @@ class Dispatcher:
 
     # --- claim, send, record -----------------------------------------------------------------
 
+    def _track_failures(
+        self, uow: UnitOfWork, endpoint_id: int, success: bool, outcome: Outcome, now: datetime
+    ) -> None:
+        """A success ends the endpoint's failing streak; a failure starts one, and a streak as long
+        as `disable_after` disables the endpoint with the reason (its deliveries wait)."""
+        endpoint = uow.WebhookEndpoint.get_for_update(id=endpoint_id)
+        if success:
+            endpoint.failing_since = None
+            return
+        if endpoint.failing_since is None:
+            endpoint.failing_since = stored(now)
+            return
+        since = loaded(endpoint.failing_since)
+        if endpoint.enabled and now - since >= self.disable_after:
+            endpoint.enabled = False
+            endpoint.disabled_reason = (
+                f"every attempt failed for {self.disable_after.days} days in a row (since "
+                f"{since:%Y-%m-%d %H:%M} UTC; last: {_failure(outcome)})"
+            )[:200]
+            log.warning("webhook endpoint %d disabled: %s", endpoint_id, endpoint.disabled_reason)
+
     def claim(self) -> list[Claimed]:
         now = self.clock.now()
         token = f"{self.holder}#{next(self._claims)}"
@@ -208,7 +234,7 @@ class Dispatcher:
                         token=token,
                         endpoint_id=d.endpoint.id,
                         url=d.endpoint.url,
-                        secret=d.endpoint.secret,
+                        secrets=signing_secrets(d.endpoint, now),
                         attempts=d.attempts,
                         event=_event(uow, d.event_position),
                     )
@@ -234,7 +260,7 @@ class Dispatcher:
         headers = {
             "content-type": STRUCTURED_CONTENT_TYPE,
             "user-agent": USER_AGENT,
-            **sign(c.secret, c.event.id, datetime.now(UTC), body),
+            **sign(c.secrets, c.event.id, datetime.now(UTC), body),
         }
         started = time.perf_counter()
         try:
@@ -271,6 +297,7 @@ class Dispatcher:
             d.lease_holder, d.lease_until = None, None
             d.updated_at = stored(now)
             code = outcome.status_code
+            self._track_failures(uow, c.endpoint_id, code is not None and 200 <= code < 300, outcome, now)
             if code is not None and 200 <= code < 300:
                 d.status = "succeeded"
             elif code == 410:
@@ -298,6 +325,10 @@ class Dispatcher:
             status,
         )
         return status
+
+
+def _failure(outcome: Outcome) -> str:
+    return f"HTTP {outcome.status_code}" if outcome.status_code is not None else (outcome.error or "no answer")[:80]
 
 
 def _event(uow: UnitOfWork, position: int) -> EventView:
