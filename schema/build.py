@@ -10,6 +10,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.cashapp.mutations import CashMutations
+from schema.cashapp.queries import CashQueries
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -47,6 +49,7 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    CashQueries,
 ):
     pass
 
@@ -61,6 +64,7 @@ class Mutation(
     StrategyMutations,
     CycleMutations,
     WebhookMutations,
+    CashMutations,
 ):
     pass
 

@@ -16,7 +16,13 @@ from engine.store.unit_of_work import UnitOfWork
 from engine.tracing import traceparent
 from states.actors import Actor
 
-ENTITY_PATHS = {"invoice": "invoices", "dispute": "disputes", "account": "customers", "payment": "payments"}
+ENTITY_PATHS = {
+    "invoice": "invoices",
+    "dispute": "disputes",
+    "account": "customers",
+    "payment": "payments",
+    "bank_transaction": "bank-transactions",
+}
 
 
 def emit(

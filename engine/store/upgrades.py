@@ -65,6 +65,12 @@ STEPS: list[Step] = [
     ),
     Step(
         9,
+        "cash application: bank transactions, payer aliases, allocation.short_paid",
+        create_tables=True,
+        add_columns=(("allocation", "short_paid", "BIGINT NOT NULL DEFAULT 0"),),
+    ),
+    Step(
+        10,
         "webhook endpoints: the secret before the last rotation (both sign for a day), the start of a failing streak",
         add_columns=(
             ("webhook_endpoint", "previous_secret", "VARCHAR(200)"),
