@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from engine.events.envelope import DATACONTENTTYPE, SPECVERSION, STRUCTURED_CONTENT_TYPE
+from engine.journal import ENTITY_PATHS
 from engine.journal.catalogue import CATALOGUE, EventType
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
@@ -39,7 +40,7 @@ ENVELOPE: JSON = {
         "source": {"type": "string", "description": "`O2C_EVENT_SOURCE`, `urn:o2c-engine` by default"},
         "specversion": {"type": "string", "const": SPECVERSION},
         "type": {"type": "string"},
-        "subject": {"type": "string", "pattern": "^(invoices|disputes|customers|payments)/[0-9]+$"},
+        "subject": {"type": "string", "pattern": f"^({'|'.join(sorted(set(ENTITY_PATHS.values())))})/[0-9]+$"},
         "time": {"type": "string", "format": "date-time"},
         "datacontenttype": {"type": "string", "const": DATACONTENTTYPE},
         "data": {"type": "object"},
