@@ -315,6 +315,11 @@ def define_entities(db: Database) -> None:
         enabled = Required(bool, default=True)
         disabled_reason = Optional(str, 200, nullable=True)
         created_at = Required(datetime)
+        # `secret` and `previous_secret` are sealed (engine/webhooks/sealing.py); the previous one
+        # still signs until a day after `secret_rotated_at`.
+        previous_secret = Optional(str, 200, nullable=True)
+        secret_rotated_at = Optional(datetime)
+        failing_since = Optional(datetime)  # first failed attempt since the last success
         deliveries = Set("WebhookDelivery")
 
     class WebhookDelivery(db.Entity):

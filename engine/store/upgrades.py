@@ -88,6 +88,15 @@ STEPS: list[Step] = [
         create_tables=True,
         add_columns=(("notice", "message", "BIGINT"),),
     ),
+    Step(
+        11,
+        "webhook endpoints: the secret before the last rotation (both sign for a day), the start of a failing streak",
+        add_columns=(
+            ("webhook_endpoint", "previous_secret", "VARCHAR(200)"),
+            ("webhook_endpoint", "secret_rotated_at", "TIMESTAMP"),
+            ("webhook_endpoint", "failing_since", "TIMESTAMP"),
+        ),
+    ),
 ]
 
 LATEST = STEPS[-1].version
