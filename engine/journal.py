@@ -11,7 +11,13 @@ from engine.clock import stored
 from engine.store.unit_of_work import UnitOfWork
 from states.actors import Actor
 
-ENTITY_PATHS = {"invoice": "invoices", "dispute": "disputes", "account": "customers", "payment": "payments"}
+ENTITY_PATHS = {
+    "invoice": "invoices",
+    "dispute": "disputes",
+    "account": "customers",
+    "payment": "payments",
+    "task": "tasks",
+}
 
 
 def emit(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from engine import commands as c
-from engine.services import customers, disputes, holds, invoices, payments, promises
+from engine.services import customers, disputes, holds, invoices, payments, promises, tasks
 from engine.services.context import Context
+from engine.tasks.views import TaskView
 from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
 from states.actors import Actor
 
@@ -62,3 +64,31 @@ class Collections:
 
     def release_hold(self, cmd: c.ReleaseHold, actor: Actor) -> CustomerView:
         return holds.release_hold(self.ctx, cmd, actor)
+
+    # -- tasks (engine/services/tasks.py) --
+    def create_task(
+        self,
+        customer_id: int,
+        invoice_id: int | None,
+        queue: str,
+        note: str | None,
+        actor: Actor,
+        due_on: date | None = None,
+        assignee: str | None = None,
+    ) -> TaskView:
+        return tasks.create_task(self.ctx, customer_id, invoice_id, queue, note, actor, due_on, assignee)
+
+    def assign_task(self, task_id: int, assignee: str | None, actor: Actor) -> TaskView:
+        return tasks.assign_task(self.ctx, task_id, assignee, actor)
+
+    def start_task(self, task_id: int, actor: Actor) -> TaskView:
+        return tasks.start_task(self.ctx, task_id, actor)
+
+    def complete_task(self, task_id: int, outcome: str, note: str | None, actor: Actor) -> TaskView:
+        return tasks.complete_task(self.ctx, task_id, outcome, note, actor)
+
+    def snooze_task(self, task_id: int, until: date, actor: Actor, note: str | None = None) -> TaskView:
+        return tasks.snooze_task(self.ctx, task_id, until, actor, note)
+
+    def cancel_task(self, task_id: int, reason: str | None, actor: Actor) -> TaskView:
+        return tasks.cancel_task(self.ctx, task_id, reason, actor)

@@ -28,6 +28,8 @@ from schema.payments.mutations import PaymentMutations
 from schema.reports.queries import ReportQueries
 from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
+from schema.tasks.mutations import TaskMutations
+from schema.tasks.queries import TaskQueries
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
 
@@ -47,6 +49,7 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    TaskQueries,
 ):
     pass
 
@@ -61,6 +64,7 @@ class Mutation(
     StrategyMutations,
     CycleMutations,
     WebhookMutations,
+    TaskMutations,
 ):
     pass
 

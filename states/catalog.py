@@ -6,9 +6,10 @@ from states.account import ACCOUNT
 from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 from states.invoice import INVOICE
+from states.task import TASK
 from states.workflow import Workflow
 
-MACHINES: dict[str, Workflow] = {"invoice": INVOICE, "dispute": DISPUTE, "account": ACCOUNT}
+MACHINES: dict[str, Workflow] = {"invoice": INVOICE, "dispute": DISPUTE, "account": ACCOUNT, "task": TASK}
 
 
 def machine(kind: str) -> Workflow:

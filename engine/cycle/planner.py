@@ -136,7 +136,7 @@ def _plan_group(
             )
         for d in decisions:
             _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent)
-        if inv.changes or inv.notice or inv.task:
+        if inv.changes or inv.notice or inv.tasks:
             plan.invoices.append(inv)
 
 
@@ -252,21 +252,22 @@ def _apply_decision(
                 cause,
             )
         elif order.kind == "escalate":
-            _change(
-                inv,
-                "escalate",
-                cause | {"to": order.params.get("to")},
-                facts,
-                plan,
-                f"escalated to {order.params.get('to')}",
-            )
+            to = order.params.get("to", "collector")
+            if _change(inv, "escalate", cause | {"to": to}, facts, plan, f"escalated to {to}"):
+                inv.tasks.append(
+                    TaskRow(inv.invoice_id, inv.customer_id, to, f"escalated to {to}", d.rule_id, "escalation", cause)
+                )
         elif order.kind == "create_task":
-            inv.task = TaskRow(
-                inv.invoice_id,
-                inv.customer_id,
-                order.params.get("queue", "collections"),
-                order.params.get("note"),
-                d.rule_id,
+            inv.tasks.append(
+                TaskRow(
+                    inv.invoice_id,
+                    inv.customer_id,
+                    order.params.get("queue", "collections"),
+                    order.params.get("note"),
+                    d.rule_id,
+                    "rule",
+                    cause,
+                )
             )
         else:
             continue

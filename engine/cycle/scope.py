@@ -130,7 +130,7 @@ def _count(report: CycleReport, plans: list[Any], by_rule: Counter[str] | None =
     for p in plans:
         report.applied += len(p.changes)
         report.notices += p.notice is not None
-        report.tasks += p.task is not None
+        report.tasks += len(p.tasks) if p.opened is None else p.opened
         if by_rule is not None:
             by_rule.update(p.rules)
 

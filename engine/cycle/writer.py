@@ -16,9 +16,12 @@ from typing import Any
 from engine.clock import stored
 from engine.cycle import tally
 from engine.cycle.event_json import JsonTexts, transition_data
-from engine.importer.bulk import new_event_id
+from engine.importer.bulk import Bulk, new_event_id
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
+from engine.tasks.handover import handovers
+from engine.tasks.opening import TaskRequest, open_tasks
+from states.actors import Actor
 
 
 @dataclass
@@ -57,6 +60,8 @@ class TaskRow:
     queue: str
     note: str | None
     rule: str
+    source: str = "rule"  # rule (create_task) | escalation (escalate: {to: queue}, with the hand-over)
+    cause: dict[str, Any] | None = None
 
 
 @dataclass
@@ -68,7 +73,8 @@ class InvoicePlan:
     loaded_version: int
     changes: list[Change] = field(default_factory=list)
     notice: NoticeRow | None = None
-    task: TaskRow | None = None
+    tasks: list[TaskRow] = field(default_factory=list)
+    opened: int | None = None  # tasks actually opened by the write (an unfinished one may already exist)
     final_state: str = ""
     final_level: int = 0
     snapshot: dict[str, Any] = field(default_factory=dict)
@@ -171,11 +177,12 @@ def write_chunk(
             else:
                 outcome.written.append(p)
         _write(store, cur, outcome.written, as_of, now, source_actor)
+        _open_tasks(uow, outcome.written, as_of, now, source_actor)
         if partition_id is not None:
             counts = {
                 "applied": sum(len(p.changes) for p in outcome.written),
                 "notices": sum(p.notice is not None for p in outcome.written),
-                "tasks": sum(p.task is not None for p in outcome.written),
+                "tasks": sum(p.opened or 0 for p in outcome.written),
                 "conflicts": len(outcome.conflicts),
             }
             tally.add(store, cur, partition_id, counts, Counter(r for p in outcome.written for r in p.rules))
@@ -193,7 +200,7 @@ def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, tuple[int, str 
 
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
     ts, day = _ts(store, now), day_param(store, as_of)
-    updates, history, outbox, notices, tasks = [], [], [], [], []
+    updates, history, outbox, notices = [], [], [], []
     enc = JsonTexts()
     for plan in plans:
         version = plan.loaded_version
@@ -269,9 +276,6 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
                 }
             )
             outbox.append(_event(n.invoice_id, n.customer_id, version, "o2c.notice.requested", data, ts))
-        if plan.task is not None:
-            t = plan.task
-            tasks.append((t.invoice_id, t.customer_id, t.queue, t.note, day, t.rule, "open", ts))
         updates.append(
             (
                 plan.final_state,
@@ -293,13 +297,34 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
         "business_date, rule, strategy, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         notices,
     )
-    execute_many(
-        store,
-        cur,
-        "INSERT INTO collector_task (invoice, customer, queue, note, business_date, rule, status, "
-        "created_at) VALUES (?,?,?,?,?,?,?,?)",
-        tasks,
-    )
+
+
+def _open_tasks(uow: UnitOfWork, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
+    """Through `engine.tasks.opening.open_tasks`, which keeps one unfinished task per subject and
+    queue; an escalation's task carries the hand-over. Sets each plan's `opened`."""
+    wanted = [(p, t) for p in plans for t in p.tasks]
+    if not wanted:
+        return
+    escalated = [t.invoice_id for _, t in wanted if t.source == "escalation"]
+    carried = handovers(Bulk(uow), escalated, as_of) if escalated else {}
+    requests = [
+        TaskRequest(
+            customer_id=t.customer_id,
+            invoice_id=t.invoice_id,
+            queue=t.queue,
+            business_date=as_of,
+            source=t.source,
+            rule=t.rule,
+            note=t.note,
+            handover=carried.get(t.invoice_id) if t.source == "escalation" else None,
+            cause=t.cause,
+        )
+        for _, t in wanted
+    ]
+    kind, _, name = actor.partition(":")
+    opened = Counter(o.request.invoice_id for o in open_tasks(uow, requests, Actor(kind, name), now))
+    for p, _ in wanted:
+        p.opened = opened.get(p.invoice_id, 0)
 
 
 def _update_invoices(store: Store, cur: Any, updates: Sequence[tuple[Any, ...]]) -> None:

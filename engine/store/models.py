@@ -203,6 +203,9 @@ def define_entities(db: Database) -> None:
         composite_key(invoice, business_date)
 
     class CollectorTask(db.Entity):
+        """Work for a person or a queue (`states/task.py`); at most one unfinished task per
+        subject and queue (a partial unique index, `engine/store/upgrades.py` step 9)."""
+
         _table_ = "collector_task"
         id = PrimaryKey(int, auto=True, size=64)
         invoice = Optional(Invoice, index=True)
@@ -213,6 +216,16 @@ def define_entities(db: Database) -> None:
         rule = Required(str, 64)
         status = Required(str, 16, default="open")
         created_at = Required(datetime)
+        subject = Optional(str, 32, nullable=True)  # invoice:ID | customer:ID
+        source = Optional(str, 16, nullable=True)  # rule | escalation | person | phone | fallback
+        assignee = Optional(str, 200, nullable=True)
+        due_on = Optional(date)
+        snoozed_until = Optional(date)
+        outcome = Optional(str, 32, nullable=True)
+        result_note = Optional(str, 2000, nullable=True)
+        handover = Optional(str, nullable=True)  # JSON text: what is owed, the history, the contacts
+        version = Optional(int, default=1)
+        updated_at = Optional(datetime)
 
     class CycleRun(db.Entity):
         """One daily cycle per business date; `done` makes a re-run a no-op."""

@@ -36,6 +36,33 @@ OUTBOX_NOTIFY_SQL: tuple[str, ...] = (
     " FOR EACH STATEMENT EXECUTE FUNCTION o2c_outbox_notify()",
 )
 
+# Step 9: rows written before tasks had a subject get one; the duplicates the old cycle wrote every
+# day (one open task per rule and day) are cancelled, keeping the oldest, before the index forbids them.
+TASK_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("collector_task", "subject", "VARCHAR(32)"),
+    ("collector_task", "source", "VARCHAR(16)"),
+    ("collector_task", "assignee", "VARCHAR(200)"),
+    ("collector_task", "due_on", "DATE"),
+    ("collector_task", "snoozed_until", "DATE"),
+    ("collector_task", "outcome", "VARCHAR(32)"),
+    ("collector_task", "result_note", "VARCHAR(2000)"),
+    ("collector_task", "handover", "TEXT"),
+    ("collector_task", "version", "INTEGER"),
+    ("collector_task", "updated_at", "TIMESTAMP"),
+)
+TASK_UPGRADE_SQL: tuple[str, ...] = (
+    "UPDATE collector_task SET subject = CASE WHEN invoice IS NULL THEN 'customer:' || CAST(customer AS TEXT) "
+    "ELSE 'invoice:' || CAST(invoice AS TEXT) END WHERE subject IS NULL",
+    "UPDATE collector_task SET source = 'rule' WHERE source IS NULL",
+    "UPDATE collector_task SET version = 1 WHERE version IS NULL",
+    "UPDATE collector_task SET status = 'cancelled' WHERE status = 'open' AND id NOT IN "
+    "(SELECT MIN(id) FROM collector_task WHERE status = 'open' GROUP BY subject, queue)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS uq_task_unfinished ON collector_task (subject, queue) "
+    "WHERE status IN ('open', 'in_progress', 'snoozed')",
+    "CREATE INDEX IF NOT EXISTS idx_task_queue ON collector_task (queue, status)",
+    "CREATE INDEX IF NOT EXISTS idx_task_assignee ON collector_task (assignee, status)",
+)
+
 STEPS: list[Step] = [
     Step(
         1,
@@ -62,6 +89,12 @@ STEPS: list[Step] = [
         "outbox NOTIFY on commit wakes subscriptions (PostgreSQL); deliveries indexed by event for pruning",
         ("CREATE INDEX IF NOT EXISTS idx_webhook_delivery_event ON webhook_delivery (event_position)",),
         postgres_only=OUTBOX_NOTIFY_SQL,
+    ),
+    Step(
+        9,
+        "tasks as a machine: subject, assignee, snooze, outcome, hand-over; one unfinished task per subject and queue",
+        TASK_UPGRADE_SQL,
+        add_columns=TASK_COLUMNS,
     ),
 ]
 

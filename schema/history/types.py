@@ -18,6 +18,7 @@ class EntityKind(Enum):
     INVOICE = "invoice"
     DISPUTE = "dispute"
     ACCOUNT = "account"
+    TASK = "task"
 
 
 @strawberry.type(description="One transition of a state machine, as recorded (append-only).")
