@@ -17,6 +17,7 @@ ENTITY_PATHS = {
     "account": "customers",
     "payment": "payments",
     "task": "tasks",
+    "dunning_block": "dunning-blocks",
 }
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import date
 
 from engine import commands as c
-from engine.services import customers, disputes, holds, invoices, payments, promises, tasks
+from engine.blocks.views import BlockView
+from engine.services import blocks, customers, disputes, holds, invoices, payments, promises, tasks
 from engine.services.context import Context
 from engine.tasks.views import TaskView
 from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
@@ -92,3 +93,21 @@ class Collections:
 
     def cancel_task(self, task_id: int, reason: str | None, actor: Actor) -> TaskView:
         return tasks.cancel_task(self.ctx, task_id, reason, actor)
+
+    # -- dunning blocks (engine/services/blocks.py) --
+    def place_block(
+        self,
+        customer_id: int,
+        invoice_id: int | None,
+        reason_code: str,
+        ends_on: date | None,
+        note: str | None,
+        actor: Actor,
+    ) -> BlockView:
+        return blocks.place_block(self.ctx, customer_id, invoice_id, reason_code, ends_on, note, actor)
+
+    def lift_block(self, block_id: int, reason: str | None, actor: Actor) -> BlockView:
+        return blocks.lift_block(self.ctx, block_id, reason, actor)
+
+    def blocks_of(self, customer_id: int, invoice_id: int | None = None, active_only: bool = True) -> list[BlockView]:
+        return blocks.blocks_of(self.ctx, customer_id, invoice_id, active_only)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from engine.clock import stored
 from engine.scoring import score_customer
+from engine.services.blocks import expire_blocks
 from engine.services.common import fire_invoice, record_dispute_transition
 from engine.services.context import Context
 from engine.services.tasks import wake_snoozed
@@ -27,6 +28,7 @@ class TimerReport:
     promises_broken: list[int] = field(default_factory=list)
     disputes_escalated: list[int] = field(default_factory=list)
     tasks_woken: list[int] = field(default_factory=list)
+    blocks_expired: list[int] = field(default_factory=list)
 
     @property
     def touched_invoices(self) -> int:
@@ -125,6 +127,7 @@ def run_timers(
         if escalate_dispute(ctx, did):
             report.disputes_escalated.append(did)
     report.tasks_woken = wake_snoozed(ctx, day, TIMER)
+    report.blocks_expired = expire_blocks(ctx, day, TIMER)
     return report
 
 

@@ -10,6 +10,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.blocks.mutations import BlockMutations
+from schema.blocks.queries import BlockQueries
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -50,6 +52,7 @@ class Query(
     EventQueries,
     WebhookQueries,
     TaskQueries,
+    BlockQueries,
 ):
     pass
 
@@ -65,6 +68,7 @@ class Mutation(
     CycleMutations,
     WebhookMutations,
     TaskMutations,
+    BlockMutations,
 ):
     pass
 

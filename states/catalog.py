@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from states.account import ACCOUNT
+from states.block import BLOCK
 from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 from states.invoice import INVOICE
 from states.task import TASK
 from states.workflow import Workflow
 
-MACHINES: dict[str, Workflow] = {"invoice": INVOICE, "dispute": DISPUTE, "account": ACCOUNT, "task": TASK}
+MACHINES: dict[str, Workflow] = {
+    "invoice": INVOICE,
+    "dispute": DISPUTE,
+    "account": ACCOUNT,
+    "task": TASK,
+    "dunning_block": BLOCK,
+}
 
 
 def machine(kind: str) -> Workflow:

@@ -21,6 +21,7 @@ from engine.rules.decision import Decision, shown_facts
 from engine.rules.numpy_eval import evaluate
 from engine.rules.registry import StrategySet
 from states import invoice as inv_states
+from states.block import WITHHELD_ACTIONS
 from states.errors import InvalidTransition
 from states.invoice import INVOICE
 
@@ -215,7 +216,10 @@ def _apply_decision(
     sent: Any,
 ) -> None:
     cause, facts = rule_cause(d), shown_facts(d.facts)
+    blocked = bool(g.blocked[row])
     for order in d.orders:
+        if blocked and order.kind in WITHHELD_ACTIONS:
+            continue  # a dunning block is in force: no reminder, notice or escalation
         if order.kind in ("remind", "dun"):
             if inv.notice is not None:
                 continue  # at most one notice per invoice per evaluation

@@ -43,6 +43,7 @@ class Portfolio:
     broken_promises: IntArray
     account_state: npt.NDArray[np.str_]
     customer_email: npt.NDArray[np.str_]
+    blocked: npt.NDArray[np.bool_]  # a dunning block covers it today (`engine/blocks`)
 
     def __len__(self) -> int:
         return int(self.invoice_id.size)
@@ -73,6 +74,7 @@ _COLUMNS = (
     "broken_promises",
     "account_state",
     "customer_email",
+    "blocked",
 )
 
 

@@ -113,6 +113,15 @@ _ALL: list[Fact] = [
         "false",
     ),
     Fact(
+        "blocked",
+        Kind.BOOL,
+        "yes/no",
+        _I,
+        "A dunning block (on the invoice or its customer) is in force today; a blocked invoice gets no "
+        "reminder, notice or escalation whatever the rules say.",
+        "false",
+    ),
+    Fact(
         "currency",
         Kind.ENUM,
         "ISO 4217 code",

@@ -39,6 +39,7 @@ def define_entities(db: Database) -> None:
         promises = Set("PromiseToPay")
         notices = Set("Notice")
         tasks = Set("CollectorTask")
+        blocks = Set("DunningBlock")
 
     class Invoice(db.Entity):
         _table_ = "invoice"
@@ -64,6 +65,7 @@ def define_entities(db: Database) -> None:
         credit_notes = Set("CreditNote")
         notices = Set("Notice")
         tasks = Set("CollectorTask")
+        blocks = Set("DunningBlock")
         composite_key(customer, number)
 
     class Payment(db.Entity):
@@ -227,6 +229,26 @@ def define_entities(db: Database) -> None:
         version = Optional(int, default=1)
         updated_at = Optional(datetime)
 
+    class DunningBlock(db.Entity):
+        """No dunning for a customer (invoice None) or one invoice, from `starts_on` through
+        `ends_on` (None: until lifted); `states/block.py`."""
+
+        _table_ = "dunning_block"
+        id = PrimaryKey(int, auto=True)
+        customer = Required(Customer, index=True)
+        invoice = Optional(Invoice, index=True)
+        reason_code = Required(str, 32)
+        note = Optional(str, 2000, nullable=True)
+        starts_on = Required(date)
+        ends_on = Optional(date)
+        status = Required(str, 16, index=True)  # active | lifted | expired
+        placed_by = Required(str, 200)
+        placed_at = Required(datetime)
+        ended_at = Optional(datetime)
+        ended_by = Optional(str, 200, nullable=True)
+        end_reason = Optional(str, 2000, nullable=True)
+        version = Required(int, default=1)
+
     class CycleRun(db.Entity):
         """One daily cycle per business date; `done` makes a re-run a no-op."""
 
@@ -314,6 +336,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
+    _ = (DunningBlock,)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

@@ -96,6 +96,7 @@ STEPS: list[Step] = [
         TASK_UPGRADE_SQL,
         add_columns=TASK_COLUMNS,
     ),
+    Step(10, "dunning blocks per customer or invoice, with a reason and an optional end date", create_tables=True),
 ]
 
 LATEST = STEPS[-1].version

@@ -19,6 +19,7 @@ class EntityKind(Enum):
     DISPUTE = "dispute"
     ACCOUNT = "account"
     TASK = "task"
+    DUNNING_BLOCK = "dunning_block"
 
 
 @strawberry.type(description="One transition of a state machine, as recorded (append-only).")

@@ -55,3 +55,31 @@ def test_wrong_task_steps_answer_with_a_code_and_change_nothing(service: Collect
     assert codes(run(ctx, CREATE, {"input": {"customerId": "1", "queue": "Bad Queue"}})) == ["VALIDATION_FAILED"]
     data(run(ctx, CANCEL, {"id": str(task.id), "reason": "paid"}))
     assert codes(run(ctx, START, {"id": str(task.id)})) == ["INVALID_TRANSITION"]
+
+
+PLACE = """mutation($input: PlaceDunningBlockInput!) { placeDunningBlock(input: $input) {
+  id status inForce reasonCode endsOn invoiceId } }"""
+LIFT = """mutation($id: ID!, $reason: String!) { liftDunningBlock(blockId: $id, reason: $reason) {
+  status endReason history { trigger toState } } }"""
+BLOCKS = """query($c: ID!, $active: Boolean!) { dunningBlocks(customerId: $c, activeOnly: $active) { id status } }"""
+
+
+def test_a_collector_blocks_dunning_on_an_invoice_and_lifts_it(service: Collections) -> None:
+    ids = seed_portfolio(service, customers=1, invoices_each=1)
+    ctx = service.ctx
+    placed = data(
+        run(ctx, PLACE, {"input": {"customerId": "1", "invoiceId": str(ids[0]), "reasonCode": "NEGOTIATION"}})
+    )["placeDunningBlock"]
+    assert (placed["status"], placed["inForce"], placed["reasonCode"], placed["invoiceId"]) == (
+        "ACTIVE",
+        True,
+        "NEGOTIATION",
+        str(ids[0]),
+    )
+    assert codes(run(ctx, LIFT, {"id": placed["id"], "reason": ""})) == ["VALIDATION_FAILED"]
+    lifted = data(run(ctx, LIFT, {"id": placed["id"], "reason": "agreed"}))["liftDunningBlock"]
+    assert lifted["status"] == "LIFTED" and [h["trigger"] for h in lifted["history"]] == ["place", "lift"]
+    assert data(run(ctx, BLOCKS, {"c": "1", "active": True}))["dunningBlocks"] == []
+    assert len(data(run(ctx, BLOCKS, {"c": "1", "active": False}))["dunningBlocks"]) == 1
+    past = {"customerId": "1", "reasonCode": "LEGAL", "endsOn": "2026-01-01"}
+    assert codes(run(ctx, PLACE, {"input": past})) == ["VALIDATION_FAILED"]
