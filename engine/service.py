@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from engine import commands as c
 from engine.blocks.views import BlockView
@@ -56,6 +56,18 @@ class Collections:
 
     def resolve_dispute(self, cmd: c.ResolveDispute, actor: Actor) -> DisputeView:
         return disputes.resolve_dispute(self.ctx, cmd, actor)
+
+    def comment_on_dispute(self, dispute_id: int, text: str, actor: Actor) -> DisputeView:
+        return disputes.comment_on_dispute(self.ctx, dispute_id, text, actor)
+
+    def assign_dispute(self, dispute_id: int, owner: str, actor: Actor) -> DisputeView:
+        return disputes.assign_dispute(self.ctx, dispute_id, owner, actor)
+
+    def dispute_comments(self, dispute_id: int) -> list[tuple[str, str, datetime]]:
+        return disputes.comments_of(self.ctx, dispute_id)
+
+    def dispute_credit_notes(self, dispute_id: int) -> list[tuple[str | None, int]]:
+        return disputes.credit_notes_of(self.ctx, dispute_id)
 
     def record_promise(self, cmd: c.RecordPromise, actor: Actor) -> PromiseView:
         return promises.record_promise(self.ctx, cmd, actor)

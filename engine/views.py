@@ -135,6 +135,7 @@ class DisputeView:
     due_at: datetime
     resolved_at: datetime | None
     version: int
+    owner: str | None = None  # a queue or a collector
 
     @staticmethod
     def of(d: Entity) -> DisputeView:
@@ -152,6 +153,7 @@ class DisputeView:
             loaded(d.due_at),
             loaded(d.resolved_at) if d.resolved_at else None,
             d.version,
+            d.owner,
         )
 
 

@@ -77,5 +77,6 @@ def invoice_facts(p: Portfolio, acc: Accounts, recent: IntArray) -> dict[str, An
         "disputed": p.state == inv_states.DISPUTED,
         "promise_active": p.state == inv_states.PROMISED,
         "blocked": p.blocked,
+        "collectible_amount": p.collectible_amount,
     }
     return facts

@@ -44,6 +44,7 @@ class Portfolio:
     account_state: npt.NDArray[np.str_]
     customer_email: npt.NDArray[np.str_]
     blocked: npt.NDArray[np.bool_]  # a dunning block covers it today (`engine/blocks`)
+    collectible_amount: IntArray  # open amount less what active disputes contest
 
     def __len__(self) -> int:
         return int(self.invoice_id.size)
@@ -75,6 +76,7 @@ _COLUMNS = (
     "account_state",
     "customer_email",
     "blocked",
+    "collectible_amount",
 )
 
 

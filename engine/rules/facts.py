@@ -71,6 +71,14 @@ _ALL: list[Fact] = [
     Fact("amount", Kind.MONEY, "money", _I, "The invoice's original gross amount.", "1200.00 EUR"),
     Fact("open_amount", Kind.MONEY, "money", _I, "What is still owed on the invoice.", "350.00 EUR"),
     Fact(
+        "collectible_amount",
+        Kind.MONEY,
+        "money",
+        _I,
+        "The open amount less what active disputes contest (0 at least): what notices may still chase.",
+        "250.00 EUR",
+    ),
+    Fact(
         "dunning_level",
         Kind.INT,
         "level",

@@ -97,6 +97,7 @@ def define_entities(db: Database) -> None:
         amount = Required(int, **MONEY)
         reason = Required(str, 200)
         created_at = Required(datetime)
+        number = Optional(str, 32, nullable=True, unique=True)  # CN-YYYY-NNNNNN, given when issued
 
     class Dispute(db.Entity):
         _table_ = "dispute"
@@ -114,6 +115,16 @@ def define_entities(db: Database) -> None:
         resolved_at = Optional(datetime)
         version = Required(int, default=1)
         credit_notes = Set(CreditNote)
+        owner = Optional(str, 200, nullable=True)  # a queue or a collector (policies/disputes.yaml: the default)
+        comments = Set("DisputeComment")
+
+    class DisputeComment(db.Entity):
+        _table_ = "dispute_comment"
+        id = PrimaryKey(int, auto=True)
+        dispute = Required(Dispute, index=True)
+        author = Required(str, 200)
+        text = Required(str, 4000)
+        at = Required(datetime)
 
     class PromiseToPay(db.Entity):
         _table_ = "promise_to_pay"
@@ -336,7 +347,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (DunningBlock,)
+    _ = (DunningBlock, DisputeComment)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

@@ -97,6 +97,13 @@ STEPS: list[Step] = [
         add_columns=TASK_COLUMNS,
     ),
     Step(10, "dunning blocks per customer or invoice, with a reason and an optional end date", create_tables=True),
+    Step(
+        11,
+        "disputes: an owner and comments; credit notes: a number",
+        ("CREATE UNIQUE INDEX IF NOT EXISTS uq_credit_note_number ON credit_note (number)",),
+        create_tables=True,
+        add_columns=(("dispute", "owner", "VARCHAR(200)"), ("credit_note", "number", "VARCHAR(32)")),
+    ),
 ]
 
 LATEST = STEPS[-1].version
