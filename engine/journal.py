@@ -18,6 +18,8 @@ ENTITY_PATHS = {
     "payment": "payments",
     "task": "tasks",
     "dunning_block": "dunning-blocks",
+    "note": "notes",
+    "attachment": "attachments",
 }
 
 

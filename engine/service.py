@@ -7,8 +7,9 @@ from datetime import date, datetime
 
 from engine import commands as c
 from engine.blocks.views import BlockView
-from engine.services import blocks, customers, disputes, holds, invoices, payments, promises, tasks
+from engine.services import blocks, customers, disputes, holds, invoices, payments, promises, tasks, timeline
 from engine.services.context import Context
+from engine.services.timeline import AttachmentView, NoteView
 from engine.tasks.views import TaskView
 from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
 from states.actors import Actor
@@ -123,3 +124,26 @@ class Collections:
 
     def blocks_of(self, customer_id: int, invoice_id: int | None = None, active_only: bool = True) -> list[BlockView]:
         return blocks.blocks_of(self.ctx, customer_id, invoice_id, active_only)
+
+    # -- the timeline (engine/services/timeline.py) --
+    def add_note(self, customer_id: int, invoice_id: int | None, text: str, actor: Actor) -> NoteView:
+        return timeline.add_note(self.ctx, customer_id, invoice_id, text, actor)
+
+    def log_call(
+        self, customer_id: int, invoice_id: int | None, outcome: str, note: str | None, actor: Actor
+    ) -> NoteView:
+        return timeline.log_call(self.ctx, customer_id, invoice_id, outcome, note, actor)
+
+    def add_attachment(
+        self,
+        customer_id: int,
+        filename: str,
+        content_type: str,
+        content_base64: str,
+        actor: Actor,
+        note_id: int | None = None,
+        dispute_id: int | None = None,
+    ) -> AttachmentView:
+        return timeline.add_attachment(
+            self.ctx, customer_id, filename, content_type, content_base64, actor, note_id, dispute_id
+        )

@@ -32,6 +32,7 @@ from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
+from schema.timeline.mutations import TimelineMutations
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
 
@@ -69,6 +70,7 @@ class Mutation(
     WebhookMutations,
     TaskMutations,
     BlockMutations,
+    TimelineMutations,
 ):
     pass
 

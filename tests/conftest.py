@@ -40,6 +40,10 @@ TABLES = (
     "webhook_attempt",
     "webhook_delivery",
     "webhook_endpoint",
+    "dunning_block",
+    "dispute_comment",
+    "attachment",
+    "customer_note",
 )
 
 

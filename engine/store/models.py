@@ -40,6 +40,8 @@ def define_entities(db: Database) -> None:
         notices = Set("Notice")
         tasks = Set("CollectorTask")
         blocks = Set("DunningBlock")
+        notes = Set("CustomerNote")
+        attachments = Set("Attachment")
 
     class Invoice(db.Entity):
         _table_ = "invoice"
@@ -66,6 +68,7 @@ def define_entities(db: Database) -> None:
         notices = Set("Notice")
         tasks = Set("CollectorTask")
         blocks = Set("DunningBlock")
+        notes = Set("CustomerNote")
         composite_key(customer, number)
 
     class Payment(db.Entity):
@@ -117,6 +120,7 @@ def define_entities(db: Database) -> None:
         credit_notes = Set(CreditNote)
         owner = Optional(str, 200, nullable=True)  # a queue or a collector (policies/disputes.yaml: the default)
         comments = Set("DisputeComment")
+        attachments = Set("Attachment")
 
     class DisputeComment(db.Entity):
         _table_ = "dispute_comment"
@@ -260,6 +264,36 @@ def define_entities(db: Database) -> None:
         end_reason = Optional(str, 2000, nullable=True)
         version = Required(int, default=1)
 
+    class CustomerNote(db.Entity):
+        """A note or a logged call on a customer's timeline (optionally about one invoice)."""
+
+        _table_ = "customer_note"
+        id = PrimaryKey(int, auto=True, size=64)
+        customer = Required(Customer, index=True)
+        invoice = Optional(Invoice, index=True)
+        kind = Required(str, 8)  # note | call
+        text = Required(str, 4000)
+        call_outcome = Optional(str, 16, nullable=True)  # reached | voicemail | promise | dispute | wrong_number …
+        author = Required(str, 200)
+        at = Required(datetime)
+        attachments = Set("Attachment")
+
+    class Attachment(db.Entity):
+        """A stored file's metadata; the bytes are under O2C_FILES_DIR at `path`."""
+
+        _table_ = "attachment"
+        id = PrimaryKey(int, auto=True, size=64)
+        customer = Required(Customer, index=True)
+        note = Optional(CustomerNote)
+        dispute = Optional(Dispute)
+        filename = Required(str, 200)
+        content_type = Required(str, 100)
+        size = Required(int, size=64)
+        sha256 = Required(str, 64)
+        path = Required(str, 300)
+        uploaded_by = Required(str, 200)
+        at = Required(datetime)
+
     class CycleRun(db.Entity):
         """One daily cycle per business date; `done` makes a re-run a no-op."""
 
@@ -347,7 +381,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (DunningBlock, DisputeComment)
+    _ = (DunningBlock, DisputeComment, CustomerNote, Attachment)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

@@ -104,6 +104,12 @@ STEPS: list[Step] = [
         create_tables=True,
         add_columns=(("dispute", "owner", "VARCHAR(200)"), ("credit_note", "number", "VARCHAR(32)")),
     ),
+    Step(
+        12,
+        "the customer timeline: notes, logged calls, attachments",
+        ("CREATE INDEX IF NOT EXISTS idx_customer_note_at ON customer_note (customer, at)",),
+        create_tables=True,
+    ),
 ]
 
 LATEST = STEPS[-1].version

@@ -8,10 +8,12 @@ import strawberry
 
 from engine.views import CustomerView
 from schema.common.money import Money
+from schema.common.pagination import Connection
 from schema.context import Info
 from schema.credit.types import CreditHold, PromiseToPay
 from schema.history.types import Transition, check_last
-from schema.ids import to_id
+from schema.ids import parse_id, to_id
+from schema.timeline.types import TIMELINE_PAGE, TimelineAfter, TimelineEntry, TimelineFirst, timeline_page
 
 if TYPE_CHECKING:
     from schema.disputes.types import Dispute
@@ -125,6 +127,20 @@ class Customer:
         return [
             PromiseToPay.of(p, inv.currency if inv else self.currency) for p, inv in zip(found, invoices, strict=True)
         ]
+
+    @strawberry.field(
+        description="Everything that happened to the customer (transitions of its invoices, account, disputes, "
+        "tasks and blocks; notes, calls, payments, messages), newest first; `invoiceId`: about one invoice."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        first: TimelineFirst = TIMELINE_PAGE,
+        after: TimelineAfter = None,
+        invoice_id: strawberry.ID | None = None,
+    ) -> Connection[TimelineEntry]:
+        invoice = parse_id(invoice_id, "invoiceId") if invoice_id is not None else None
+        return await timeline_page(info, self.customer_id, invoice, first, after)
 
     @strawberry.field(description="The last `last` account transitions (holds placed and released).")
     async def history(self, info: Info, last: int = 20) -> list[Transition]:

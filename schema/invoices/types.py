@@ -8,10 +8,12 @@ import strawberry
 
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
+from schema.common.pagination import Connection
 from schema.context import Info
 from schema.history.types import Transition, check_last
 from schema.ids import to_id
 from schema.loaders import now_or_later
+from schema.timeline.types import TIMELINE_PAGE, TimelineAfter, TimelineEntry, TimelineFirst, timeline_page
 
 if TYPE_CHECKING:
     from schema.credit.types import PromiseToPay
@@ -118,6 +120,12 @@ class Invoice:
 
         found = await info.context.loaders.promises_of_invoice.load(self.invoice_id)
         return [PromiseToPay.of(p, self.currency) for p in found]
+
+    @strawberry.field(description="What happened to this invoice (its customer's timeline, narrowed), newest first.")
+    async def timeline(
+        self, info: Info, first: TimelineFirst = TIMELINE_PAGE, after: TimelineAfter = None
+    ) -> Connection[TimelineEntry]:
+        return await timeline_page(info, self.customer_id, self.invoice_id, first, after)
 
     @strawberry.field(description="The last `last` transitions, oldest first.")
     def history(self, info: Info, last: int = 20) -> list[Transition]:
