@@ -7,7 +7,19 @@ from datetime import date, datetime
 
 from engine import commands as c
 from engine.blocks.views import BlockView
-from engine.services import blocks, customers, disputes, holds, invoices, payments, promises, tasks, timeline
+from engine.services import (
+    blocks,
+    collectors,
+    customers,
+    disputes,
+    holds,
+    invoices,
+    payments,
+    promises,
+    tasks,
+    timeline,
+)
+from engine.services.collectors import CollectorView, PortfolioReport
 from engine.services.context import Context
 from engine.services.timeline import AttachmentView, NoteView
 from engine.tasks.views import TaskView
@@ -147,3 +159,16 @@ class Collections:
         return timeline.add_attachment(
             self.ctx, customer_id, filename, content_type, content_base64, actor, note_id, dispute_id
         )
+
+    # -- collectors and portfolios (engine/services/collectors.py) --
+    def create_collector(self, name: str, email: str, queues: tuple[str, ...]) -> CollectorView:
+        return collectors.create_collector(self.ctx, name, email, queues)
+
+    def collectors(self) -> list[CollectorView]:
+        return collectors.list_collectors(self.ctx)
+
+    def assign_customer(self, customer_id: int, collector_id: int | None, actor: Actor) -> int | None:
+        return collectors.assign_customer(self.ctx, customer_id, collector_id, actor)
+
+    def assign_portfolios(self) -> PortfolioReport:
+        return collectors.assign_portfolios(self.ctx)

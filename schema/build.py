@@ -12,6 +12,8 @@ from strawberry.types import ExecutionContext
 
 from schema.blocks.mutations import BlockMutations
 from schema.blocks.queries import BlockQueries
+from schema.collectors.mutations import CollectorMutations
+from schema.collectors.queries import CollectorQueries
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -54,6 +56,7 @@ class Query(
     WebhookQueries,
     TaskQueries,
     BlockQueries,
+    CollectorQueries,
 ):
     pass
 
@@ -71,6 +74,7 @@ class Mutation(
     TaskMutations,
     BlockMutations,
     TimelineMutations,
+    CollectorMutations,
 ):
     pass
 

@@ -44,6 +44,7 @@ TABLES = (
     "dispute_comment",
     "attachment",
     "customer_note",
+    "collector",
 )
 
 

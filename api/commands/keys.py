@@ -14,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create = inner.add_parser("create", help="create a key; it is printed once, on the last line")
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", default="")
+    create.add_argument("--collector", default=None, help="the email of the collector the key acts as")
     create.set_defaults(run=_create)
     revoke = inner.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix")
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    principal, key = create_key(build_context(), args.role, args.name)
+    principal, key = create_key(build_context(), args.role, args.name, args.collector)
     print(f"created {principal.role} key '{principal.name}' (prefix {principal.prefix}); store it now:")
     print(key)
     return 0

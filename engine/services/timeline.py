@@ -40,7 +40,7 @@ class NoteView:
     @staticmethod
     def of(n: Entity) -> NoteView:
         return NoteView(
-            n.id, n.customer.id, n.invoice.id if n.invoice else None, n.kind, n.text, n.call_outcome, n.author,
+            n.id, n.customer.id, n.invoice.id if n.invoice else None, n.kind, n.text or "", n.call_outcome, n.author,
             loaded(n.at),
         )  # fmt: skip
 

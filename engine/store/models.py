@@ -42,6 +42,8 @@ def define_entities(db: Database) -> None:
         blocks = Set("DunningBlock")
         notes = Set("CustomerNote")
         attachments = Set("Attachment")
+        collector = Optional("Collector", index=True)  # whose portfolio it is in
+        collector_assigned_by = Optional(str, 16, nullable=True)  # rule | manual (rules never override manual)
 
     class Invoice(db.Entity):
         _table_ = "invoice"
@@ -200,6 +202,7 @@ def define_entities(db: Database) -> None:
         name = Required(str, 200)
         created_at = Required(datetime)
         revoked_at = Optional(datetime)
+        collector = Optional("Collector")  # a collector's key acts as that person
 
     class Notice(db.Entity):
         """A reminder or dunning notice requested for one invoice on one business date."""
@@ -272,7 +275,7 @@ def define_entities(db: Database) -> None:
         customer = Required(Customer, index=True)
         invoice = Optional(Invoice, index=True)
         kind = Required(str, 8)  # note | call
-        text = Required(str, 4000)
+        text = Optional(str, 4000, nullable=True)  # a call may be logged without one
         call_outcome = Optional(str, 16, nullable=True)  # reached | voicemail | promise | dispute | wrong_number …
         author = Required(str, 200)
         at = Required(datetime)
@@ -293,6 +296,19 @@ def define_entities(db: Database) -> None:
         path = Required(str, 300)
         uploaded_by = Required(str, 200)
         at = Required(datetime)
+
+    class Collector(db.Entity):
+        """A person who works a portfolio of customers and the tasks of some queues."""
+
+        _table_ = "collector"
+        id = PrimaryKey(int, auto=True)
+        name = Required(str, 200)
+        email = Required(str, 200, unique=True)
+        queues = Required(Json, default=[])
+        active = Required(bool, default=True)
+        created_at = Required(datetime)
+        customers = Set(Customer)
+        keys = Set(ApiKey)
 
     class CycleRun(db.Entity):
         """One daily cycle per business date; `done` makes a re-run a no-op."""
@@ -381,7 +397,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (DunningBlock, DisputeComment, CustomerNote, Attachment)
+    _ = (DunningBlock, DisputeComment, CustomerNote, Attachment, Collector)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

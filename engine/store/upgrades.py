@@ -110,6 +110,17 @@ STEPS: list[Step] = [
         ("CREATE INDEX IF NOT EXISTS idx_customer_note_at ON customer_note (customer, at)",),
         create_tables=True,
     ),
+    Step(
+        13,
+        "collectors: portfolios of customers, keys that act as a collector",
+        ("CREATE INDEX IF NOT EXISTS idx_customer_collector ON customer (collector)",),
+        create_tables=True,
+        add_columns=(
+            ("customer", "collector", "INTEGER"),
+            ("customer", "collector_assigned_by", "VARCHAR(16)"),
+            ("api_key", "collector", "INTEGER"),
+        ),
+    ),
 ]
 
 LATEST = STEPS[-1].version
