@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
+from engine.queries import batches
+from engine.queries.agenda import AgendaRow as RowView
 from engine.queries.agenda import agenda
 from engine.queries.collector_figures import collector_figures
+from engine.store.database import Store
 from schema.collectors.types import AgendaRow, Collector, CollectorFigures
 from schema.common.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, connection
 from schema.context import Info
@@ -17,6 +21,23 @@ from schema.permissions import CanRead
 from states.errors import ValidationFailed
 
 AGENDA_PAGE = 50
+
+
+def _relations(store: Store, rows: list[RowView]) -> dict[str, Mapping[int, Any]]:
+    """The statements the row resolvers' loaders would issue, keyed as they key them."""
+    customer_ids = [r.customer_id for r in rows]
+    invoice_ids = [i for r in rows for i in r.invoice_ids]
+    dispute_ids = [d for r in rows for d in r.dispute_ids]
+    customers = batches.customers_by_ids(store, customer_ids)
+    invoices = batches.invoices_by_ids(store, invoice_ids) if invoice_ids else {}
+    disputes = batches.disputes_by_ids(store, dispute_ids) if dispute_ids else {}
+    promises = batches.promises_by_customer_ids(store, customer_ids)
+    return {
+        "customers": {c: customers.get(c) for c in customer_ids},
+        "invoices": {i: invoices.get(i) for i in invoice_ids},
+        "disputes": {d: disputes.get(d) for d in dispute_ids},
+        "promises": {c: list(promises.get(c, [])) for c in customer_ids},
+    }
 
 
 @strawberry.type

@@ -1,24 +1,29 @@
 """Collector, agenda rows and figures."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from engine.queries.agenda import AgendaRow as RowView
 from engine.queries.collector_figures import CollectorFigures as FiguresView
 from engine.services.collectors import CollectorView
 from schema.common.money import Money
 from schema.context import Info
+from schema.credit.types import PromiseToPay
+from schema.disputes.types import Dispute
 from schema.ids import to_id
+from schema.invoices.types import Invoice
+from schema.loaders import now_or_later
 from schema.tasks.types import Task
 
+R = TypeVar("R")
+
 if TYPE_CHECKING:
-    from schema.credit.types import PromiseToPay
     from schema.customers.types import Customer
-    from schema.disputes.types import Dispute
-    from schema.invoices.types import Invoice
 
 
 @strawberry.type(description="A person who works a portfolio of customers and the tasks of some queues.")
@@ -75,34 +80,45 @@ class AgendaRow:
         )
 
     @strawberry.field
-    async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("schema.customers.types")]:
-        from schema.customers.types import Customer
+    def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("schema.customers.types")]:
 
-        view = await info.context.loaders.customer.load(self.view.customer_id)
-        assert view is not None
-        return Customer.of(view)
+        return now_or_later(info.context.loaders.customer, self.view.customer_id, _customer)
 
     @strawberry.field(description="Collectible invoices, oldest due first.")
-    async def invoices(self, info: Info) -> list[Annotated["Invoice", strawberry.lazy("schema.invoices.types")]]:
-        from schema.invoices.types import Invoice
-
-        views = await info.context.loaders.invoice.load_many(self.view.invoice_ids)
-        return [Invoice.of(v) for v in views if v is not None]
+    def invoices(self, info: Info) -> list[Invoice]:
+        return all_now_or_later(info.context.loaders.invoice, self.view.invoice_ids, Invoice.of)
 
     @strawberry.field(description="Active disputes.")
-    async def disputes(self, info: Info) -> list[Annotated["Dispute", strawberry.lazy("schema.disputes.types")]]:
-        from schema.disputes.types import Dispute
-
-        views = await info.context.loaders.dispute.load_many(self.view.dispute_ids)
-        return [Dispute.of(v) for v in views if v is not None]
+    def disputes(self, info: Info) -> list[Dispute]:
+        return all_now_or_later(info.context.loaders.dispute, self.view.dispute_ids, Dispute.of)
 
     @strawberry.field(description="Active promises to pay.")
-    async def promises(self, info: Info) -> list[Annotated["PromiseToPay", strawberry.lazy("schema.credit.types")]]:
-        from schema.credit.types import PromiseToPay
+    def promises(self, info: Info) -> list[PromiseToPay]:
+        wanted, currency = set(self.view.promise_ids), self.view.currency
 
-        found = await info.context.loaders.promises_of_customer.load(self.view.customer_id)
-        wanted = set(self.view.promise_ids)
-        return [PromiseToPay.of(p, self.view.currency) for p in found if p.id in wanted]
+        def convert(found: list[Any]) -> list[PromiseToPay]:
+            return [PromiseToPay.of(p, currency) for p in found if p.id in wanted]
+
+        return now_or_later(info.context.loaders.promises_of_customer, self.view.customer_id, convert)
+
+
+def _customer(view: Any) -> Any:
+    from schema.customers.types import Customer  # customers' types import this module's neighbours
+
+    assert view is not None
+    return Customer.of(view)
+
+
+def all_now_or_later(loader: DataLoader[int, Any], keys: list[int], convert: Callable[[Any], R]) -> list[R]:
+    """Like `now_or_later`, for a list of keys (missing rows are left out)."""
+    futures = [loader.cache_map.get(k) for k in keys]
+    if all(f is not None and f.done() and not f.cancelled() and f.exception() is None for f in futures):
+        return [convert(f.result()) for f in futures if f is not None and f.result() is not None]
+
+    async def later() -> list[R]:
+        return [convert(v) for v in await loader.load_many(keys) if v is not None]
+
+    return cast(list[R], later())
 
 
 @strawberry.type(description="What a collector achieved over a period.")
