@@ -186,6 +186,7 @@ class HoldView:
     released_at: datetime | None
     released_by: str | None
     release_reason_code: str | None
+    exception_until: date | None = None  # the cycle does not place this reason again until then
 
     @staticmethod
     def of(h: Entity) -> HoldView:
@@ -199,6 +200,7 @@ class HoldView:
             loaded(h.released_at) if h.released_at else None,
             h.released_by,
             h.release_reason_code,
+            h.exception_until,
         )
 
 

@@ -19,6 +19,7 @@ from engine.cycle.writer import write_chunk
 from engine.rules.decision import shown_facts
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
+from engine.services.holds import excepted_reasons
 from states.actors import Actor
 
 CYCLE_ACTOR = Actor("rule", "cycle")
@@ -123,6 +124,10 @@ def plan_accounts_only(
     if accounts is None:
         accounts = load_book(ctx.store, as_of, customers, accounts_only=True).accounts
     plan_accounts(accounts, strategies, as_of, plan)
+    if any(o.kind == "credit_hold" for o in plan.accounts):
+        # a person released that reason with an exception that still runs: not placed again
+        excepted = excepted_reasons(ctx.store, as_of, customers.where("customer"))
+        plan.accounts = [o for o in plan.accounts if (o.customer_id, o.reason) not in excepted]
     return plan
 
 

@@ -157,6 +157,7 @@ def define_entities(db: Database) -> None:
         released_at = Optional(datetime)
         released_by = Optional(str, 200, nullable=True)
         release_reason_code = Optional(str, 64, nullable=True)
+        exception_until = Optional(date)  # a person released an automatic reason: not placed again until then
 
     class TransitionRecord(db.Entity):
         """Append-only history: every transition, whoever caused it, with why."""

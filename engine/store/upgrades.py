@@ -121,6 +121,11 @@ STEPS: list[Step] = [
             ("api_key", "collector", "INTEGER"),
         ),
     ),
+    Step(
+        14,
+        "credit holds: the exception a person's release of an automatic reason makes, until a date",
+        add_columns=(("credit_hold", "exception_until", "DATE"),),
+    ),
 ]
 
 LATEST = STEPS[-1].version
