@@ -20,6 +20,7 @@ ENTITY_PATHS = {
     "dunning_block": "dunning-blocks",
     "note": "notes",
     "attachment": "attachments",
+    "write_off": "write-offs",
 }
 
 

@@ -18,10 +18,12 @@ from engine.services import (
     promises,
     tasks,
     timeline,
+    write_offs,
 )
 from engine.services.collectors import CollectorView, PortfolioReport
 from engine.services.context import Context
 from engine.services.timeline import AttachmentView, NoteView
+from engine.services.write_offs import WriteOffOutcome, WriteOffView
 from engine.tasks.views import TaskView
 from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
 from states.actors import Actor
@@ -172,3 +174,15 @@ class Collections:
 
     def assign_portfolios(self) -> PortfolioReport:
         return collectors.assign_portfolios(self.ctx)
+
+    # -- write-offs within limits (engine/services/write_offs.py) --
+    def write_off(self, invoice_id: int, note: str | None, actor: Actor, role: str) -> WriteOffOutcome:
+        return write_offs.write_off(self.ctx, invoice_id, note, actor, role)
+
+    def decide_write_off(
+        self, request_id: int, approve: bool, note: str | None, actor: Actor, role: str
+    ) -> WriteOffView:
+        return write_offs.decide_write_off(self.ctx, request_id, approve, note, actor, role)
+
+    def pending_write_offs(self) -> list[WriteOffView]:
+        return write_offs.pending_write_offs(self.ctx)

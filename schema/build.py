@@ -37,6 +37,7 @@ from schema.tasks.queries import TaskQueries
 from schema.timeline.mutations import TimelineMutations
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
+from schema.write_offs.mutations import WriteOffMutations, WriteOffQueries
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -57,6 +58,7 @@ class Query(
     TaskQueries,
     BlockQueries,
     CollectorQueries,
+    WriteOffQueries,
 ):
     pass
 
@@ -75,6 +77,7 @@ class Mutation(
     BlockMutations,
     TimelineMutations,
     CollectorMutations,
+    WriteOffMutations,
 ):
     pass
 

@@ -9,6 +9,7 @@ from states.errors import ValidationFailed
 from states.invoice import INVOICE
 from states.task import TASK
 from states.workflow import Workflow
+from states.write_off import WRITE_OFF
 
 MACHINES: dict[str, Workflow] = {
     "invoice": INVOICE,
@@ -16,6 +17,7 @@ MACHINES: dict[str, Workflow] = {
     "account": ACCOUNT,
     "task": TASK,
     "dunning_block": BLOCK,
+    "write_off": WRITE_OFF,
 }
 
 

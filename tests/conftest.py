@@ -45,6 +45,7 @@ TABLES = (
     "attachment",
     "customer_note",
     "collector",
+    "write_off_request",
 )
 
 

@@ -42,6 +42,7 @@ def define_entities(db: Database) -> None:
         blocks = Set("DunningBlock")
         notes = Set("CustomerNote")
         attachments = Set("Attachment")
+        write_offs = Set("WriteOffRequest")
         collector = Optional("Collector", index=True)  # whose portfolio it is in
         collector_assigned_by = Optional(str, 16, nullable=True)  # rule | manual (rules never override manual)
 
@@ -71,6 +72,7 @@ def define_entities(db: Database) -> None:
         tasks = Set("CollectorTask")
         blocks = Set("DunningBlock")
         notes = Set("CustomerNote")
+        write_offs = Set("WriteOffRequest")
         composite_key(customer, number)
 
     class Payment(db.Entity):
@@ -311,6 +313,25 @@ def define_entities(db: Database) -> None:
         customers = Set(Customer)
         keys = Set(ApiKey)
 
+    class WriteOffRequest(db.Entity):
+        """A write-off above the requester's limit (policies/credit.yaml), waiting for an approver."""
+
+        _table_ = "write_off_request"
+        id = PrimaryKey(int, auto=True)
+        invoice = Required(Invoice, index=True)
+        customer = Required(Customer, index=True)
+        amount = Required(int, **MONEY)
+        currency = Required(str, 3)
+        status = Required(str, 16, index=True)  # pending | approved | rejected
+        note = Optional(str, 2000, nullable=True)
+        requested_by = Required(str, 200)
+        requested_role = Required(str, 16)
+        requested_at = Required(datetime)
+        decided_by = Optional(str, 200, nullable=True)
+        decided_at = Optional(datetime)
+        decision_note = Optional(str, 2000, nullable=True)
+        version = Required(int, default=1)
+
     class CycleRun(db.Entity):
         """One daily cycle per business date; `done` makes a re-run a no-op."""
 
@@ -398,7 +419,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (DunningBlock, DisputeComment, CustomerNote, Attachment, Collector)
+    _ = (DunningBlock, DisputeComment, CustomerNote, Attachment, Collector, WriteOffRequest)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

@@ -126,6 +126,7 @@ STEPS: list[Step] = [
         "credit holds: the exception a person's release of an automatic reason makes, until a date",
         add_columns=(("credit_hold", "exception_until", "DATE"),),
     ),
+    Step(15, "write-off requests above a role's limit, approved by another person", create_tables=True),
 ]
 
 LATEST = STEPS[-1].version

@@ -20,6 +20,7 @@ class EntityKind(Enum):
     ACCOUNT = "account"
     TASK = "task"
     DUNNING_BLOCK = "dunning_block"
+    WRITE_OFF = "write_off"
 
 
 @strawberry.type(description="One transition of a state machine, as recorded (append-only).")

@@ -277,7 +277,7 @@ def test_a_forbidden_manual_transition_raises_and_writes_nothing(
     inv = issue(service, customer, "INV-1", 12_000)
     before = counts(store)
     with pytest.raises(InvalidTransition, match=f"invoice {inv} in state 'open' cannot 'write_off'"):
-        service.transition_invoice(TransitionInvoice(inv, "write_off", "no hope"), ALICE)
+        service.write_off(inv, "no hope", ALICE, "admin")
     assert counts(store) == before
     assert invoice(store, inv) == {"state": "open", "open": 12_000, "level": 0, "paid_on": None, "version": 1}
 
