@@ -12,6 +12,8 @@ from strawberry.types import ExecutionContext
 
 from schema.blocks.mutations import BlockMutations
 from schema.blocks.queries import BlockQueries
+from schema.cashapp.mutations import CashMutations
+from schema.cashapp.queries import CashQueries
 from schema.collectors.mutations import CollectorMutations
 from schema.collectors.queries import CollectorQueries
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
@@ -28,6 +30,8 @@ from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
 from schema.machines.queries import MachineQueries
+from schema.notices.mutations import NoticeMutations
+from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
 from schema.reports.queries import ReportQueries
 from schema.strategies.mutations import StrategyMutations
@@ -55,6 +59,8 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    CashQueries,
+    NoticeQueries,
     TaskQueries,
     BlockQueries,
     CollectorQueries,
@@ -73,6 +79,8 @@ class Mutation(
     StrategyMutations,
     CycleMutations,
     WebhookMutations,
+    CashMutations,
+    NoticeMutations,
     TaskMutations,
     BlockMutations,
     TimelineMutations,

@@ -1,4 +1,5 @@
-"""`o2c strategies check|test [DIR]` — validate the strategy files, run their embedded tests."""
+"""`o2c strategies check|test [DIR]` — validate the strategy files (and that every template they name
+exists), run their embedded tests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.config import load_settings
+from engine.notices.templates import load
 from engine.rules import commands
 
 
@@ -19,6 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     ):
         c = inner.add_parser(name, help=helptext)
         c.add_argument("directory", nargs="?", type=Path, default=None)
+        if name == "check":
+            c.add_argument(
+                "--templates",
+                type=Path,
+                default=None,
+                help="templates directory every named template must exist in (default O2C_TEMPLATES_DIR)",
+            )
         c.set_defaults(run=_check if name == "check" else _test)
 
 
@@ -27,7 +36,8 @@ def _dir(args: argparse.Namespace) -> Path:
 
 
 def _check(args: argparse.Namespace) -> int:
-    return commands.check(_dir(args), sys.stdout)
+    templates = load(args.templates or load_settings().templates_dir)
+    return commands.check(_dir(args), sys.stdout, templates.has)
 
 
 def _test(args: argparse.Namespace) -> int:

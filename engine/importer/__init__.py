@@ -1,4 +1,4 @@
-"""CSV import of customers, invoices and payments: all rows are checked, then either everything
+"""CSV import of customers, invoices, payments and contacts: all rows are checked, then either everything
 is written in one transaction or nothing is. Columns: `columns.py` and docs/import.md."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 from engine.importer.aftercare import release_cleared_holds, settle_side_effects
-from engine.importer.bulk import Bulk
 from engine.importer.checks import check_customers, check_invoices
 from engine.importer.columns import KINDS
-from engine.importer.journal import JournalBatch
 from engine.importer.payments import plan_payments
 from engine.importer.reader import Problem, Progress, count_lines, read_rows
 from engine.importer.write import write_customers, write_invoices, write_payments
+from engine.journal.batch import JournalBatch
+from engine.notices.contact_import import check_contacts, write_contacts
+from engine.store.bulk import Bulk
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from states.actors import Actor
@@ -66,6 +67,12 @@ def import_file(
             if result.problems:
                 return result
             result.written["invoices"] = len(write_invoices(bulk, journal, invoices, actor, now))
+        elif kind == "contacts":
+            problems, contacts = check_contacts(bulk, parsed.rows)
+            result.problems.extend(problems)
+            if result.problems:
+                return result
+            result.written["contacts"] = write_contacts(bulk, contacts, now)
         else:
             problems, plan = plan_payments(bulk, parsed.rows)
             result.problems.extend(problems)

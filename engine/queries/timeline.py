@@ -196,27 +196,31 @@ def _payments(
 def _messages(
     uow: UnitOfWork, customer_id: int, invoice_id: int | None, limit: int, cursor: tuple[Any, int, int] | None
 ) -> list[TimelineEntry]:
+    """Messages to the customer (one per customer, date and channel; `engine/notices`), as they stand."""
     p = Params()
     scope = f"m.customer = {p.add(customer_id)}" + (
-        f" AND m.invoice = {p.add(invoice_id)}" if invoice_id is not None else ""
+        f" AND m.id IN (SELECT message FROM notice WHERE invoice = {p.add(invoice_id)})"
+        if invoice_id is not None
+        else ""
     )
     sql = (
-        "SELECT m.id, m.created_at, m.invoice, m.kind, m.channel, m.template, m.level, m.rule FROM notice m"
+        "SELECT m.id, m.created_at, m.channel, m.via, m.state, m.template, m.subject, m.recipient FROM notice_message m"
         f" WHERE {scope} AND {_after(p, 'm.created_at', 'm.id', KINDS['message'], cursor)}"
         f" ORDER BY m.created_at DESC, m.id DESC LIMIT {p.add(limit)}"
     )
     out = []
-    for mid, at, inv, kind, channel, template, level, rule in uow.select(sql, p.bound()):
+    for mid, at, channel, via, state, template, subject, recipient in uow.select(sql, p.bound()):
+        used = via or channel
         out.append(
             TimelineEntry(
                 "message",
                 int(mid),
                 _instant(at),
-                "invoice",
-                int(inv),
-                f"{kind} by {channel} ({template})",
+                "notice",
+                int(mid),
+                f"{used} message ({state}){': ' + subject if subject else ''}",
                 None,
-                {"channel": channel, "template": template, "level": level, "rule": rule, "kind": kind},
+                {"channel": used, "state": state, "template": template, "subject": subject, "recipient": recipient},
             )
         )
     return out

@@ -36,7 +36,7 @@ OUTBOX_NOTIFY_SQL: tuple[str, ...] = (
     " FOR EACH STATEMENT EXECUTE FUNCTION o2c_outbox_notify()",
 )
 
-# Step 9: rows written before tasks had a subject get one; the duplicates the old cycle wrote every
+# Step 11: rows written before tasks had a subject get one; the duplicates the old cycle wrote every
 # day (one open task per rule and day) are cancelled, keeping the oldest, before the index forbids them.
 TASK_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("collector_task", "subject", "VARCHAR(32)"),
@@ -92,26 +92,51 @@ STEPS: list[Step] = [
     ),
     Step(
         9,
+        "cash application: bank transactions, payer aliases, allocation.short_paid",
+        create_tables=True,
+        add_columns=(("allocation", "short_paid", "BIGINT NOT NULL DEFAULT 0"),),
+    ),
+    Step(
+        10,
+        "contacts (the customer email becomes a billing contact); notices become messages with lines",
+        (
+            "INSERT INTO contact (customer, role, email, opt_out, version, created_at) "
+            "SELECT id, 'billing', email, '[]', 1, created_at FROM customer WHERE email IS NOT NULL AND email <> ''",
+            # notices requested before this step were never rendered: they stay as cancelled messages
+            "INSERT INTO notice_message (customer, channel, business_date, group_key, state, template, strategy, "
+            "error, version, created_at, updated_at) SELECT customer, channel, business_date, 'customer', 'cancelled', "
+            "MIN(template), MIN(strategy), 'requested before notices were rendered (schema step 10)', 1, "
+            "MIN(created_at), MIN(created_at) FROM notice WHERE message IS NULL "
+            "GROUP BY customer, channel, business_date",
+            "UPDATE notice SET message = (SELECT m.id FROM notice_message m WHERE m.customer = notice.customer "
+            "AND m.business_date = notice.business_date AND m.channel = notice.channel AND m.group_key = 'customer') "
+            "WHERE message IS NULL",
+        ),
+        create_tables=True,
+        add_columns=(("notice", "message", "BIGINT"),),
+    ),
+    Step(
+        11,
         "tasks as a machine: subject, assignee, snooze, outcome, hand-over; one unfinished task per subject and queue",
         TASK_UPGRADE_SQL,
         add_columns=TASK_COLUMNS,
     ),
-    Step(10, "dunning blocks per customer or invoice, with a reason and an optional end date", create_tables=True),
+    Step(12, "dunning blocks per customer or invoice, with a reason and an optional end date", create_tables=True),
     Step(
-        11,
+        13,
         "disputes: an owner and comments; credit notes: a number",
         ("CREATE UNIQUE INDEX IF NOT EXISTS uq_credit_note_number ON credit_note (number)",),
         create_tables=True,
         add_columns=(("dispute", "owner", "VARCHAR(200)"), ("credit_note", "number", "VARCHAR(32)")),
     ),
     Step(
-        12,
+        14,
         "the customer timeline: notes, logged calls, attachments",
         ("CREATE INDEX IF NOT EXISTS idx_customer_note_at ON customer_note (customer, at)",),
         create_tables=True,
     ),
     Step(
-        13,
+        15,
         "collectors: portfolios of customers, keys that act as a collector",
         ("CREATE INDEX IF NOT EXISTS idx_customer_collector ON customer (collector)",),
         create_tables=True,
@@ -122,11 +147,11 @@ STEPS: list[Step] = [
         ),
     ),
     Step(
-        14,
+        16,
         "credit holds: the exception a person's release of an automatic reason makes, until a date",
         add_columns=(("credit_hold", "exception_until", "DATE"),),
     ),
-    Step(15, "write-off requests above a role's limit, approved by another person", create_tables=True),
+    Step(17, "write-off requests above a role's limit, approved by another person", create_tables=True),
 ]
 
 LATEST = STEPS[-1].version

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from engine.importer.bulk import Bulk
+from engine.store.bulk import Bulk
 from states.money import format_minor
 
 HISTORY_ROWS = 10  # the most recent transitions the hand-over lists
@@ -46,6 +46,12 @@ def handovers(bulk: Bulk, invoice_ids: Sequence[int], today: date) -> dict[int, 
                     "reason": reason,
                 }
             )
+    contacts: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for cid, role, name, email, phone in bulk.select_in(
+        "SELECT customer, role, name, email, phone FROM contact WHERE customer IN ({}) ORDER BY customer, id",
+        sorted({int(r[8]) for r in rows}),
+    ):
+        contacts[int(cid)].append({"role": role, "name": name, "email": email, "phone": phone})
     out: dict[int, dict[str, Any]] = {}
     for inv_id, number, currency, amount, open_amount, due, level, state, cid, ref, name, email in rows:
         out[int(inv_id)] = {
@@ -60,7 +66,8 @@ def handovers(bulk: Bulk, invoice_ids: Sequence[int], today: date) -> dict[int, 
                 "state": state,
             },
             "customer": {"id": int(cid), "externalRef": ref, "name": name},
-            "contacts": [{"name": name, "email": email}] if email else [],
+            "contacts": contacts.get(int(cid))
+            or ([{"role": "billing", "name": name, "email": email}] if email else []),
             "history": history.get(int(inv_id), []),
         }
     return out

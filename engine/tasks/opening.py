@@ -12,8 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.clock import stored
-from engine.importer.bulk import Bulk
-from engine.importer.journal import JournalBatch
+from engine.journal.batch import JournalBatch
+from engine.store.bulk import Bulk
 from engine.store.unit_of_work import UnitOfWork
 from states import task as tk
 from states.actors import Actor

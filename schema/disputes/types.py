@@ -13,6 +13,7 @@ from schema.history.types import Transition, check_last
 from schema.ids import to_id
 
 if TYPE_CHECKING:
+    from schema.cashapp.types import CreditNote
     from schema.customers.types import Customer
     from schema.invoices.types import Invoice
 
@@ -65,12 +66,6 @@ class DisputeComment:
     author: str
     text: str
     at: datetime
-
-
-@strawberry.type(description="A credit note issued by a dispute's resolution.")
-class CreditNote:
-    number: str | None
-    amount: Money
 
 
 @strawberry.type(
@@ -149,8 +144,20 @@ class Dispute:
         return [DisputeComment(author=a, text=t, at=at) for a, t, at in found]
 
     @strawberry.field(description="Credit notes its resolution issued (each with its number).")
-    async def credit_notes(self, info: Info) -> list[CreditNote]:
-        ctx = info.context
+    async def credit_notes(self, info: Info) -> list[Annotated["CreditNote", strawberry.lazy("schema.cashapp.types")]]:
+        from schema.cashapp.types import CreditNote
+
         currency = await self._currency(info)
-        found = await ctx.run(ctx.service.dispute_credit_notes, self.view.id)
-        return [CreditNote(number=n, amount=Money.of(a, currency)) for n, a in found]
+        found = await info.context.loaders.credit_notes_of_invoice.load(self.view.invoice_id)
+        return [
+            CreditNote(
+                id=to_id(n.id),
+                amount=Money.of(n.amount, currency),
+                reason=n.reason,
+                dispute_id=to_id(self.view.id),
+                created_at=n.created_at,
+                number=n.number,
+            )
+            for n in found
+            if n.dispute_id == self.view.id
+        ]

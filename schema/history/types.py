@@ -18,6 +18,7 @@ class EntityKind(Enum):
     INVOICE = "invoice"
     DISPUTE = "dispute"
     ACCOUNT = "account"
+    NOTICE = "notice"
     TASK = "task"
     DUNNING_BLOCK = "dunning_block"
     WRITE_OFF = "write_off"

@@ -111,7 +111,7 @@ def test_an_escalation_opens_a_task_in_its_queue_with_the_hand_over(
     raw = rows(ctx.store, "SELECT handover FROM collector_task WHERE queue = 'agency'")[0]
     handover = json.loads(raw)
     assert handover["owed"]["openAmount"] == "450.00" and handover["owed"]["daysPastDue"] == 70
-    assert handover["contacts"] == [{"name": "late", "email": "late@example.com"}]
+    assert [c["email"] for c in handover["contacts"]] == ["late@example.com"]
     assert [h["trigger"] for h in handover["history"]] == ["escalate", "mark_overdue", "issue"][
         : len(handover["history"])
     ]
