@@ -8,13 +8,13 @@ from threading import Lock
 from typing import TypeVar
 
 T = TypeVar("T")
-DEFAULT_DIR = "policies"
+DEFAULT_DIR = "policy"
 _CACHE: dict[tuple[str, str], tuple[float, object]] = {}
 _LOCK = Lock()
 
 
 def policy_path(settings_extra: Mapping[str, str], name: str) -> Path:
-    """`O2C_POLICY_DIR/name` (default `policies/`)."""
+    """`O2C_POLICY_DIR/name` (default `policy/`)."""
     return Path(settings_extra.get("O2C_POLICY_DIR") or DEFAULT_DIR) / name
 
 

@@ -1,5 +1,5 @@
 """Collectors and their portfolios: a person (name, email, queues); customers assigned by the
-rules of `policies/portfolios.yaml` or by hand (a hand assignment is never overridden by rules)."""
+rules of `policy/portfolios.yaml` or by hand (a hand assignment is never overridden by rules)."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def release_hold(ctx: Context, cmd: ReleaseHold, actor: Actor) -> CustomerView:
 
 def _exception_until(ctx: Context, cmd: ReleaseHold, actor: Actor) -> date | None:
     """A person releasing an automatic reason makes an exception the cycle respects until a date
-    (policies/credit.yaml: the default and the longest); none for a manual reason or a rule."""
+    (policy/credit.yaml: the default and the longest); none for a manual reason or a rule."""
     if not actor.is_person or cmd.reason not in acc.AUTOMATIC_REASONS:
         if cmd.exception_until is not None:
             raise ValidationFailed("only a person's release of an automatic reason makes an exception", "until")

@@ -1,5 +1,5 @@
 """Write-offs within limits: a person writes off an escalated invoice alone when its open amount
-is within their role's limit (policies/credit.yaml); above it, the write-off is a request that
+is within their role's limit (policy/credit.yaml); above it, the write-off is a request that
 another person, whose own limit covers it, approves or rejects. Both steps are in the history."""
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def define_entities(db: Database) -> None:
         resolved_at = Optional(datetime)
         version = Required(int, default=1)
         credit_notes = Set(CreditNote)
-        owner = Optional(str, 200, nullable=True)  # a queue or a collector (policies/disputes.yaml: the default)
+        owner = Optional(str, 200, nullable=True)  # a queue or a collector (policy/disputes.yaml: the default)
         comments = Set("DisputeComment")
         attachments = Set("Attachment")
 
@@ -367,7 +367,7 @@ def define_entities(db: Database) -> None:
         keys = Set(ApiKey)
 
     class WriteOffRequest(db.Entity):
-        """A write-off above the requester's limit (policies/credit.yaml), waiting for an approver."""
+        """A write-off above the requester's limit (policy/credit.yaml), waiting for an approver."""
 
         _table_ = "write_off_request"
         id = PrimaryKey(int, auto=True)

@@ -48,7 +48,7 @@ class CollectorMutations:
 
     @strawberry.mutation(
         permission_classes=[CanManageMaster],
-        description="Apply policies/portfolios.yaml to every customer not assigned by hand.",
+        description="Apply policy/portfolios.yaml to every customer not assigned by hand.",
     )
     async def assign_portfolios(self, info: Info) -> PortfolioAssignment:
         ctx = info.context

@@ -42,7 +42,7 @@ class ReleaseCreditHoldInput:
     exception_until: date | None = strawberry.field(
         default=None,
         description="For an automatic reason: until when the cycle must not place it again "
-        "(default and longest: policies/credit.yaml).",
+        "(default and longest: policy/credit.yaml).",
     )
 
 

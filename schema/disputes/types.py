@@ -82,7 +82,7 @@ class Dispute:
     due_at: datetime = strawberry.field(description="When its SLA passes and it escalates.")
     resolved_at: datetime | None
     version: int
-    owner: str | None = strawberry.field(description="The queue or collector that owns it (policies/disputes.yaml).")
+    owner: str | None = strawberry.field(description="The queue or collector that owns it (policy/disputes.yaml).")
     view: strawberry.Private[DisputeView]
 
     @staticmethod

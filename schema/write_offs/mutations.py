@@ -20,7 +20,7 @@ def _role(info: Info) -> str:
 class WriteOffMutations:
     @strawberry.mutation(
         permission_classes=[CanCollect],
-        description="Write off an escalated invoice: at once within your role's limit (policies/credit.yaml), "
+        description="Write off an escalated invoice: at once within your role's limit (policy/credit.yaml), "
         "otherwise as a request another person approves.",
     )
     async def write_off_invoice(self, info: Info, invoice_id: strawberry.ID, note: str) -> WriteOffResult:

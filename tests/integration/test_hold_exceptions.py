@@ -88,4 +88,4 @@ def test_the_exception_defaults_to_the_policy_and_is_bounded(ctx: Context, servi
     assert too_long.value.field == "exception_until"
     service.release_hold(ReleaseHold(c, "overdue", "ok"), ALICE)
     (released,) = _holds(service, c)
-    assert released.exception_until == DAY + timedelta(days=14)  # policies/credit.yaml
+    assert released.exception_until == DAY + timedelta(days=14)  # policy/credit.yaml

@@ -119,6 +119,6 @@ def test_a_policy_file_with_mistakes_names_each_with_its_line() -> None:
 
 
 def test_the_shipped_dispute_policy_reads_without_problems() -> None:
-    text = (Path(__file__).resolve().parents[2] / "policies" / "disputes.yaml").read_text()
+    text = (Path(__file__).resolve().parents[2] / "policy" / "disputes.yaml").read_text()
     policy = read_dispute_policy(text, "disputes.yaml")
     assert policy.sla_days("terms", "public_sector") == 30 and policy.sla_days("terms", "smb") == 15
