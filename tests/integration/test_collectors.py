@@ -13,6 +13,7 @@ from engine.commands import OpenDispute, RecordPromise
 from engine.keys import create_key, verify_key
 from engine.queries.agenda import agenda
 from engine.queries.collector_figures import collector_figures
+from engine.queries.worklist import worklist_page
 from engine.service import Collections
 from engine.services.context import Context
 from engine.store.unit_of_work import read_only
@@ -139,3 +140,16 @@ def test_a_front_end_reads_the_agenda(service: Collections, team: dict[str, int]
     assert row["moneyAtRisk"] == {"amount": "450.00", "currency": "EUR"} and row["customer"]["externalRef"] == "a"
     assert row["invoices"] == [{"number": "INV-00001", "daysPastDue": 12}]
     assert codes(run(service.ctx, AGENDA, {"c": "x"})) == ["VALIDATION_FAILED"]
+
+
+def test_the_worklist_narrows_to_one_collectors_portfolio(
+    ctx: Context, service: Collections, team: dict[str, int]
+) -> None:
+    book = Portfolio(service, DAY)
+    mine, other = book.customer("mine", "smb", "low"), book.customer("other", "smb", "low")
+    book.invoice("mine", 20)
+    book.invoice("other", 20)
+    service.assign_customer(mine, team["rest"], ALICE)
+    service.assign_customer(other, team["risk"], ALICE)
+    page, total = worklist_page(ctx.store, DAY, 10, None, None, team["rest"])
+    assert total == 1 and [e.node.customer_id for e in page.edges] == [mine]
