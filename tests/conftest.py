@@ -43,6 +43,12 @@ TABLES = (
     "webhook_attempt",
     "webhook_delivery",
     "webhook_endpoint",
+    "dunning_block",
+    "dispute_comment",
+    "attachment",
+    "customer_note",
+    "collector",
+    "write_off_request",
 )
 
 

@@ -14,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create = inner.add_parser("create", help="create a key; it is printed once, on the last line")
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", default="")
+    create.add_argument("--collector", default=None, help="the email of the collector the key acts as")
     create.set_defaults(run=_create)
     listing = inner.add_parser("list", help="every key: prefix, role, name, created, revoked (never the secret)")
     listing.set_defaults(run=_list)
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    principal, key = create_key(build_context(), args.role, args.name)
+    principal, key = create_key(build_context(), args.role, args.name, args.collector)
     print(f"created {principal.role} key '{principal.name}' (prefix {principal.prefix}); store it now:")
     print(key)
     return 0

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from engine.blocks.active import blocks_in_force
+from engine.cycle import disputed
 from engine.cycle.facts import Accounts
 from engine.cycle.portfolio import _EPOCH, Portfolio, fetch_all
 from engine.rules.facts import CURRENCIES
@@ -163,6 +165,8 @@ def load_book(
         broken_promises=cust["broken_promises"][at],
         account_state=cust["state"][at],
         customer_email=cust["email"][at],
+        blocked=blocks_in_force(store, as_of, customers.where("b.customer")).covers(inv[:, 0], inv[:, 1]),
+        collectible_amount=disputed.collectible(store, customers.where("d.customer"), inv[:, 0], inv[:, 6]),
     )
     return Book(portfolio, accounts)
 

@@ -102,5 +102,7 @@ def invoice_facts(p: Portfolio, acc: Accounts, recent: IntArray) -> dict[str, An
         "state": p.state,
         "disputed": p.state == inv_states.DISPUTED,
         "promise_active": p.state == inv_states.PROMISED,
+        "blocked": p.blocked,
+        "collectible_amount": p.collectible_amount,
     }
     return facts

@@ -43,6 +43,8 @@ class Portfolio:
     broken_promises: IntArray
     account_state: npt.NDArray[np.str_]
     customer_email: npt.NDArray[np.str_]
+    blocked: npt.NDArray[np.bool_]  # a dunning block covers it today (`engine/blocks`)
+    collectible_amount: IntArray  # open amount less what active disputes contest
 
     def __len__(self) -> int:
         return int(self.invoice_id.size)
@@ -73,6 +75,8 @@ _COLUMNS = (
     "broken_promises",
     "account_state",
     "customer_email",
+    "blocked",
+    "collectible_amount",
 )
 
 

@@ -18,6 +18,7 @@ from engine.cycle.writer import write_chunk
 from engine.rules.decision import shown_facts
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
+from engine.services.holds import excepted_reasons
 from engine.store.tuning import data_version
 from engine.tracing import span
 from states.actors import Actor
@@ -128,6 +129,10 @@ def plan_accounts_only(
     if accounts is None:
         accounts = load_book(ctx.store, as_of, customers, accounts_only=True).accounts
     plan_accounts(accounts, strategies, as_of, plan)
+    if any(o.kind == "credit_hold" for o in plan.accounts):
+        # a person released that reason with an exception that still runs: not placed again
+        excepted = excepted_reasons(ctx.store, as_of, customers.where("customer"))
+        plan.accounts = [o for o in plan.accounts if (o.customer_id, o.reason) not in excepted]
     return plan
 
 
@@ -135,7 +140,7 @@ def _count(report: CycleReport, plans: list[Any], by_rule: Counter[str] | None =
     for p in plans:
         report.applied += len(p.changes)
         report.notices += p.notice is not None
-        report.tasks += p.task is not None
+        report.tasks += len(p.tasks) if p.opened is None else p.opened
         if by_rule is not None:
             by_rule.update(p.rules)
 

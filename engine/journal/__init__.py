@@ -21,6 +21,11 @@ ENTITY_PATHS = {
     "dispute": "disputes",
     "account": "customers",
     "payment": "payments",
+    "task": "tasks",
+    "dunning_block": "dunning-blocks",
+    "note": "notes",
+    "attachment": "attachments",
+    "write_off": "write-offs",
     "bank_transaction": "bank-transactions",
     "notice": "notices",
 }

@@ -60,11 +60,13 @@ class WorkItem:
         )
 
 
-def _candidates(store: Store, p: Params, today: date, currency: str | None) -> str:
+def _candidates(store: Store, p: Params, today: date, currency: str | None, collector_id: int | None = None) -> str:
     t = p.add(day_text(today))
     dpd = days_past_due(store, t)
     urgency = f"(CASE WHEN {dpd} > {URGENCY_CAP} THEN {URGENCY_CAP} ELSE {dpd} END)"
     money = f" AND i.currency = {p.add(currency.upper())}" if currency else ""
+    if collector_id is not None:  # one collector's portfolio
+        money += f" AND c.collector = {p.add(collector_id)}"
     return (
         "SELECT i.id AS id, i.customer AS customer_id, i.number AS number, i.state AS state,"
         " i.dunning_level AS dunning_level, i.currency AS currency, i.open_amount AS open_amount,"
@@ -94,11 +96,16 @@ def _item(row: Any) -> WorkItem:
 
 
 def worklist_page(
-    store: Store, today: date, first: int, after: str | None, currency: str | None = None
+    store: Store,
+    today: date,
+    first: int,
+    after: str | None,
+    currency: str | None = None,
+    collector_id: int | None = None,
 ) -> tuple[Page[WorkItem], int]:
     check_page_size(first)
     p = Params()
-    inner = _candidates(store, p, today, currency)
+    inner = _candidates(store, p, today, currency, collector_id)
     count_sql = f"SELECT COUNT(*) FROM ({inner}) w"
     count_params = p.bound()
     where = "1 = 1"

@@ -48,6 +48,7 @@ def complete_facts(compiled: CompiledStrategy, test: Expectation) -> dict[str, F
     f["currency"] = currency
     f.setdefault("open_amount", f.get("amount", to_minor("1000", currency)))
     f.setdefault("amount", f["open_amount"])
+    f.setdefault("collectible_amount", f["open_amount"])
     f.setdefault("days_since_last_notice", NEVER_NOTICED if level == 0 else 0)
     f.setdefault("segment", s.segments[0])
     f.setdefault("risk", s.risks[0])

@@ -71,6 +71,14 @@ _ALL: list[Fact] = [
     Fact("amount", Kind.MONEY, "money", _I, "The invoice's original gross amount.", "1200.00 EUR"),
     Fact("open_amount", Kind.MONEY, "money", _I, "What is still owed on the invoice.", "350.00 EUR"),
     Fact(
+        "collectible_amount",
+        Kind.MONEY,
+        "money",
+        _I,
+        "The open amount less what active disputes contest (0 at least): what notices may still chase.",
+        "250.00 EUR",
+    ),
+    Fact(
         "dunning_level",
         Kind.INT,
         "level",
@@ -110,6 +118,15 @@ _ALL: list[Fact] = [
         "yes/no",
         _I,
         "True exactly while the invoice is in state promised (a promise to pay runs).",
+        "false",
+    ),
+    Fact(
+        "blocked",
+        Kind.BOOL,
+        "yes/no",
+        _I,
+        "A dunning block (on the invoice or its customer) is in force today; a blocked invoice gets no "
+        "reminder, notice or escalation whatever the rules say.",
         "false",
     ),
     Fact(

@@ -9,10 +9,12 @@ import strawberry
 from engine.queries.notices import NoticeView
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
+from schema.common.pagination import Connection
 from schema.context import Info
 from schema.history.types import Transition, check_last
 from schema.ids import to_id
 from schema.loaders import now_or_later
+from schema.timeline.types import TIMELINE_PAGE, TimelineAfter, TimelineEntry, TimelineFirst, timeline_page
 
 if TYPE_CHECKING:
     from schema.cashapp.types import CreditNote
@@ -123,6 +125,12 @@ class Invoice:
         found = await info.context.loaders.promises_of_invoice.load(self.invoice_id)
         return [PromiseToPay.of(p, self.currency) for p in found]
 
+    @strawberry.field(description="What happened to this invoice (its customer's timeline, narrowed), newest first.")
+    async def timeline(
+        self, info: Info, first: TimelineFirst = TIMELINE_PAGE, after: TimelineAfter = None
+    ) -> Connection[TimelineEntry]:
+        return await timeline_page(info, self.customer_id, self.invoice_id, first, after)
+
     @strawberry.field(description="Credit notes that lowered this invoice.")
     async def credit_notes(self, info: Info) -> list[Annotated["CreditNote", strawberry.lazy("schema.cashapp.types")]]:
         from schema.cashapp.types import CreditNote
@@ -135,6 +143,7 @@ class Invoice:
                 reason=n.reason,
                 dispute_id=to_id(n.dispute_id) if n.dispute_id else None,
                 created_at=n.created_at,
+                number=n.number,
             )
             for n in found
         ]
