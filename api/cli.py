@@ -26,6 +26,9 @@ GROUPS = (
     "risk",
     "dispatch",
     "events",
+    "templates",
+    "notices",
+    "simulate",
     "webhooks",
 )
 

@@ -35,6 +35,8 @@ TABLES = (
     "customer",
     "api_key",
     "notice",
+    "notice_message",
+    "contact",
     "collector_task",
     "cycle_run",
     "lease",

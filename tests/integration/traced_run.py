@@ -36,7 +36,7 @@ database, receiver_url = sys.argv[1], sys.argv[2]
 strategies = Path(__file__).resolve().parents[2] / "strategies"
 service = build_service(Settings(database_url=database, today="2026-03-02"))
 ctx = service.ctx
-load_demo(service, seed=7, customers=10, invoices=60)
+load_demo(service, seed=7, customers=40, invoices=300)
 registry = load_registry(strategies)
 run_cycle(ctx, registry.current, date(2026, 3, 2), chunk_size=1)  # one invoice per chunk
 
