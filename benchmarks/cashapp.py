@@ -248,10 +248,10 @@ def through_the_service(invoices: int, customers: int, transactions: int, seed: 
     from engine.cashapp.policy import load_policy
     from engine.clock import clock_for_date
     from engine.config import Settings
-    from engine.importer.bulk import Bulk
     from engine.importer.write import CUSTOMER_COLUMNS, INVOICE_COLUMNS
     from engine.services.bank_transactions import import_statement
     from engine.services.context import Context
+    from engine.store.bulk import Bulk
     from engine.store.database import Store
     from engine.store.unit_of_work import UnitOfWork, read_only
     from engine.store.upgrades import upgrade

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from engine.importer.bulk import Bulk
 from engine.importer.checks import customers_by_ref
 from engine.importer.columns import PaymentRow
 from engine.importer.reader import Problem
+from engine.store.bulk import Bulk
 from states.cash import allocation_problem, allocation_take, settles
 from states.invoice import INVOICE
 

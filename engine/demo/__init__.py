@@ -1,10 +1,10 @@
-"""`o2c demo`: load the synthetic portfolio of `engine.demo_portfolio`.
+"""`o2c demo`: load the synthetic portfolio of `engine.demo.portfolio`.
 
 The ledger (customers, invoices, payments, allocations, broken promises, with their history and
 outbox rows dated when they happened) goes in with the bulk module in one transaction. Then a
 few hundred live situations go through the service layer so that their history is exactly what
 the service writes: open disputes (some under review, some resolved), active promises to pay,
-credit holds. Finally every customer is scored (engine/scoring.py).
+credit holds. Finally every customer is scored (engine/scoring/).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import numpy as np
 
 from engine import commands as c
 from engine.cashapp.demo_statement import demo_statement
-from engine.demo_portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
-from engine.importer.bulk import Bulk
+from engine.demo.portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
 from engine.importer.write import (
     ALLOCATION_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -29,6 +28,7 @@ from engine.importer.write import (
 from engine.journal.batch import JournalBatch
 from engine.scoring import score_all
 from engine.service import Collections
+from engine.store.bulk import Bulk
 from engine.store.unit_of_work import UnitOfWork
 from states import invoice as st
 from states.actors import Actor, person
