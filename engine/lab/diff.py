@@ -281,7 +281,9 @@ def _split(book: Book, same: set[tuple[str, str]]) -> tuple[Book, Book]:
     rows, accounts = routed(p.segment, p.risk), routed(acc.segment, acc.risk)
 
     def accounts_where(mask: Any) -> Accounts:
-        return Accounts(**{f.name: getattr(acc, f.name)[mask] for f in fields(Accounts)})
+        # array columns are masked; per-customer lookups (dicts keyed by customer) are shared as they are
+        columns = {f.name: getattr(acc, f.name) for f in fields(Accounts)}
+        return Accounts(**{k: v[mask] if isinstance(v, np.ndarray) else v for k, v in columns.items()})
 
     return (
         Book(p.take(rows), accounts_where(accounts)),
