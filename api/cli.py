@@ -23,6 +23,8 @@ GROUPS = (
     "risk",
     "dispatch",
     "events",
+    "templates",
+    "notices",
     "simulate",
 )
 

@@ -1,5 +1,6 @@
-"""`o2c strategies check|test [DIR]` — validate the strategy files, run their embedded tests;
-`o2c strategies diff CANDIDATE_DIR` — what a candidate set would do differently today."""
+"""`o2c strategies check|test [DIR]` — validate the strategy files (and that every template they name
+exists), run their embedded tests; `o2c strategies diff CANDIDATE_DIR` — what a candidate set would do
+differently today; `o2c strategies experiment NAME` — a champion/challenger report."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from engine.config import load_settings
 from engine.lab.diff import candidate_set, diff_strategies
 from engine.lab.experiment import experiment_report
 from engine.lab.text import diff_lines, experiment_lines
+from engine.notices.templates import load
 from engine.rules import commands
 from engine.rules.directory import load_directory
 from engine.rules.errors import StrategyError
@@ -29,6 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     ):
         c = inner.add_parser(name, help=helptext)
         c.add_argument("directory", nargs="?", type=Path, default=None)
+        if name == "check":
+            c.add_argument(
+                "--templates",
+                type=Path,
+                default=None,
+                help="templates directory every named template must exist in (default O2C_TEMPLATES_DIR)",
+            )
         c.set_defaults(run=_check if name == "check" else _test)
     d = inner.add_parser(
         "diff", help="what a candidate set would do differently from the set in force (writes nothing)"
@@ -52,7 +61,8 @@ def _dir(args: argparse.Namespace) -> Path:
 
 
 def _check(args: argparse.Namespace) -> int:
-    return commands.check(_dir(args), sys.stdout)
+    templates = load(args.templates or load_settings().templates_dir)
+    return commands.check(_dir(args), sys.stdout, templates.has)
 
 
 def _test(args: argparse.Namespace) -> int:

@@ -42,6 +42,14 @@ class Plan:
     refused: int = 0  # orders the machine refused (should stay 0; counted, never applied)
 
 
+@dataclass
+class Budget:
+    """The contact cap within one evaluation: messages left per customer, messages already planned."""
+
+    left: dict[int, int] = field(default_factory=dict)
+    opened: set[tuple[int, str, int]] = field(default_factory=set)
+
+
 # One cause per rule (of one strategy version): the same dict for every decision of that rule, so
 # that the writer encodes it once. Callers never mutate it (they build `cause | {...}`).
 _CAUSES: dict[tuple[str, int, str, str, str, str, str, str], dict[str, Any]] = {}
@@ -120,7 +128,8 @@ def _plan_group(
     sent = _recent_for(compiled, g.customer_id, recent)
     acted, decisions_of = decider(compiled, invoice_facts(g, acc, sent))
     cap = settings.contact_cap
-    budget: dict[int, int] = {}
+    budget = Budget()
+    per_invoice = settings.consolidate == "per_invoice"
     for row in np.nonzero(acted | becomes_overdue)[0].tolist():
         decisions = decisions_of(row) if acted[row] else []
         inv = _plan_for(g, row)
@@ -139,7 +148,7 @@ def _plan_group(
                 f"{settings.grace_days} grace days passed",
             )
         for d in decisions:
-            _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent)
+            _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent, per_invoice)
         if inv.changes or inv.notice or inv.task:
             plan.invoices.append(inv)
 
@@ -215,16 +224,21 @@ def _apply_decision(
     d: Decision,
     plan: Plan,
     cap: int | None,
-    budget: dict[int, int],
+    budget: Budget,
     sent: Any,
+    per_invoice: bool = False,
 ) -> None:
     cause, facts = rule_cause(d), shown_facts(d.facts)
     for order in d.orders:
         if order.kind in ("remind", "dun"):
             if inv.notice is not None:
                 continue  # at most one notice per invoice per evaluation
-            if cap is not None:
-                left = budget.setdefault(inv.customer_id, cap - int(sent[row]))
+            channel = order.params.get("channel", "email")
+            # the contact cap counts messages: an invoice joining a message already planned is free
+            message = (inv.customer_id, channel, inv.invoice_id if per_invoice else 0)
+            joins = message in budget.opened
+            if cap is not None and not joins:
+                left = budget.left.setdefault(inv.customer_id, cap - int(sent[row]))
                 if left <= 0:
                     continue  # the contact cap: this customer heard from us enough
             level = inv.final_level
@@ -241,19 +255,22 @@ def _apply_decision(
                 ):
                     continue
                 level = inv.final_level
-            if cap is not None:
-                budget[inv.customer_id] -= 1
+            if not joins:
+                budget.opened.add(message)
+                if cap is not None:
+                    budget.left[inv.customer_id] -= 1
             inv.notice = NoticeRow(
                 inv.invoice_id,
                 inv.customer_id,
                 order.kind,
-                order.params.get("channel", "email"),
+                channel,
                 order.params.get("template", order.kind),
-                str(g.customer_email[row]) or None,
+                None,  # chosen from the customer's contacts when the message is rendered
                 level,
                 d.rule_id,
                 d.strategy,
                 cause,
+                per_invoice,
             )
         elif order.kind == "escalate":
             _change(

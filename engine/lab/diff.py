@@ -8,7 +8,7 @@ written."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -280,14 +280,9 @@ def _split(book: Book, same: set[tuple[str, str]]) -> tuple[Book, Book]:
     p, acc = book.portfolio, book.accounts
     rows, accounts = routed(p.segment, p.risk), routed(acc.segment, acc.risk)
 
-    def accounts_where(mask: Any) -> Accounts:
-        # array columns are masked; per-customer lookups (dicts keyed by customer) are shared as they are
-        columns = {f.name: getattr(acc, f.name) for f in fields(Accounts)}
-        return Accounts(**{k: v[mask] if isinstance(v, np.ndarray) else v for k, v in columns.items()})
-
     return (
-        Book(p.take(rows), accounts_where(accounts)),
-        Book(p.take(~rows), accounts_where(~accounts)),
+        Book(p.take(rows), acc.take(accounts)),
+        Book(p.take(~rows), acc.take(~accounts)),
     )
 
 

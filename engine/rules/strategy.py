@@ -19,12 +19,19 @@ class ContactCap:
     per_days: int
 
 
+# The cap of a strategy that sets none (docs/strategies.md): messages, not invoices — with
+# consolidation one message lists all of a customer's invoices of the day and channel.
+DEFAULT_CONTACT_CAP = ContactCap(max=3, per_days=7)
+CONSOLIDATE = ("customer", "per_invoice")
+
+
 @dataclass(frozen=True)
 class Settings:
     grace_days: int
     min_amount: Mapping[str, int]  # currency -> minor units
     max_dunning_level: int
     contact_cap: ContactCap | None
+    consolidate: str = "customer"  # one message per customer, date and channel | per_invoice
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,12 @@ def test_each_arm_decides_its_customers_records_the_arm_and_keeps_the_contact_ca
     arm = {c: compiled.arms[k].strategy.variant for c, k in zip(ids.tolist(), index, strict=True)}
     assert set(arm.values()) == {"holdout", "sms-first", "champion"}
     notices = rows(store, "SELECT customer, channel, template FROM notice")
-    per_customer = Counter(int(c) for c, _, _ in notices)
-    assert set(per_customer.values()) == {2}  # the cap, in every arm
+    # One message per customer, date and channel lists every invoice: the cap (2 messages a week)
+    # counts messages, so all four invoices are in them, in every arm.
+    assert set(Counter(int(c) for c, _, _ in notices).values()) == {4}
+    messages = Counter(int(c) for c in rows(store, "SELECT customer FROM notice_message"))
+    for c, n in messages.items():
+        assert n == (2 if arm[c] == "sms-first" else 1), (arm[c], n)
     for c, channel, template in notices:
         if template == "smb_dunning_1":
             assert channel == ("sms" if arm[int(c)] == "sms-first" else "email")
