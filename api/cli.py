@@ -23,6 +23,7 @@ GROUPS = (
     "risk",
     "dispatch",
     "events",
+    "predict",
 )
 
 

@@ -121,10 +121,15 @@ def load_book(
         f"SELECT c.id, c.risk_score, c.credit_limit, c.broken_promises, {acc_state_sql}, c.segment, c.risk_class, "
         f"c.currency, COALESCE(c.email, '') FROM customer c WHERE {customers.where('c.id')} ORDER BY c.id"
     )
+    predicted_sql = (
+        f"SELECT invoice, {_day_sql(store, 'expected_on')}, p_late FROM invoice_prediction "
+        f"WHERE {customers.where('customer')} ORDER BY invoice"
+    )
     with UnitOfWork(store) as uow:
         rows = fetch_all(uow, sql)
         # after the invoices: every customer they name exists (customers are never deleted)
         customer_rows = fetch_all(uow, customer_sql)
+        predicted = _matrix([] if accounts_only else fetch_all(uow, predicted_sql), 3)
     inv = _matrix(rows, 11)
     del rows
     inv = inv[np.lexsort((inv[:, 0], inv[:, 1]))]
@@ -157,8 +162,23 @@ def load_book(
         broken_promises=cust["broken_promises"][at],
         account_state=cust["state"][at],
         customer_email=cust["email"][at],
+        **_predictions(predicted, inv[:, 0], inv[:, 8], today),
     )
     return Book(portfolio, accounts)
+
+
+def _predictions(predicted: IntArray, invoice_id: IntArray, due_day: IntArray, today: int) -> dict[str, IntArray]:
+    """The stored prediction of each invoice (engine/predict: invoice, expected day, p_late per
+    mille, sorted by invoice), or, for one not scored yet, the due-date baseline: expected on the
+    due date (today once past it), p_late 100 past due else 0."""
+    expected = np.maximum(due_day, today)
+    p_late = np.where(due_day < today, 100, 0)
+    if predicted.shape[0]:
+        at = np.minimum(np.searchsorted(predicted[:, 0], invoice_id), predicted.shape[0] - 1)
+        found = predicted[at, 0] == invoice_id
+        expected = np.where(found, predicted[at, 1], expected)
+        p_late = np.where(found, (predicted[at, 2] + 5) // 10, p_late)
+    return {"expected_day": expected.astype(np.int64), "p_late": p_late.astype(np.int64)}
 
 
 def _customers(rows: list[Any], state_lookup: IntArray) -> dict[str, Any]:

@@ -43,6 +43,8 @@ class Portfolio:
     broken_promises: IntArray
     account_state: npt.NDArray[np.str_]
     customer_email: npt.NDArray[np.str_]
+    expected_day: IntArray  # predicted payment day (engine/predict); the due-date baseline when unscored
+    p_late: IntArray  # percent 0-100
 
     def __len__(self) -> int:
         return int(self.invoice_id.size)
@@ -73,6 +75,8 @@ _COLUMNS = (
     "broken_promises",
     "account_state",
     "customer_email",
+    "expected_day",
+    "p_late",
 )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.rules.actions import Action
 from engine.rules.compiler import CompiledRule, CompiledStrategy
-from engine.rules.facts import FACTS, Kind
+from engine.rules.facts import FACTS, PREDICTED, Kind
 from engine.rules.strategy import FactValue
 from states.money import format_minor
 
@@ -87,6 +87,9 @@ def shown_facts(facts: Mapping[str, FactValue]) -> dict[str, Any]:
             shown[name] = f"{format_minor(value, currency)} {currency}"
         else:
             shown[name] = value
+    used = [name for name in PREDICTED if name in facts]
+    if used:  # the rule saw the payment model's prediction: say so in the explanation
+        shown["prediction"] = "payment prediction (engine/predict): " + ", ".join(f"{n}={facts[n]}" for n in used)
     return shown
 
 

@@ -294,6 +294,46 @@ def define_entities(db: Database) -> None:
         duration_ms = Required(int)
         dispatcher = Required(str, 200)
 
+    class PredictionModel(db.Entity):
+        """A trained payment model (engine/predict): the pickled model written by the engine only."""
+
+        _table_ = "prediction_model"
+        id = PrimaryKey(int, auto=True)
+        kind = Required(str, 16)  # model | baseline
+        reason = Required(str, 400)
+        business_date = Required(date)
+        trained_at = Required(datetime)
+        rows = Required(int)
+        metrics = Required(Json, default={})
+        blob = Required(bytes)
+
+    class InvoicePrediction(db.Entity):
+        """The latest payment prediction of an open invoice (rewritten by every scoring run)."""
+
+        _table_ = "invoice_prediction"
+        invoice = PrimaryKey(int, size=64)
+        customer = Required(int, size=64, index=True)
+        model = Required(int)
+        business_date = Required(date)
+        expected_on = Required(date)
+        low_on = Required(date)
+        high_on = Required(date)
+        p_late = Required(int)  # per mille
+        days_late = Required(int)
+
+    class CashForecastSnapshot(db.Entity):
+        """Expected receipts per week as forecast on one business date (forecast-vs-actual)."""
+
+        _table_ = "cash_forecast_snapshot"
+        id = PrimaryKey(int, auto=True, size=64)
+        business_date = Required(date, index=True)
+        currency = Required(str, 3)
+        week_start = Required(date)
+        expected = Required(int, **MONEY)
+        low = Required(int, **MONEY)
+        high = Required(int, **MONEY)
+        composite_key(business_date, currency, week_start)
+
     class SchemaVersion(db.Entity):
         _table_ = "schema_version"
         version = PrimaryKey(int)
@@ -301,6 +341,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
+    _ = (PredictionModel, InvoicePrediction, CashForecastSnapshot)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

@@ -1,0 +1,68 @@
+"""Payment predictions learned from the database (demo history), stored per open invoice, read by
+the cycle's facts, explained for one invoice; too little history falls back to the baseline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine.cycle.book import load_book
+from engine.demo import load_demo
+from engine.predict import service as predictions
+from engine.service import Collections
+from engine.services.context import Context
+from engine.store.unit_of_work import read_only
+
+FAST = {"O2C_PREDICT_ITERATIONS": "30", "O2C_PREDICT_MIN_PAYMENTS": "100"}
+
+
+@pytest.fixture
+def demo(service: Collections) -> Collections:
+    load_demo(service, customers=120, invoices=1500, seed=5)
+    return service
+
+
+def test_training_stores_a_model_and_a_prediction_for_every_open_invoice(demo: Collections, ctx: Context) -> None:
+    run = predictions.train(ctx.store, ctx.today(), ctx.now(), FAST)
+    assert run.kind == "model" and run.trained_rows > 100
+    with read_only(ctx.store) as uow:
+        open_ids = set(uow.select("SELECT id FROM invoice WHERE state NOT IN ('paid', 'cancelled', 'written_off')"))
+        stored = uow.select("SELECT invoice, expected_on, low_on, high_on, p_late, days_late FROM invoice_prediction")
+    assert {int(r[0]) for r in stored} == {int(i) for i in open_ids} and run.scored == len(open_ids)
+    for _, expected, low, high, p_late, days_late in stored:
+        as_day = [d if isinstance(d, date) else date.fromisoformat(d) for d in (expected, low, high)]
+        assert as_day[1] <= as_day[0] <= as_day[2] and as_day[0] >= ctx.today()
+        assert 0 <= p_late <= 1000 and days_late >= 0
+
+
+def test_the_cycle_facts_carry_the_stored_prediction(demo: Collections, ctx: Context) -> None:
+    predictions.train(ctx.store, ctx.today(), ctx.now(), FAST)
+    book = load_book(ctx.store, ctx.today())
+    with read_only(ctx.store) as uow:
+        stored = dict(uow.select("SELECT invoice, p_late FROM invoice_prediction"))
+    p = book.portfolio
+    assert len(p) > 0
+    for k in range(len(p)):
+        assert int(p.p_late[k]) == (stored[int(p.invoice_id[k])] + 5) // 10
+
+
+def test_one_invoice_prediction_names_its_factors_in_words(demo: Collections, ctx: Context) -> None:
+    predictions.train(ctx.store, ctx.today(), ctx.now(), FAST)
+    with read_only(ctx.store) as uow:
+        invoice_id = int(uow.select("SELECT MIN(invoice) FROM invoice_prediction")[0])
+    found = predictions.explain(ctx.store, [invoice_id, 10**9], ctx.today())
+    assert list(found) == [invoice_id]
+    one = found[invoice_id]
+    assert one.kind == "model" and one.low_on <= one.expected_on <= one.high_on
+    assert one.factors and all(f["words"] and isinstance(f["days"], float) for f in one.factors)
+
+
+def test_too_little_history_falls_back_to_the_customer_mean_marked_as_such(service: Collections, ctx: Context) -> None:
+    load_demo(service, customers=5, invoices=40, seed=2)
+    run = predictions.train(ctx.store, ctx.today(), ctx.now())
+    assert run.kind == "baseline"
+    assert "needed to learn from: the customer-mean baseline predicts instead" in run.reason
+    with read_only(ctx.store) as uow:
+        invoice_id = int(uow.select("SELECT MIN(invoice) FROM invoice_prediction")[0])
+    assert predictions.explain(ctx.store, [invoice_id], ctx.today())[invoice_id].kind == "baseline"
