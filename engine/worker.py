@@ -11,6 +11,7 @@ from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import run_due
 from engine.events.retention import prune, retention_days
+from engine.predict.service import refresh as refresh_predictions
 from engine.rules.registry import Registry
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context
@@ -33,6 +34,12 @@ def build_scheduler(
     count = partitions or positive(ctx.settings.extra, "O2C_CYCLE_PARTITIONS", 4)
 
     def daily(today: date) -> None:
+        try:  # before the cycle, so that its p_late facts are today's; a failure leaves yesterday's
+            log.info(
+                "predictions %s: %s", today, refresh_predictions(ctx.store, today, ctx.now(), ctx.settings.extra).line()
+            )
+        except Exception:
+            log.exception("payment predictions were not refreshed for %s", today)
         for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):
             if not report.already_done:
                 log.info("cycle %s: %s", report.business_date, report.as_dict())

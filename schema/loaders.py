@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 
+from engine.predict.service import InvoicePrediction, explain
 from engine.queries import batches, history
 from engine.services.context import Context as EngineContext
 from engine.store.database import Store
@@ -75,6 +76,9 @@ class Loaders:
         self.promises_of_customer = _many(store, batches.promises_by_customer_ids)
         self.holds_of_customer = _many(store, batches.holds_by_customer_ids)
         self.exposure = _one(store, batches.exposure_by_customer_ids)
+        self.payment_prediction: DataLoader[int, InvoicePrediction | None] = _one(
+            store, lambda s, ids: explain(s, list(ids), engine.today())
+        )
         self._keyed: dict[tuple[Any, ...], DataLoader[Any, Any]] = {}
 
     def history(self, entity_type: str, last: int) -> DataLoader[int, list[TransitionView]]:

@@ -59,6 +59,8 @@ def rule_cause(d: Decision) -> dict[str, Any]:
             "track": d.track,
             "evaluator": d.evaluator,
         }
+    if d.predicted:  # the values differ per invoice: not cached
+        return found | {"prediction": d.prediction}
     return found
 
 

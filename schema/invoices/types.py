@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from engine.predict.service import InvoicePrediction
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
 from schema.context import Info
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from schema.credit.types import PromiseToPay
     from schema.customers.types import Customer
     from schema.disputes.types import Dispute
+    from schema.predictions.types import PaymentPrediction
 
 
 @strawberry.enum
@@ -118,6 +120,19 @@ class Invoice:
 
         found = await info.context.loaders.promises_of_invoice.load(self.invoice_id)
         return [PromiseToPay.of(p, self.currency) for p in found]
+
+    @strawberry.field(
+        description="When it is expected to be paid, how likely late, and why (null once paid or cancelled)."
+    )
+    def payment_prediction(
+        self, info: Info
+    ) -> Annotated["PaymentPrediction", strawberry.lazy("schema.predictions.types")] | None:
+        from schema.predictions.types import PaymentPrediction
+
+        def convert(found: InvoicePrediction | None) -> PaymentPrediction | None:
+            return None if found is None else PaymentPrediction.of(found)
+
+        return now_or_later(info.context.loaders.payment_prediction, self.invoice_id, convert)
 
     @strawberry.field(description="The last `last` transitions, oldest first.")
     def history(self, info: Info, last: int = 20) -> list[Transition]:

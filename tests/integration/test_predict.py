@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from graphql_harness import data, run
 
 from engine.cycle.book import load_book
 from engine.demo import load_demo
@@ -66,3 +67,23 @@ def test_too_little_history_falls_back_to_the_customer_mean_marked_as_such(servi
     with read_only(ctx.store) as uow:
         invoice_id = int(uow.select("SELECT MIN(invoice) FROM invoice_prediction")[0])
     assert predictions.explain(ctx.store, [invoice_id], ctx.today())[invoice_id].kind == "baseline"
+
+
+def test_graphql_invoice_payment_prediction_and_the_worklist_use_the_model(demo: Collections, ctx: Context) -> None:
+    predictions.train(ctx.store, ctx.today(), ctx.now(), FAST)
+    query = """{ invoices(first: 5, filter: {state: [OVERDUE, DUNNING, OPEN]}) { edges { node { dueDate
+        paymentPrediction { expectedDate pLate daysLate interval { low high } basis note
+                            factors { feature words days } } } } } }"""
+    edges = data(run(ctx, query))["invoices"]["edges"]
+    assert edges
+    for edge in edges:
+        p = edge["node"]["paymentPrediction"]
+        assert p["basis"] == "MODEL" and p["note"].startswith("model ")
+        assert p["interval"]["low"] <= p["expectedDate"] <= p["interval"]["high"]
+        assert 0 <= p["pLate"] <= 1 and p["factors"]
+    paid = data(
+        run(ctx, "{ invoices(first: 1, filter: {state: [PAID]}) { edges { node { paymentPrediction { pLate } } } } }")
+    )
+    assert paid["invoices"]["edges"][0]["node"]["paymentPrediction"] is None
+    work = data(run(ctx, "{ worklist(first: 3) { edges { node { reason urgency lateProbability } } } }"))
+    assert all("payment prediction" in e["node"]["reason"] for e in work["worklist"]["edges"])
