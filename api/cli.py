@@ -24,6 +24,7 @@ GROUPS = (
     "dispatch",
     "events",
     "predict",
+    "forecast",
 )
 
 

@@ -25,6 +25,7 @@ from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
 from schema.machines.queries import MachineQueries
 from schema.payments.mutations import PaymentMutations
+from schema.predictions.queries import PredictionQueries
 from schema.reports.queries import ReportQueries
 from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
@@ -47,6 +48,7 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    PredictionQueries,
 ):
     pass
 

@@ -175,7 +175,10 @@ def _late_after(delay: FloatArray, horizon: int = 366) -> FloatArray:
     fallback = np.array([30.0, 7.0, 90.0])
     for d in range(horizon):
         rest = ordered[np.searchsorted(ordered, d, "right") :] - d
-        table[d] = np.quantile(rest, [0.5, 0.1, 0.9]) if rest.size >= 20 else (table[d - 1] if d else fallback)
+        if rest.size >= 20:
+            table[d] = np.quantile(rest, [0.5, 0.1, 0.9])
+        else:  # beyond the record's experience: the wait still to come grows with the wait so far
+            table[d] = (table[d - 1] + (1, 0, 1)) if d else fallback
     return table
 
 

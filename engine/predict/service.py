@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 from engine.config import positive
 from engine.cycle.book import owners_of
 from engine.predict import model as m
+from engine.predict.forecast import snapshot
 from engine.predict.store import Book, day_of, latest_model, load, save_model, write_predictions
 from engine.store.database import Store
 
@@ -105,7 +106,10 @@ def _score(store: Store, today: date, model_id: int, model: m.Model, book: Book,
     t1 = time.perf_counter()
     written = write_predictions(store, model_id, today, book, pred)
     t2 = time.perf_counter()
-    return Run(model_id, model.kind, model.reason, scored=written, seconds={"score": t1 - t0, "write": t2 - t1})
+    snapshot(store, today)
+    t3 = time.perf_counter()
+    seconds = {"score": t1 - t0, "write": t2 - t1, "forecast": t3 - t2}
+    return Run(model_id, model.kind, model.reason, scored=written, seconds=seconds)
 
 
 def _day(value: date) -> int:

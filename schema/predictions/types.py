@@ -7,7 +7,9 @@ from enum import Enum
 
 import strawberry
 
+from engine.predict import forecast as forecasting
 from engine.predict.service import InvoicePrediction
+from schema.common.money import Money
 
 
 @strawberry.enum(description="What made a prediction: the trained model, or the customer-mean baseline.")
@@ -49,4 +51,64 @@ class PaymentPrediction:
             factors=[PredictionFactor(feature=f["feature"], words=f["words"], days=f["days"]) for f in p.factors],
             basis=PredictionBasis(p.kind),
             note=(f"model {p.model_id}: " if p.model_id else "") + p.reason,
+        )
+
+
+@strawberry.type(description="Expected receipts of one week (Monday to Sunday) with an 80 % band.")
+class ForecastWeek:
+    week_start: date
+    expected: Money
+    low: Money
+    high: Money
+
+
+@strawberry.type(description="A past week: what was forecast before it began, and what was received.")
+class ForecastVsActual:
+    week_start: date
+    forecast: Money | None = strawberry.field(description="Null when no daily snapshot preceded the week.")
+    low: Money | None
+    high: Money | None
+    forecast_on: date | None = strawberry.field(description="The business date of the snapshot compared.")
+    actual: Money
+
+
+@strawberry.type(description="Cash-in forecast from the open invoices' predicted payment distributions.")
+class CashForecast:
+    currency: str
+    as_of: date
+    weeks: list[ForecastWeek]
+    past: list[ForecastVsActual]
+    unscored_invoices: int = strawberry.field(description="Open invoices without a prediction (on their due date).")
+
+    @staticmethod
+    def of(f: forecasting.CashForecast) -> CashForecast:
+        cur = f.currency
+
+        def money(minor: int | None) -> Money | None:
+            return None if minor is None else Money.of(minor, cur)
+
+        return CashForecast(
+            currency=cur,
+            as_of=f.as_of,
+            weeks=[
+                ForecastWeek(
+                    week_start=w.week_start,
+                    expected=Money.of(w.expected, cur),
+                    low=Money.of(w.low, cur),
+                    high=Money.of(w.high, cur),
+                )
+                for w in f.weeks
+            ],
+            past=[
+                ForecastVsActual(
+                    week_start=p.week_start,
+                    forecast=money(p.forecast),
+                    low=money(p.low),
+                    high=money(p.high),
+                    forecast_on=p.forecast_on,
+                    actual=Money.of(p.actual, cur),
+                )
+                for p in f.past
+            ],
+            unscored_invoices=f.unscored,
         )

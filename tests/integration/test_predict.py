@@ -3,10 +3,10 @@ the cycle's facts, explained for one invoice; too little history falls back to t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from graphql_harness import data, run
+from graphql_harness import codes, data, run
 
 from engine.cycle.book import load_book
 from engine.demo import load_demo
@@ -87,3 +87,35 @@ def test_graphql_invoice_payment_prediction_and_the_worklist_use_the_model(demo:
     assert paid["invoices"]["edges"][0]["node"]["paymentPrediction"] is None
     work = data(run(ctx, "{ worklist(first: 3) { edges { node { reason urgency lateProbability } } } }"))
     assert all("payment prediction" in e["node"]["reason"] for e in work["worklist"]["edges"])
+
+
+def test_cash_forecast_spreads_open_invoices_and_compares_past_weeks_with_receipts(
+    demo: Collections, ctx: Context
+) -> None:
+    earlier = ctx.today() - timedelta(days=14)
+    predictions.train(ctx.store, earlier, ctx.now(), FAST)  # a snapshot two weeks ago
+    predictions.score(ctx.store, ctx.today(), FAST)
+    query = """{ cashForecast(currency: "EUR", weeks: 13, pastWeeks: 3) { currency weeks { weekStart
+        expected { minor } low { minor } high { minor } } past { weekStart forecastOn forecast { minor }
+        actual { minor } } unscoredInvoices } }"""
+    found = data(run(ctx, query))["cashForecast"]
+    assert len(found["weeks"]) == 13 and found["unscoredInvoices"] == 0
+    with read_only(ctx.store) as uow:
+        open_eur = int(uow.select("SELECT COALESCE(SUM(open_amount), 0) FROM invoice WHERE currency = 'EUR' "
+                                  "AND state NOT IN ('paid', 'cancelled', 'written_off')")[0])  # fmt: skip
+    expected = [int(w["expected"]["minor"]) for w in found["weeks"]]
+    assert 0 < sum(expected) <= open_eur
+    assert all(int(w["low"]["minor"]) <= int(w["expected"]["minor"]) <= int(w["high"]["minor"]) for w in found["weeks"])
+    compared = [p for p in found["past"] if p["forecastOn"] is not None]
+    assert compared and all(p["forecastOn"] == earlier.isoformat() for p in compared)
+    week = date.fromisoformat(compared[-1]["weekStart"])
+    with read_only(ctx.store) as uow:
+        received = int(uow.select("SELECT COALESCE(SUM(amount), 0) FROM payment WHERE currency = 'EUR' "
+                                  "AND received_on >= $a AND received_on < $b",
+                                  {"a": week, "b": week + timedelta(days=7)})[0])  # fmt: skip
+    assert int(compared[-1]["actual"]["minor"]) == received
+
+
+def test_cash_forecast_refuses_bad_arguments_with_a_code(demo: Collections, ctx: Context) -> None:
+    assert codes(run(ctx, '{ cashForecast(currency: "EUR", weeks: 0) { currency } }')) == ["VALIDATION_FAILED"]
+    assert codes(run(ctx, '{ cashForecast(currency: "XYZ") { currency } }')) == ["VALIDATION_FAILED"]
