@@ -7,9 +7,11 @@ from enum import Enum
 
 import strawberry
 
+from engine.predict import credit_loss
 from engine.predict import forecast as forecasting
 from engine.predict.service import InvoicePrediction
 from schema.common.money import Money
+from schema.ids import to_id
 
 
 @strawberry.enum(description="What made a prediction: the trained model, or the customer-mean baseline.")
@@ -111,4 +113,64 @@ class CashForecast:
                 for p in f.past
             ],
             unscored_invoices=f.unscored,
+        )
+
+
+@strawberry.type(description="One cell of the provision matrix: an aging bucket of one segment.")
+class ProvisionCell:
+    segment: str
+    bucket: str = strawberry.field(description="current, d1_30, d31_60, d61_90, d91_plus.")
+    loss_rate: float
+    roll_rate: float | None = strawberry.field(description="Observed share rolling on to the next bucket.")
+    pooled: bool = strawberry.field(description="Too few invoices in this segment: the rate of all segments.")
+    exposure: Money
+    expected_loss: Money
+
+
+@strawberry.type
+class CustomerCreditLoss:
+    customer_id: strawberry.ID
+    name: str
+    exposure: Money
+    expected_loss: Money
+
+
+@strawberry.type(description="IFRS 9 simplified approach: loss rates per aging bucket × segment from roll rates.")
+class ExpectedCreditLoss:
+    currency: str
+    as_of: date
+    total_exposure: Money
+    total: Money
+    matrix: list[ProvisionCell]
+    customers: list[CustomerCreditLoss] = strawberry.field(description="Largest expected loss first.")
+
+    @staticmethod
+    def of(r: credit_loss.CreditLoss) -> ExpectedCreditLoss:
+        cur = r.currency
+        return ExpectedCreditLoss(
+            currency=cur,
+            as_of=r.as_of,
+            total_exposure=Money.of(r.total_exposure, cur),
+            total=Money.of(r.total, cur),
+            matrix=[
+                ProvisionCell(
+                    segment=c.segment,
+                    bucket=c.bucket,
+                    loss_rate=c.loss_rate,
+                    roll_rate=c.roll_rate,
+                    pooled=c.pooled,
+                    exposure=Money.of(c.exposure, cur),
+                    expected_loss=Money.of(c.expected_loss, cur),
+                )
+                for c in r.matrix
+            ],
+            customers=[
+                CustomerCreditLoss(
+                    customer_id=to_id(c.customer_id),
+                    name=c.name,
+                    exposure=Money.of(c.exposure, cur),
+                    expected_loss=Money.of(c.expected_loss, cur),
+                )
+                for c in r.customers
+            ],
         )

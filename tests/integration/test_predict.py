@@ -119,3 +119,28 @@ def test_cash_forecast_spreads_open_invoices_and_compares_past_weeks_with_receip
 def test_cash_forecast_refuses_bad_arguments_with_a_code(demo: Collections, ctx: Context) -> None:
     assert codes(run(ctx, '{ cashForecast(currency: "EUR", weeks: 0) { currency } }')) == ["VALIDATION_FAILED"]
     assert codes(run(ctx, '{ cashForecast(currency: "XYZ") { currency } }')) == ["VALIDATION_FAILED"]
+
+
+def test_expected_credit_loss_applies_the_provision_matrix_to_open_amounts(demo: Collections, ctx: Context) -> None:
+    query = """{ expectedCreditLoss(currency: "EUR", lossAfterDays: 120, top: 5) { total { minor }
+        totalExposure { minor } matrix { segment bucket lossRate exposure { minor } expectedLoss { minor } }
+        customers { customerId expectedLoss { minor } } } }"""
+    found = data(run(ctx, query))["expectedCreditLoss"]
+    cells = found["matrix"]
+    assert {c["bucket"] for c in cells} == {"current", "d1_30", "d31_60", "d61_90", "d91_plus"}
+    for c in cells:
+        assert 0 <= c["lossRate"] <= 1
+        assert abs(int(c["expectedLoss"]["minor"]) - int(c["exposure"]["minor"]) * c["lossRate"]) <= 1
+    by_segment = {}
+    for c in cells:
+        by_segment.setdefault(c["segment"], []).append(c["lossRate"])
+    assert all(rates == sorted(rates) for rates in by_segment.values())  # older debt, higher loss rate
+    assert int(found["total"]["minor"]) == sum(int(c["expectedLoss"]["minor"]) for c in cells)
+    with read_only(ctx.store) as uow:
+        open_eur = int(uow.select("SELECT COALESCE(SUM(open_amount), 0) FROM invoice WHERE currency = 'EUR' "
+                                  "AND state NOT IN ('paid', 'cancelled', 'written_off')")[0])  # fmt: skip
+    assert int(found["totalExposure"]["minor"]) == open_eur
+    losses = [int(c["expectedLoss"]["minor"]) for c in found["customers"]]
+    assert losses == sorted(losses, reverse=True) and len(losses) <= 5
+    bad = run(ctx, '{ expectedCreditLoss(currency: "EUR", lossAfterDays: 30) { total { minor } } }')
+    assert codes(bad) == ["VALIDATION_FAILED"]
