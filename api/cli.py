@@ -25,6 +25,7 @@ GROUPS = (
     "events",
     "predict",
     "forecast",
+    "kpis",
 )
 
 

@@ -23,6 +23,7 @@ from schema.events.subscriptions import EventSubscriptions
 from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
+from schema.kpis.queries import KpiQueries
 from schema.machines.queries import MachineQueries
 from schema.payments.mutations import PaymentMutations
 from schema.predictions.queries import PredictionQueries
@@ -49,6 +50,7 @@ class Query(
     EventQueries,
     WebhookQueries,
     PredictionQueries,
+    KpiQueries,
 ):
     pass
 

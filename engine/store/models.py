@@ -334,6 +334,18 @@ def define_entities(db: Database) -> None:
         high = Required(int, **MONEY)
         composite_key(business_date, currency, week_start)
 
+    class KpiSnapshot(db.Entity):
+        """One business date's KPIs of one currency, for everyone or one segment or strategy (engine/kpi_history)."""
+
+        _table_ = "kpi_snapshot"
+        id = PrimaryKey(int, auto=True, size=64)
+        business_date = Required(date, index=True)
+        currency = Required(str, 3)
+        dimension = Required(str, 16)  # all | segment | strategy
+        key = Required(str, 64)
+        figures = Required(Json, default={})
+        composite_key(business_date, currency, dimension, key)
+
     class SchemaVersion(db.Entity):
         _table_ = "schema_version"
         version = PrimaryKey(int)
@@ -341,7 +353,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
-    _ = (PredictionModel, InvoicePrediction, CashForecastSnapshot)
+    _ = (PredictionModel, InvoicePrediction, CashForecastSnapshot, KpiSnapshot)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

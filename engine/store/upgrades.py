@@ -63,7 +63,11 @@ STEPS: list[Step] = [
         ("CREATE INDEX IF NOT EXISTS idx_webhook_delivery_event ON webhook_delivery (event_position)",),
         postgres_only=OUTBOX_NOTIFY_SQL,
     ),
-    Step(9, "payment predictions: models, per-invoice predictions, cash forecast snapshots", create_tables=True),
+    Step(
+        9,
+        "payment predictions: models, per-invoice predictions, cash forecast and KPI snapshots",
+        create_tables=True,
+    ),
 ]
 
 LATEST = STEPS[-1].version

@@ -4,16 +4,21 @@ the cycle's facts, explained for one invoice; too little history falls back to t
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from graphql_harness import codes, data, run
+from prometheus_client import CollectorRegistry, generate_latest
 
+from api.metrics import KpiCollector
+from engine import kpi_history
 from engine.cycle.book import load_book
 from engine.demo import load_demo
 from engine.predict import service as predictions
 from engine.service import Collections
 from engine.services.context import Context
 from engine.store.unit_of_work import read_only
+from engine.strategies_in_force import load_registry
 
 FAST = {"O2C_PREDICT_ITERATIONS": "30", "O2C_PREDICT_MIN_PAYMENTS": "100"}
 
@@ -144,3 +149,38 @@ def test_expected_credit_loss_applies_the_provision_matrix_to_open_amounts(demo:
     assert losses == sorted(losses, reverse=True) and len(losses) <= 5
     bad = run(ctx, '{ expectedCreditLoss(currency: "EUR", lossAfterDays: 30) { total { minor } } }')
     assert codes(bad) == ["VALIDATION_FAILED"]
+
+
+def test_kpi_history_keeps_daily_snapshots_broken_down_by_segment_and_strategy(demo: Collections, ctx: Context) -> None:
+    route = kpi_history.router(load_registry(ctx.settings.strategies_dir).current)
+    days = [ctx.today() - timedelta(days=k) for k in (2, 1, 0)]
+    for day in days:
+        kpi_history.take(ctx.store, ctx.clock.zone, day, route)
+    kpi_history.take(ctx.store, ctx.clock.zone, days[-1], route)  # a retake replaces, never doubles
+    query = """query($by: KpiDimension!, $since: Date!) { kpiHistory(currency: "EUR", from: $since, by: $by) {
+        businessDate key openReceivables { minor } currentReceivables { minor } pctCurrent countbackDso
+        aging { key amount { minor } } unappliedCash { minor } openDisputes } }"""
+
+    def points(by: str) -> list[dict[str, Any]]:
+        return list(data(run(ctx, query, {"by": by, "since": days[0].isoformat()}))["kpiHistory"])
+
+    everyone = points("ALL")
+    assert [p["businessDate"] for p in everyone] == [d.isoformat() for d in days]
+    today = everyone[-1]
+    assert int(today["openReceivables"]["minor"]) == sum(int(a["amount"]["minor"]) for a in today["aging"])
+    aging = data(run(ctx, '{ agingReport(currency: "EUR") { total { minor } } }'))["agingReport"]
+    assert today["openReceivables"]["minor"] == aging["total"]["minor"]
+    assert today["pctCurrent"] == round(int(today["currentReceivables"]["minor"]) * 100
+                                        / int(today["openReceivables"]["minor"]), 1)  # fmt: skip
+    by_segment = [p for p in points("SEGMENT") if p["businessDate"] == days[-1].isoformat()]
+    assert sum(int(p["openReceivables"]["minor"]) for p in by_segment) == int(today["openReceivables"]["minor"])
+    strategies = {p["key"] for p in points("STRATEGY")}
+    assert "smb-standard" in strategies or "mid-market" in strategies
+    rendered = generate_latest(_kpi_registry(ctx)).decode()
+    assert 'o2c_kpi_open_receivables_minor{currency="EUR",dimension="all",key="all"}' in rendered
+
+
+def _kpi_registry(ctx: Context) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(KpiCollector(ctx.store, 0))
+    return registry
