@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -36,7 +37,13 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--threads", type=int, default=1, help="OpenMP threads for the trees (O2C_PREDICT_THREADS)")
     args = parser.parse_args()
+    with threadpool_limits(args.threads):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
 
     hist = generate(args.customers, args.invoices, START, args.days)
     cut = START + args.days - 90
@@ -117,6 +124,7 @@ def main() -> int:
         "train_seconds": round(train_s, 2),
         "score_seconds": round(score_s, 2),
         "scored": n,
+        "threads": args.threads,
         "calibration": calibration,
     }
     print(json.dumps(result))
