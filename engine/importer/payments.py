@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from engine.importer.bulk import Bulk
 from engine.importer.checks import customers_by_ref
 from engine.importer.columns import PaymentRow
 from engine.importer.reader import Problem
+from engine.store.bulk import Bulk
 from states import invoice as inv_states
 
 

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.clock import stored
-from engine.importer.bulk import Bulk
 from engine.importer.checks import NewInvoice
 from engine.importer.columns import CustomerRow
-from engine.importer.journal import JournalBatch
 from engine.importer.payments import InvoiceAccount, PaymentPlan
+from engine.journal.batch import JournalBatch
+from engine.store.bulk import Bulk
 from states import invoice as inv_states
 from states.actors import Actor
 from states.money import CURRENCY_EXPONENTS, format_minor

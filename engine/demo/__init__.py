@@ -1,10 +1,10 @@
-"""`o2c demo`: load the synthetic portfolio of `engine.demo_portfolio`.
+"""`o2c demo`: load the synthetic portfolio of `engine.demo.portfolio`.
 
 The ledger (customers, invoices, payments, allocations, broken promises, with their history and
 outbox rows dated when they happened) goes in with the bulk module in one transaction. Then a
 few hundred live situations go through the service layer so that their history is exactly what
 the service writes: open disputes (some under review, some resolved), active promises to pay,
-credit holds. Finally every customer is scored (engine/scoring.py).
+credit holds. Finally every customer is scored (engine/scoring/).
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine import commands as c
-from engine.demo_portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
-from engine.importer.bulk import Bulk
-from engine.importer.journal import JournalBatch
+from engine.demo.portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
 from engine.importer.write import (
     ALLOCATION_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -26,8 +24,10 @@ from engine.importer.write import (
     PAYMENT_COLUMNS,
     invoice_snapshot,
 )
+from engine.journal.batch import JournalBatch
 from engine.scoring import score_all
 from engine.service import Collections
+from engine.store.bulk import Bulk
 from engine.store.unit_of_work import UnitOfWork
 from states import invoice as st
 from states.actors import Actor, person
