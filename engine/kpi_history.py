@@ -24,10 +24,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.importer.bulk import Bulk
 from engine.queries.receivables import open_at_sql
 from engine.queries.sql import Params, day_text, end_of_day
 from engine.rules.registry import StrategySet
+from engine.store.bulk import Bulk
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only
 from states.errors import ValidationFailed

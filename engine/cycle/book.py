@@ -21,6 +21,7 @@ from engine.cycle.facts import Accounts
 from engine.cycle.portfolio import _EPOCH, Portfolio, fetch_all
 from engine.rules.facts import CURRENCIES
 from engine.store.database import Store
+from engine.store.dialect import day_number_sql
 from engine.store.unit_of_work import UnitOfWork
 from states import account as acc_states
 from states import invoice as inv_states
@@ -77,9 +78,7 @@ def _decode(name: str, positions: IntArray, lookup: IntArray) -> IntArray:
 
 
 def _day_sql(store: Store, column: str) -> str:
-    if store.is_postgres:
-        return f"({column} - DATE '1970-01-01')"
-    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+    return day_number_sql(store, column)
 
 
 def _matrix(rows: list[Any], width: int) -> IntArray:

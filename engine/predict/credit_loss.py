@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.cycle.portfolio import fetch_all
-from engine.predict.store import _days, day_number
+from engine.predict.store import day_number
 from engine.rules.facts import SEGMENTS
 from engine.store.database import Store
+from engine.store.dialect import day_number_sql
 from engine.store.unit_of_work import UnitOfWork
 from states.errors import ValidationFailed
 from states.money import check_currency
@@ -103,12 +105,13 @@ def expected_credit_loss(
     cur = check_currency(currency)
     if loss_after_days < 91:
         raise ValidationFailed(f"loss_after_days={loss_after_days}: at least 91 (the last bucket)", "lossAfterDays")
+    days = partial(day_number_sql, store)
     t = day_number(as_of)
     segment = "CASE c.segment " + " ".join(f"WHEN '{s}' THEN {k}" for k, s in enumerate(SEGMENTS)) + " ELSE -1 END"
     sql = (
-        f"SELECT i.customer, {segment}, {_days(store, 'i.issue_date')}, {_days(store, 'i.due_date')}, i.amount, "
-        f"i.open_amount, COALESCE({_days(store, 'i.paid_on')}, -1), "
-        f"CASE WHEN i.state = 'written_off' THEN {_days(store, 'i.updated_at')} ELSE -1 END, "
+        f"SELECT i.customer, {segment}, {days('i.issue_date')}, {days('i.due_date')}, i.amount, "
+        f"i.open_amount, COALESCE({days('i.paid_on')}, -1), "
+        f"CASE WHEN i.state = 'written_off' THEN {days('i.updated_at')} ELSE -1 END, "
         f"CASE WHEN i.state = 'cancelled' THEN 1 ELSE 0 END "
         f"FROM invoice i JOIN customer c ON c.id = i.customer WHERE i.currency = '{cur}'"
     )

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.cycle.portfolio import fetch_all
-from engine.importer.bulk import Bulk
-from engine.predict.store import COLLECTIBLE, _days, day_number
+from engine.predict.store import COLLECTIBLE, day_number
+from engine.store.bulk import Bulk
 from engine.store.database import Store
+from engine.store.dialect import day_number_sql
 from engine.store.unit_of_work import UnitOfWork
 from states.errors import ValidationFailed
 from states.money import check_currency
@@ -89,10 +91,11 @@ def weekly(amount: FloatArray, low: FloatArray, mid: FloatArray, high: FloatArra
 
 
 def _open_invoices(store: Store, currency: str) -> tuple[npt.NDArray[np.int64], int]:
+    days = partial(day_number_sql, store)
     sql = (
-        f"SELECT i.open_amount, COALESCE({_days(store, 'p.low_on')}, {_days(store, 'i.due_date')}), "
-        f"COALESCE({_days(store, 'p.expected_on')}, {_days(store, 'i.due_date')}), "
-        f"COALESCE({_days(store, 'p.high_on')}, {_days(store, 'i.due_date')}), "
+        f"SELECT i.open_amount, COALESCE({days('p.low_on')}, {days('i.due_date')}), "
+        f"COALESCE({days('p.expected_on')}, {days('i.due_date')}), "
+        f"COALESCE({days('p.high_on')}, {days('i.due_date')}), "
         f"CASE WHEN p.invoice IS NULL THEN 1 ELSE 0 END "
         f"FROM invoice i LEFT JOIN invoice_prediction p ON p.invoice = i.id "
         f"WHERE i.state IN ({COLLECTIBLE}) AND i.currency = '{currency}' AND i.open_amount > 0"

@@ -6,17 +6,19 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.cycle.portfolio import _EPOCH, fetch_all
-from engine.importer.bulk import Bulk
 from engine.predict.features import Promises, Record, Targets
 from engine.predict.model import Model, Prediction
 from engine.rules.facts import SEGMENTS
+from engine.store.bulk import Bulk
 from engine.store.database import Store
+from engine.store.dialect import day_number_sql
 from engine.store.unit_of_work import UnitOfWork
 from states import invoice as inv_states
 
@@ -30,13 +32,6 @@ def day_number(value: date) -> int:
 
 def day_of(number: int) -> date:
     return _EPOCH + timedelta(days=int(number))
-
-
-def _days(store: Store, column: str) -> str:
-    """Day number of a date or timestamp column."""
-    if store.is_postgres:
-        return f"(CAST({column} AS DATE) - DATE '1970-01-01')"
-    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
 def _segment(column: str) -> str:
@@ -63,22 +58,23 @@ class Book:
 def load(store: Store, today: date, customers: tuple[int, ...] | None = None, invoices: tuple[int, ...] = ()) -> Book:
     """Paid invoices paid before `today`, broken promises, and the open invoices (all of them, or
     those of `customers`, or just `invoices`)."""
+    days = partial(day_number_sql, store)
     where_c = f"i.customer IN ({','.join(str(int(c)) for c in customers) or 'NULL'})" if customers else "1 = 1"
     disputed = "EXISTS (SELECT 1 FROM dispute d WHERE d.invoice = i.id)"
     t = day_number(today)
     record_sql = (
-        f"SELECT i.customer, {_days(store, 'i.issue_date')}, {_days(store, 'i.due_date')}, "
-        f"{_days(store, 'i.paid_on')}, i.amount, CASE WHEN {disputed} THEN 1 ELSE 0 END, {_segment('c.segment')} "
+        f"SELECT i.customer, {days('i.issue_date')}, {days('i.due_date')}, "
+        f"{days('i.paid_on')}, i.amount, CASE WHEN {disputed} THEN 1 ELSE 0 END, {_segment('c.segment')} "
         f"FROM invoice i JOIN customer c ON c.id = i.customer WHERE i.state = 'paid' AND i.paid_on IS NOT NULL "
         f"AND {where_c}"
     )
     promise_sql = (
-        f"SELECT p.customer, {_days(store, 'p.decided_at')} FROM promise_to_pay p "
+        f"SELECT p.customer, {days('p.decided_at')} FROM promise_to_pay p "
         f"WHERE p.status = 'broken' AND p.decided_at IS NOT NULL AND {where_c.replace('i.customer', 'p.customer')}"
     )
     only = f"i.id IN ({','.join(str(int(k)) for k in invoices)})" if invoices else "1 = 1"
     open_sql = (
-        f"SELECT i.id, i.customer, {_days(store, 'i.issue_date')}, {_days(store, 'i.due_date')}, i.open_amount, "
+        f"SELECT i.id, i.customer, {days('i.issue_date')}, {days('i.due_date')}, i.open_amount, "
         f"CASE WHEN i.state = 'disputed' OR {disputed} THEN 1 ELSE 0 END, {_segment('c.segment')}, i.currency "
         f"FROM invoice i JOIN customer c ON c.id = i.customer WHERE i.state IN ({COLLECTIBLE}) AND {where_c} AND {only}"
     )

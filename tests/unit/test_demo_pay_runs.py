@@ -6,7 +6,7 @@ from datetime import date
 
 import numpy as np
 
-from engine.demo_portfolio import pay_run_shift
+from engine.demo.portfolio import pay_run_shift
 
 
 def test_pay_runs_move_a_payment_to_the_next_friday_or_the_month_end() -> None:
