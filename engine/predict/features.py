@@ -99,14 +99,21 @@ def weekday(days: IntArray) -> IntArray:
 
 
 def calendar(days: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """(year, month 1-12, day of month 1-31, days in that month) of day numbers, vectorised."""
-    d = days.astype("datetime64[D]")
-    months = d.astype("datetime64[M]")
+    """(year, month 1-12, day of month 1-31, days in that month) of day numbers, vectorised: the
+    calendar of the few thousand distinct days in range is built once and looked up (converting
+    millions of datetime64 values to months took seconds)."""
+    if days.size == 0:
+        empty = np.zeros(days.shape, dtype=np.int64)
+        return empty, empty, empty, empty
+    low = int(days.min())
+    span = np.arange(low, int(days.max()) + 1).astype("datetime64[D]")
+    months = span.astype("datetime64[M]")
     year = months.astype(np.int64) // 12 + 1970
     month = months.astype(np.int64) % 12 + 1
-    dom = (d - months).astype(np.int64) + 1
+    dom = (span - months).astype(np.int64) + 1
     length = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
-    return year, month, dom, length
+    at = days - low
+    return year[at], month[at], dom[at], length[at]
 
 
 def build(record: Record, targets: Targets, promises: Promises | None = None) -> FloatMatrix:
@@ -190,12 +197,12 @@ def build(record: Record, targets: Targets, promises: Promises | None = None) ->
 def _mode(values: IntArray, size: int) -> tuple[npt.NDArray[np.float64], IntArray]:
     """Per row: the share of valid entries equal to the most frequent value, and that value
     (entries of -1 are absent). Rows without any entry: share 0, value 0."""
-    counts = np.zeros((values.shape[0], size), dtype=np.int64)
-    for v in range(size):
-        counts[:, v] = (values == v).sum(axis=1)
+    rows, cols = np.nonzero(values >= 0)
+    counts = np.bincount(rows * size + values[rows, cols], minlength=values.shape[0] * size)
+    counts = counts.reshape(values.shape[0], size)
     total = counts.sum(axis=1)
     mode = counts.argmax(axis=1)
-    share = counts.max(axis=1) / np.maximum(total, 1)
+    share = counts[np.arange(values.shape[0]), mode] / np.maximum(total, 1)
     return share.astype(np.float64), mode.astype(np.int64)
 
 

@@ -24,7 +24,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 QUANTILES = np.linspace(0.05, 0.95, 19)  # the delay distribution is kept as these quantiles
-LOW, HIGH = 1, 17  # indices of the 10 % and 90 % quantiles: the interval
 SPREAD_BINS = (2.0, 5.0, 10.0, 20.0)  # residual quantiles are kept per bin of the customer's spread
 MAX_DAYS_OUT = 730  # no prediction lies further than two years ahead
 
@@ -34,8 +33,9 @@ class Settings:
     """How a model is trained (policy data: `strategies/prediction.yaml` may override)."""
 
     min_payments: int = 200  # fewer paid invoices on record: the customer-mean baseline
-    max_rows: int = 600_000  # train on the latest paid invoices up to this many
-    iterations: int = 150
+    max_rows: int = 400_000  # train on the latest paid invoices up to this many
+    iterations: int = 120
+    classifier_rows: int = 200_000  # the late/on-time classifier learns from the latest of those
     learning_rate: float = 0.1
     holdout_share: float = 0.1  # the latest paid invoices held out to size the intervals
 
@@ -112,7 +112,8 @@ def train(record: Record, promises: Promises | None, segments: IntArray, setting
     xs = _categorical_safe(x)
     reg.fit(xs[:cut], y[:cut])
     t2 = time.perf_counter()
-    clf.fit(xs[:cut], y[:cut] > 0)
+    since = max(cut - settings.classifier_rows, 0)
+    clf.fit(xs[since:cut], y[since:cut] > 0)
     t3 = time.perf_counter()
     held = reg.predict(xs[cut:])
     residuals = _residual_grid(y[cut:] - held, x[cut:, COLUMN["spread"]])
@@ -203,33 +204,39 @@ def _condition(
     model: Model, targets: Targets, today: int, median: FloatArray, quantiles: FloatArray, p_late: FloatArray
 ) -> Prediction:
     """Condition on the invoice being unpaid today: a delay that already passed is impossible."""
-    past = np.maximum(today - targets.due_day, -(10**6)).astype(np.float64)  # days already late (may be < 0)
+    past = (today - targets.due_day).astype(np.float64)  # days already late (negative: not yet due)
     overdue = past > 0
-    # quantiles still possible: shift the impossible ones to the residual life of an invoice this late
+    # The grid is sorted, so the quantiles still possible (not before today) are a suffix of it.
     life = model.late_after[np.clip(past, 0, len(model.late_after) - 1).astype(np.int64)]
-    q = np.where(quantiles >= past[:, None], quantiles, np.nan)
-    enough = np.isfinite(q).sum(axis=1) >= 3
-    lo = np.where(enough, np.nanmin(np.where(enough[:, None], q, 0), axis=1), past + life[:, 1])
-    mid = np.where(enough, np.nanmedian(np.where(enough[:, None], q, 0), axis=1), past + life[:, 0])
-    hi = np.where(enough, np.nanmax(np.where(enough[:, None], q, 0), axis=1), past + life[:, 2])
-    # a mid that lies before today (the due date passed) is moved to no earlier than today
-    mid = np.maximum(mid, past)
-    lo_q, hi_q = np.where(enough, q[:, LOW], lo), np.where(enough, q[:, HIGH], hi)
-    lo_q = np.where(np.isnan(lo_q), lo, lo_q)
-    hi_q = np.where(np.isnan(hi_q), hi, hi_q)
-    grid = np.where(np.isnan(q), mid[:, None], q) if q.size else q
-    grid = np.where(enough[:, None], grid, (past + life[:, 0])[:, None])
+    width = quantiles.shape[1]
+    left = (quantiles >= past[:, None]).sum(axis=1)  # how many remain
+    enough = left >= 3
+    first = width - np.maximum(left, 1)
+    rows = np.arange(len(past))
+
+    below = first * (QUANTILES[1] - QUANTILES[0])  # the probability mass already impossible
+
+    def at(u: float) -> FloatArray:
+        """The conditional u-quantile: level below + u × (1 - below) of the unconditioned grid."""
+        level = below + u * (1 - below)
+        k = np.round((level - QUANTILES[0]) / (QUANTILES[1] - QUANTILES[0])).astype(np.int64)
+        return np.asarray(quantiles[rows, np.clip(k, first, width - 1)])
+
+    lo = np.where(enough, at(0.1), past + life[:, 1])
+    mid = np.maximum(np.where(enough, at(0.5), past + life[:, 0]), past)
+    hi = np.where(enough, at(0.9), past + life[:, 2])
+    grid = np.where(enough[:, None], np.maximum(quantiles, past[:, None]), (past + life[:, 0])[:, None])
     days = np.clip(np.round(mid), -(targets.due_day - targets.issue_day), MAX_DAYS_OUT).astype(np.int64)
     expected = np.maximum(targets.due_day + days, today)
-    low = np.minimum(np.maximum(targets.due_day + np.round(lo_q).astype(np.int64), today), expected)
-    high = np.maximum(targets.due_day + np.round(hi_q).astype(np.int64), expected)
+    low = np.minimum(np.maximum(targets.due_day + np.round(lo).astype(np.int64), today), expected)
+    high = np.maximum(targets.due_day + np.round(hi).astype(np.int64), expected)
     return Prediction(
         expected_day=expected,
         low_day=low,
         high_day=high,
         p_late=np.where(overdue, 1.0, np.clip(p_late, 0.0, 1.0)),
         days_late=np.maximum(expected - targets.due_day, 0),
-        quantiles=np.sort(grid, axis=1),
+        quantiles=grid,
     )
 
 
