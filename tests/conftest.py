@@ -40,6 +40,10 @@ TABLES = (
     "webhook_attempt",
     "webhook_delivery",
     "webhook_endpoint",
+    "prediction_model",
+    "invoice_prediction",
+    "cash_forecast_snapshot",
+    "kpi_snapshot",
 )
 
 

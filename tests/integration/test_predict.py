@@ -3,21 +3,25 @@ the cycle's facts, explained for one invoice; too little history falls back to t
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from cycle_support import Portfolio as CyclePortfolio
+from cycle_support import shipped_strategies
 from graphql_harness import codes, data, run
 from prometheus_client import CollectorRegistry, generate_latest
 
 from api.metrics import KpiCollector
 from engine import kpi_history
 from engine.cycle.book import load_book
+from engine.cycle.runner import run_cycle
 from engine.demo import load_demo
 from engine.predict import service as predictions
 from engine.service import Collections
 from engine.services.context import Context
-from engine.store.unit_of_work import read_only
+from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.strategies_in_force import load_registry
 
 FAST = {"O2C_PREDICT_ITERATIONS": "30", "O2C_PREDICT_MIN_PAYMENTS": "100"}
@@ -184,3 +188,34 @@ def _kpi_registry(ctx: Context) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(KpiCollector(ctx.store, 0))
     return registry
+
+
+def test_a_cycle_decision_on_a_predicted_fact_names_the_prediction_in_the_history(
+    service: Collections, ctx: Context
+) -> None:
+    book = CyclePortfolio(service, ctx.today())
+    book.customer("likely-late", "smb", "low")
+    book.customer("on-time", "smb", "low")
+    late, fine = book.invoice("likely-late", -7), book.invoice("on-time", -7)  # due in a week
+    with UnitOfWork(ctx.store, write=True) as uow:
+        for invoice_id, customer, p_late in ((late, "likely-late", 830), (fine, "on-time", 120)):
+            uow.InvoicePrediction(invoice=invoice_id, customer=book.customers[customer], model=1,
+                                  business_date=ctx.today(), expected_on=ctx.today() + timedelta(days=20),
+                                  low_on=ctx.today() + timedelta(days=10), high_on=ctx.today() + timedelta(days=30),
+                                  p_late=p_late, days_late=13)  # fmt: skip
+        uow.commit()
+    run_cycle(ctx, shipped_strategies(), ctx.today())
+    with read_only(ctx.store) as uow:
+        found = uow.select("SELECT invoice, rule FROM notice")
+    assert [(int(i), str(r)) for i, r in found] == [(late, "early-reminder-likely-late")]
+    assert _notice_cause(ctx, late)["prediction"] == "payment prediction used: p_late=83"
+
+
+def _notice_cause(ctx: Context, invoice_id: int) -> dict[str, Any]:
+    with read_only(ctx.store) as uow:
+        rows = uow.select("SELECT data FROM outbox WHERE type = 'o2c.notice.requested'")
+    for raw in rows:
+        payload = raw if isinstance(raw, dict) else json.loads(raw)
+        if payload.get("cause", {}).get("rule") == "early-reminder-likely-late":
+            return dict(payload["cause"])
+    raise AssertionError(f"no event of the reminder: {rows}")
