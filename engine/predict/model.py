@@ -33,11 +33,11 @@ class Settings:
     """How a model is trained (policy data: `strategies/prediction.yaml` may override)."""
 
     min_payments: int = 200  # fewer paid invoices on record: the customer-mean baseline
-    max_rows: int = 400_000  # train on the latest paid invoices up to this many
+    max_rows: int = 400_000  # train on a random sample of the paid invoices of up to this many
     iterations: int = 120
-    classifier_rows: int = 200_000  # the late/on-time classifier learns from the latest of those
+    classifier_rows: int = 200_000  # the late/on-time classifier learns from this many of those
     learning_rate: float = 0.1
-    holdout_share: float = 0.1  # the latest paid invoices held out to size the intervals
+    holdout_share: float = 0.1  # paid invoices held out (at random) to size the intervals
 
 
 @dataclass
@@ -84,7 +84,9 @@ def train(record: Record, promises: Promises | None, segments: IntArray, setting
             "the customer-mean baseline predicts instead"
         )
         return _baseline(reason, len(record), delay, base_rate)
-    order = np.argsort(record.paid_day, kind="stable")[-settings.max_rows :]
+    # A random sample, never "the latest paid": choosing rows by when they were paid selects on
+    # the outcome (an old invoice paid recently was late) and doubled the error in a measurement.
+    order = np.random.default_rng(0).permutation(len(record))[: settings.max_rows]
     rec = record.take(order)
     targets = Targets(
         rec.customer_id, rec.issue_day, rec.due_day, rec.amount, rec.disputed, segments[order], rec.issue_day
@@ -112,8 +114,8 @@ def train(record: Record, promises: Promises | None, segments: IntArray, setting
     xs = _categorical_safe(x)
     reg.fit(xs[:cut], y[:cut])
     t2 = time.perf_counter()
-    since = max(cut - settings.classifier_rows, 0)
-    clf.fit(xs[since:cut], y[since:cut] > 0)
+    few = min(cut, settings.classifier_rows)  # the rows are in random order: any slice is a sample
+    clf.fit(xs[:few], y[:few] > 0)
     t3 = time.perf_counter()
     held = reg.predict(xs[cut:])
     residuals = _residual_grid(y[cut:] - held, x[cut:, COLUMN["spread"]])
