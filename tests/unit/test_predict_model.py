@@ -25,7 +25,9 @@ def history():  # type: ignore[no-untyped-def]
 def trained(history):  # type: ignore[no-untyped-def]
     paid = (history.paid_day >= 0) & (history.paid_day < CUT)
     with threadpool_limits(1):  # OpenMP threads on a shared box only wait for each other
-        return train(history.record(CUT), history.promises, history.segment[paid], Settings(iterations=60))
+        return train(
+            history.record(CUT), history.promises, history.segment[paid], Settings(iterations=60, max_rows=8000)
+        )  # a sample of the ~11,000
 
 
 def open_at_cut(history) -> tuple[np.ndarray, Targets]:  # type: ignore[no-untyped-def]
