@@ -39,6 +39,9 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("day_of_month_habit", "how regularly the customer pays on one day of the month (a monthly pay run)"),
     ("to_payrun_day", "days from the usual payment day to the customer's pay-run day of month"),
     ("to_month_end", "days from the usual payment day to the month end"),
+    ("due_to_payrun_weekday", "days from the due date to the customer's pay-run weekday"),
+    ("due_to_payrun_day", "days from the due date to the customer's pay-run day of month"),
+    ("due_to_month_end", "days from the due date to the month end"),
     ("disputed", "a dispute on this invoice"),
     ("dispute_rate", "the share of the customer's paid invoices that were disputed"),
     ("broken_promises", "promises to pay the customer broke in the last year"),
@@ -154,7 +157,7 @@ def build(record: Record, targets: Targets, promises: Promises | None = None) ->
     wd_habit, wd_mode = _mode(np.where(valid, weekday(recent_paid), -1), 7)
     _, _, pdom, _ = calendar(np.where(valid, recent_paid, 0))
     dom_habit, dom_mode = _mode(np.where(valid, pdom, -1), 32)
-    _, month, due_dom, _ = calendar(targets.due_day)
+    _, month, due_dom, due_len = calendar(targets.due_day)
     _, _, udom, ulen = calendar(usual_day)
     to_weekday = (wd_mode - weekday(usual_day)) % 7
     to_dom = np.where(dom_mode >= udom, dom_mode - udom, ulen - udom + dom_mode)
@@ -184,6 +187,11 @@ def build(record: Record, targets: Targets, promises: Promises | None = None) ->
         "day_of_month_habit": np.where(have, dom_habit, np.nan),
         "to_payrun_day": np.where(have, to_dom, np.nan),
         "to_month_end": np.where(have, ulen - udom, np.nan),
+        "due_to_payrun_weekday": np.where(have, (wd_mode - weekday(targets.due_day)) % 7, np.nan),
+        "due_to_payrun_day": np.where(
+            have, np.where(dom_mode >= due_dom, dom_mode - due_dom, due_len - due_dom + dom_mode), np.nan
+        ),
+        "due_to_month_end": due_len - due_dom,
         "disputed": targets.disputed,
         "dispute_rate": np.where(have, window_sum(disputed) / safe, np.nan),
         "broken_promises": broken,

@@ -33,9 +33,9 @@ class Settings:
     """How a model is trained (policy data: `strategies/prediction.yaml` may override)."""
 
     min_payments: int = 200  # fewer paid invoices on record: the customer-mean baseline
-    max_rows: int = 400_000  # train on a random sample of the paid invoices of up to this many
+    max_rows: int = 300_000  # train on a random sample of the paid invoices of up to this many
     iterations: int = 120
-    classifier_rows: int = 200_000  # the late/on-time classifier learns from this many of those
+    classifier_rows: int = 150_000  # the late/on-time classifier learns from this many of those
     learning_rate: float = 0.1
     holdout_share: float = 0.1  # paid invoices held out (at random) to size the intervals
 
@@ -97,7 +97,7 @@ def train(record: Record, promises: Promises | None, segments: IntArray, setting
     cut = int(len(y) * (1 - settings.holdout_share))
     categorical = [COLUMN["segment"], COLUMN["due_weekday"]]
     reg = HistGradientBoostingRegressor(
-        loss="squared_error",
+        loss="absolute_error",  # the median delay: what the MAE judges (0.79 -> 0.70 of the baseline)
         max_iter=settings.iterations,
         learning_rate=settings.learning_rate,
         categorical_features=categorical,
