@@ -26,6 +26,9 @@ GROUPS = (
     "predict",
     "forecast",
     "kpis",
+    "templates",
+    "notices",
+    "simulate",
 )
 
 

@@ -10,6 +10,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.cashapp.mutations import CashMutations
+from schema.cashapp.queries import CashQueries
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -25,6 +27,8 @@ from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
 from schema.kpis.queries import KpiQueries
 from schema.machines.queries import MachineQueries
+from schema.notices.mutations import NoticeMutations
+from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
 from schema.predictions.queries import PredictionQueries
 from schema.reports.queries import ReportQueries
@@ -51,6 +55,8 @@ class Query(
     WebhookQueries,
     PredictionQueries,
     KpiQueries,
+    CashQueries,
+    NoticeQueries,
 ):
     pass
 
@@ -65,6 +71,8 @@ class Mutation(
     StrategyMutations,
     CycleMutations,
     WebhookMutations,
+    CashMutations,
+    NoticeMutations,
 ):
     pass
 

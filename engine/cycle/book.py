@@ -124,11 +124,16 @@ def load_book(
         f"SELECT invoice, {_day_sql(store, 'expected_on')}, p_late FROM invoice_prediction "
         f"WHERE {customers.where('customer')} ORDER BY invoice"
     )
+    unapplied_sql = (
+        "SELECT p.customer, p.currency, SUM(p.unapplied_amount) FROM payment p WHERE p.unapplied_amount > 0 "
+        f"AND p.reversed_at IS NULL AND {customers.where('p.customer')} GROUP BY p.customer, p.currency"
+    )
     with UnitOfWork(store) as uow:
         rows = fetch_all(uow, sql)
         # after the invoices: every customer they name exists (customers are never deleted)
         customer_rows = fetch_all(uow, customer_sql)
         predicted = _matrix([] if accounts_only else fetch_all(uow, predicted_sql), 3)
+        unapplied = {(int(r[0]), str(r[1])): int(r[2]) for r in fetch_all(uow, unapplied_sql)}
     inv = _matrix(rows, 11)
     del rows
     inv = inv[np.lexsort((inv[:, 0], inv[:, 1]))]
@@ -137,6 +142,7 @@ def load_book(
     state = _decode("invoice.state", inv[:, 3], state_lookup)
     currency = _decode("invoice.currency", inv[:, 7], currency_lookup)
     accounts = _accounts(inv, state, currency, cust, today)
+    accounts.unapplied = unapplied
     todo = inv[:, 10] < today
     if only_ids is not None:
         todo &= np.isin(inv[:, 0], np.asarray(list(only_ids), dtype=np.int64))

@@ -50,6 +50,8 @@ class Decision:
     orders: tuple[Order, ...]
     facts: Mapping[str, FactValue]
     evaluator: str  # "numpy" | "durable-rules"
+    experiment: str = ""  # champion/challenger: the experiment and the customer's arm in it
+    variant: str = ""
     predicted: tuple[str, ...] = ()  # the payment-prediction facts the winning rule's condition uses
 
     @property
@@ -61,18 +63,23 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready; money facts are shown as "120.00 EUR". Store it with the transition."""
-        return {
-            "strategy": self.strategy,
-            "version": self.version,
-            "content_hash": self.content_hash,
-            "scope": self.scope,
-            "track": self.track,
-            "rule": self.rule_id,
-            "description": self.rule_description,
-            "actions": [o.as_dict() for o in self.orders],
-            "facts": shown_facts(self.facts),
-            "evaluator": self.evaluator,
-        } | ({"prediction": self.prediction} if self.predicted else {})
+        arm = {"experiment": self.experiment, "variant": self.variant} if self.experiment else {}
+        return (
+            arm
+            | {
+                "strategy": self.strategy,
+                "version": self.version,
+                "content_hash": self.content_hash,
+                "scope": self.scope,
+                "track": self.track,
+                "rule": self.rule_id,
+                "description": self.rule_description,
+                "actions": [o.as_dict() for o in self.orders],
+                "facts": shown_facts(self.facts),
+                "evaluator": self.evaluator,
+            }
+            | ({"prediction": self.prediction} if self.predicted else {})
+        )
 
     def explain(self) -> str:
         shown = shown_facts(self.facts)
@@ -143,7 +150,14 @@ def decide(
             orders_for(compiled, rule, facts),
             seen,
             evaluator,
+            *arm_of(compiled),
             predicted_in(rule.cond),
         )
         for track, rule in sorted(winners.items(), key=lambda item: item[1].rule.index)
     ]
+
+
+def arm_of(compiled: CompiledStrategy) -> tuple[str, str]:
+    """(experiment name, arm) of a compiled arm; ("", "") outside any experiment."""
+    experiment = compiled.strategy.experiment
+    return (experiment.name, compiled.strategy.variant) if experiment and compiled.strategy.variant else ("", "")

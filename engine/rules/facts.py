@@ -91,7 +91,7 @@ _ALL: list[Fact] = [
         Kind.INT,
         "notices",
         _I,
-        "Notices sent to this customer within the strategy's contact_cap.per_days window.",
+        "Messages (not cancelled) to this customer within the strategy's contact_cap.per_days window.",
         "1",
     ),
     Fact(
@@ -190,6 +190,23 @@ _ALL: list[Fact] = [
         _C,
         "Promises to pay the customer broke in the last 365 days.",
         "2",
+    ),
+    Fact(
+        "account.unapplied_cash",
+        Kind.MONEY,
+        "money",
+        _C,
+        "The customer's unapplied cash (received, not yet allocated) in the currency of this evaluation.",
+        "250.00 EUR",
+    ),
+    Fact(
+        "covered_by_credit",
+        Kind.BOOL,
+        "yes/no",
+        _I,
+        "The customer's unapplied cash in the invoice's currency covers its open amount; no notice is "
+        "sent for such an invoice (the credit is applied first: docs/cash-application.md).",
+        "false",
     ),
     Fact("account.on_hold", Kind.BOOL, "yes/no", _C, "The customer's credit account is on hold.", "false"),
     Fact("business_day", Kind.BOOL, "yes/no", _C, "Today is a business day in the customer's calendar.", "true"),

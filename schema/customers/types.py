@@ -1,11 +1,13 @@
 """The Customer (credit account) type, its filter and orderings."""
 
+import base64
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from engine.services.notices import statement
 from engine.views import CustomerView
 from schema.common.money import Money
 from schema.context import Info
@@ -14,8 +16,10 @@ from schema.history.types import Transition, check_last
 from schema.ids import to_id
 
 if TYPE_CHECKING:
+    from schema.cashapp.types import PayerAlias
     from schema.disputes.types import Dispute
     from schema.invoices.types import Invoice, InvoiceState
+    from schema.notices.types import Contact
 
 
 @strawberry.enum
@@ -54,7 +58,9 @@ class Customer:
     tags: list[str]
     email: str | None
     state: AccountState
-    unapplied_credit: Money
+    unapplied_credit: Money = strawberry.field(
+        description="Unapplied credit in the customer's own currency (other currencies: `unappliedCredits`)."
+    )
     broken_promises: int
     version: int
     customer_id: strawberry.Private[int]
@@ -80,6 +86,18 @@ class Customer:
             version=v.version,
             customer_id=v.id,
         )
+
+    @strawberry.field(description="How this customer appears on bank statements (IBANs, payer names).")
+    async def payer_aliases(self, info: Info) -> list[Annotated["PayerAlias", strawberry.lazy("schema.cashapp.types")]]:
+        from schema.cashapp.types import PayerAlias
+
+        found = await info.context.loaders.aliases_of_customer.load(self.customer_id)
+        return [PayerAlias(kind=kind, value=value) for kind, value in found]
+
+    @strawberry.field(description="Unapplied credit per currency (never added across currencies).")
+    async def unapplied_credits(self, info: Info) -> list[Money]:
+        found = await info.context.loaders.unapplied_of_customer.load(self.customer_id)
+        return [Money.of(amount, currency) for currency, amount in found]
 
     @strawberry.field(description="Open receivables in the customer's currency.")
     async def exposure(self, info: Info) -> Money:
@@ -125,6 +143,17 @@ class Customer:
         return [
             PromiseToPay.of(p, inv.currency if inv else self.currency) for p, inv in zip(found, invoices, strict=True)
         ]
+
+    @strawberry.field(description="Who receives messages: billing contacts first.")
+    async def contacts(self, info: Info) -> list[Annotated["Contact", strawberry.lazy("schema.notices.types")]]:
+        from schema.notices.types import Contact
+
+        return [Contact.of(c) for c in await info.context.loaders.contacts_of_customer.load(self.customer_id)]
+
+    @strawberry.field(description="The statement (open items, aging, unapplied credit) as a PDF, base64.")
+    async def statement_pdf(self, info: Info) -> str:
+        ctx = info.context
+        return base64.b64encode(await ctx.run(statement, ctx.engine, self.customer_id)).decode()
 
     @strawberry.field(description="The last `last` account transitions (holds placed and released).")
     async def history(self, info: Info, last: int = 20) -> list[Transition]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from engine.predict.service import InvoicePrediction
+from engine.queries.notices import NoticeView
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
 from schema.context import Info
@@ -15,9 +16,12 @@ from schema.ids import to_id
 from schema.loaders import now_or_later
 
 if TYPE_CHECKING:
+    from schema.cashapp.types import CreditNote
     from schema.credit.types import PromiseToPay
     from schema.customers.types import Customer
     from schema.disputes.types import Dispute
+    from schema.notices.types import Notice
+    from schema.payments.types import Payment
     from schema.predictions.types import PaymentPrediction
 
 
@@ -133,6 +137,37 @@ class Invoice:
             return None if found is None else PaymentPrediction.of(found)
 
         return now_or_later(info.context.loaders.payment_prediction, self.invoice_id, convert)
+
+    @strawberry.field(description="Credit notes that lowered this invoice.")
+    async def credit_notes(self, info: Info) -> list[Annotated["CreditNote", strawberry.lazy("schema.cashapp.types")]]:
+        from schema.cashapp.types import CreditNote
+
+        found = await info.context.loaders.credit_notes_of_invoice.load(self.invoice_id)
+        return [
+            CreditNote(
+                id=to_id(n.id),
+                amount=Money.of(n.amount, self.currency),
+                reason=n.reason,
+                dispute_id=to_id(n.dispute_id) if n.dispute_id else None,
+                created_at=n.created_at,
+            )
+            for n in found
+        ]
+
+    @strawberry.field(description="Payments allocated to this invoice: where the money came from.")
+    async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("schema.payments.types")]]:
+        from schema.payments.types import Payment
+
+        return [Payment.of(p) for p in await info.context.loaders.payments_of_invoice.load(self.invoice_id)]
+
+    @strawberry.field(description="The messages this invoice was in, newest first, each with its status.")
+    def notices(self, info: Info) -> list[Annotated["Notice", strawberry.lazy("schema.notices.types")]]:
+        from schema.notices.types import Notice
+
+        def convert(views: list[NoticeView]) -> list[Notice]:
+            return [Notice.of(v) for v in views]
+
+        return now_or_later(info.context.loaders.notices_of_invoice, self.invoice_id, convert)
 
     @strawberry.field(description="The last `last` transitions, oldest first.")
     def history(self, info: Info, last: int = 20) -> list[Transition]:

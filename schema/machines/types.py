@@ -1,4 +1,4 @@
-"""The three state machines as data: states, transitions and a mermaid diagram."""
+"""The state machines as data: states, transitions and a mermaid diagram."""
 
 from enum import Enum
 
@@ -12,6 +12,8 @@ class MachineKind(Enum):
     INVOICE = "invoice"
     DISPUTE = "dispute"
     ACCOUNT = "account"
+    BANK_TRANSACTION = "bank_transaction"
+    NOTICE = "notice"
 
 
 @strawberry.type
