@@ -35,7 +35,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     ctx = build_context()
-    print(service.score(ctx.store, args.as_of or ctx.today(), ctx.settings.extra).line())
+    print(service.score(ctx.store, args.as_of or ctx.today(), ctx.settings.extra, ctx.now()).line())
     return 0
 
 

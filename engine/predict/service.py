@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from engine.clock import Clock
 from engine.config import positive
 from engine.cycle.book import owners_of
 from engine.predict import model as m
@@ -74,12 +75,13 @@ def train(store: Store, today: date, at: datetime, env: dict[str, str] | None = 
     return run
 
 
-def score(store: Store, today: date, env: dict[str, str] | None = None) -> Run:
-    """Score every open invoice with the latest model (training one first if there is none)."""
+def score(store: Store, today: date, env: dict[str, str] | None = None, at: datetime | None = None) -> Run:
+    """Score every open invoice with the latest model (training one first, recorded at `at`, if
+    there is none)."""
     env = env or {}
     found = latest_model(store)
     if found is None:
-        return train(store, today, datetime.now().astimezone(), env)
+        return train(store, today, at or Clock().now(), env)
     info, model = found
     t0 = time.perf_counter()
     book = load(store, today)
@@ -96,7 +98,7 @@ def refresh(store: Store, today: date, at: datetime, env: dict[str, str] | None 
     every = positive(env, "O2C_PREDICT_RETRAIN_DAYS", 7)
     if found is None or found[0].kind == "baseline" or (today - found[0].business_date).days >= every:
         return train(store, today, at, env)
-    return score(store, today, env)
+    return score(store, today, env, at)
 
 
 def _score(store: Store, today: date, model_id: int, model: m.Model, book: Book, env: dict[str, str]) -> Run:
