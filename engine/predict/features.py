@@ -131,10 +131,14 @@ def build(record: Record, targets: Targets, promises: Promises | None = None) ->
     amount = record.amount[order].astype(np.float64)
     disputed = record.disputed[order].astype(np.float64)
     keys = cust * _SHIFT + paid
-    start = np.searchsorted(keys, targets.customer_id * _SHIFT, "left")
-    stop = np.searchsorted(keys, targets.customer_id * _SHIFT + targets.known_day, "left")
+    # The customer's history is the same for every target of one customer and known day (all
+    # open invoices of a customer when scoring): compute it once per such pair, then spread it.
+    found = np.unique(targets.customer_id * _SHIFT + targets.known_day, return_inverse=True)
+    pair: IntArray = np.asarray(found[0], dtype=np.int64)
+    spread_to: IntArray = np.asarray(found[1], dtype=np.int64).reshape(-1)
+    start = np.searchsorted(keys, (pair // _SHIFT) * _SHIFT, "left")
+    stop = np.searchsorted(keys, pair, "left")
     count = (stop - start).astype(np.float64)
-    have = count > 0
     safe = np.maximum(count, 1)
 
     def window_sum(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -144,35 +148,41 @@ def build(record: Record, targets: Targets, promises: Promises | None = None) ->
     mean = window_sum(delay) / safe
     spread = np.sqrt(np.maximum(window_sum(delay * delay) / safe - mean * mean, 0))
     usual_amount = window_sum(amount) / safe
+    dispute_rate = window_sum(disputed) / safe
     # the latest RECENT payments (a gather; -1 marks "none")
     back = stop[:, None] - np.arange(1, RECENT + 1)[None, :]
     valid = back >= start[:, None]
     at = np.where(valid, back, 0)
     recent_delay = np.where(valid, delay[at] if delay.size else 0.0, np.nan)
     last3 = np.nansum(recent_delay[:, :3], axis=1) / np.maximum(np.isfinite(recent_delay[:, :3]).sum(axis=1), 1)
-    last3 = np.where(have, last3, 0.0)
     recent_paid = np.where(valid, paid[at] if paid.size else 0, -1)
-
-    usual_day = targets.due_day + np.round(mean).astype(np.int64)
     wd_habit, wd_mode = _mode(np.where(valid, weekday(recent_paid), -1), 7)
     _, _, pdom, _ = calendar(np.where(valid, recent_paid, 0))
     dom_habit, dom_mode = _mode(np.where(valid, pdom, -1), 32)
+    broken = np.zeros(pair.size)
+    if promises is not None and promises.customer_id.size:
+        pk = np.sort(promises.customer_id * _SHIFT + promises.broken_day)
+        broken = (np.searchsorted(pk, pair, "left") - np.searchsorted(pk, pair - 365, "left")).astype(np.float64)
+
+    # per target from here on
+    count, mean, spread = count[spread_to], mean[spread_to], spread[spread_to]
+    usual_amount, dispute_rate = usual_amount[spread_to], dispute_rate[spread_to]
+    last_delay, last3, broken = recent_delay[spread_to, 0], last3[spread_to], broken[spread_to]
+    wd_habit, wd_mode = wd_habit[spread_to], wd_mode[spread_to]
+    dom_habit, dom_mode = dom_habit[spread_to], dom_mode[spread_to]
+    have = count > 0
+    last3 = np.where(have, last3, 0.0)
+    usual_day = targets.due_day + np.round(mean).astype(np.int64)
     _, month, due_dom, due_len = calendar(targets.due_day)
     _, _, udom, ulen = calendar(usual_day)
     to_weekday = (wd_mode - weekday(usual_day)) % 7
     to_dom = np.where(dom_mode >= udom, dom_mode - udom, ulen - udom + dom_mode)
 
-    broken = np.zeros(n)
-    if promises is not None and promises.customer_id.size:
-        pk = np.sort(promises.customer_id * _SHIFT + promises.broken_day)
-        tk = targets.customer_id * _SHIFT + targets.known_day
-        broken = (np.searchsorted(pk, tk, "left") - np.searchsorted(pk, tk - 365, "left")).astype(np.float64)
-
     columns = {
         "history": count,
         "mean_delay": np.where(have, mean, np.nan),
         "spread": np.where(count > 1, spread, np.nan),
-        "last_delay": recent_delay[:, 0],
+        "last_delay": last_delay,
         "trend": np.where(have, last3 - mean, np.nan),
         "terms": targets.due_day - targets.issue_day,
         "amount": np.log1p(np.maximum(targets.amount, 0)),
@@ -193,7 +203,7 @@ def build(record: Record, targets: Targets, promises: Promises | None = None) ->
         ),
         "due_to_month_end": due_len - due_dom,
         "disputed": targets.disputed,
-        "dispute_rate": np.where(have, window_sum(disputed) / safe, np.nan),
+        "dispute_rate": np.where(have, dispute_rate, np.nan),
         "broken_promises": broken,
         "segment": targets.segment,
     }

@@ -196,7 +196,11 @@ def predict(model: Model, record: Record, targets: Targets, today: int, promises
     else:
         xs = _categorical_safe(x)
         median = model.regressor.predict(xs)
-        p_late_raw = model.classifier.predict_proba(xs)[:, 1]
+        # past due and unpaid is late already (p_late 1): the classifier judges the others only
+        p_late_raw = np.ones(len(targets))
+        current = targets.due_day >= today
+        if current.any():
+            p_late_raw[current] = model.classifier.predict_proba(xs[current])[:, 1]
     quantiles = median[:, None] + model.residuals[_spread_bin(x[:, COLUMN["spread"]])]
     if p_late_raw is None:
         p_late_raw = (quantiles > 0).mean(axis=1)
