@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from engine.predict.features import COLUMN, NAMES, WORDS, FloatMatrix, Promises, Record, Targets, build
+from engine.predict.features import COLUMN, NAMES, WORDS, Promises, Record, Targets, build
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -96,29 +96,28 @@ def train(record: Record, promises: Promises | None, segments: IntArray, setting
     y = (rec.paid_day - rec.due_day).astype(np.float64)
     t1 = time.perf_counter()
     cut = int(len(y) * (1 - settings.holdout_share))
-    categorical = [COLUMN["segment"], COLUMN["due_weekday"]]
+    # segment and weekday are small integer codes split on as numbers: declaring them categorical
+    # made scikit-learn run a column transformer before every prediction (a fifth of scoring)
     reg = HistGradientBoostingRegressor(
         loss="absolute_error",  # the median delay: what the MAE judges (0.79 -> 0.70 of the baseline)
         max_iter=settings.iterations,
         learning_rate=settings.learning_rate,
-        categorical_features=categorical,
         early_stopping=False,
         random_state=0,
     )
     clf = HistGradientBoostingClassifier(
         max_iter=settings.classifier_iterations,
         learning_rate=settings.learning_rate,
-        categorical_features=categorical,
         early_stopping=False,
         random_state=0,
     )
-    xs = _categorical_safe(x)
-    reg.fit(xs[:cut], y[:cut])
+
+    reg.fit(x[:cut], y[:cut])
     t2 = time.perf_counter()
     few = min(cut, settings.classifier_rows)  # the rows are in random order: any slice is a sample
-    clf.fit(xs[:few], y[:few] > 0)
+    clf.fit(x[:few], y[:few] > 0)
     t3 = time.perf_counter()
-    held = reg.predict(xs[cut:])
+    held = reg.predict(x[cut:])
     residuals = _residual_grid(y[cut:] - held, x[cut:, COLUMN["spread"]])
     model = Model(
         "model",
@@ -135,7 +134,7 @@ def train(record: Record, promises: Promises | None, segments: IntArray, setting
         },
         reg,
         clf,
-        np.nanmedian(xs, axis=0).astype(np.float32),
+        np.nanmedian(x, axis=0).astype(np.float32),
     )
     return model
 
@@ -145,14 +144,6 @@ def _baseline(reason: str, rows: int, delay: FloatArray, base_rate: float) -> Mo
     spread = np.quantile(delay - delay.mean(), QUANTILES) if delay.size else np.zeros(QUANTILES.size)
     residuals = np.tile(spread, (len(SPREAD_BINS) + 1, 1))
     return Model("baseline", reason, rows, residuals, _late_after(delay), base_rate)
-
-
-def _categorical_safe(x: FloatMatrix) -> FloatMatrix:
-    """Categorical columns must be non-negative integers or NaN."""
-    xs = x.copy()
-    seg = xs[:, COLUMN["segment"]]
-    seg[seg < 0] = np.nan
-    return xs
 
 
 def _spread_bin(spread: npt.NDArray[Any]) -> IntArray:
@@ -194,13 +185,12 @@ def predict(model: Model, record: Record, targets: Targets, today: int, promises
         median = np.nan_to_num(mean, nan=0.0)
         p_late_raw = None
     else:
-        xs = _categorical_safe(x)
-        median = model.regressor.predict(xs)
+        median = model.regressor.predict(x)
         # past due and unpaid is late already (p_late 1): the classifier judges the others only
         p_late_raw = np.ones(len(targets))
         current = targets.due_day >= today
         if current.any():
-            p_late_raw[current] = model.classifier.predict_proba(xs[current])[:, 1]
+            p_late_raw[current] = model.classifier.predict_proba(x[current])[:, 1]
     quantiles = median[:, None] + model.residuals[_spread_bin(x[:, COLUMN["spread"]])]
     if p_late_raw is None:
         p_late_raw = (quantiles > 0).mean(axis=1)
@@ -262,12 +252,12 @@ def factors(model: Model, record: Record, targets: Targets, today: int, top: int
             ]
             for k in range(len(targets))
         ]
-    xs = _categorical_safe(x)
-    base = model.regressor.predict(xs)
+
+    base = model.regressor.predict(x)
     reference = model.reference
     effect = np.zeros((len(targets), len(NAMES)))
     for j in range(len(NAMES)):
-        swapped = xs.copy()
+        swapped = x.copy()
         swapped[:, j] = reference[j]
         effect[:, j] = base - model.regressor.predict(swapped)
     out: list[list[dict[str, Any]]] = []
