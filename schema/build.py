@@ -29,10 +29,12 @@ from schema.events.subscriptions import EventSubscriptions
 from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
+from schema.kpis.queries import KpiQueries
 from schema.machines.queries import MachineQueries
 from schema.notices.mutations import NoticeMutations
 from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
+from schema.predictions.queries import PredictionQueries
 from schema.reports.queries import ReportQueries
 from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
@@ -59,6 +61,8 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    PredictionQueries,
+    KpiQueries,
     CashQueries,
     NoticeQueries,
     TaskQueries,
