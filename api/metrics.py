@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -33,10 +41,15 @@ from strawberry.extensions import SchemaExtension
 
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
+from engine.webhooks.fanout import fanout_position
 
 log = logging.getLogger("o2c.api.metrics")
 
 REGISTRY = CollectorRegistry()
+# The conventional process_* (CPU, memory, open files, start time) and python_* (version, GC) series.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
 
 GRAPHQL_LATENCY = Histogram(
     "o2c_graphql_operation_seconds",
@@ -79,6 +92,8 @@ class Recorded:
     rule_hits: dict[str, int] = field(default_factory=dict)  # over every finished cycle
     deliveries: list[tuple[str, int]] = field(default_factory=list)  # webhook deliveries by status
     attempts: list[tuple[str, int]] = field(default_factory=list)  # webhook attempts by outcome
+    outbox_position: int = 0  # the newest event's position
+    fanout_position: int | None = None  # the last event fanned out to webhook deliveries (None: no endpoint yet)
 
 
 def _stats(raw: Any) -> dict[str, Any]:
@@ -104,6 +119,7 @@ def read_recorded(store: Store) -> Recorded:
             "SELECT CASE WHEN status_code BETWEEN 200 AND 299 THEN 'success' WHEN status_code IS NULL "
             "THEN 'network_error' ELSE 'http_error' END AS outcome, COUNT(*) FROM webhook_attempt GROUP BY 1"
         )
+        newest = uow.select("SELECT MAX(id) FROM outbox")[0]  # one column: a list of values
         runs = uow.select(
             "SELECT business_date, started_at, finished_at, stats FROM cycle_run "
             "WHERE status = 'done' ORDER BY finished_at DESC, business_date DESC"
@@ -129,6 +145,8 @@ def read_recorded(store: Store) -> Recorded:
         dict(hits),
         [(str(st), int(n)) for st, n in deliveries],
         [(str(o), int(n)) for o, n in attempts],
+        int(newest or 0),
+        fanout_position(store),
     )
 
 
@@ -189,6 +207,17 @@ class DatabaseCollector(Collector):
         for outcome, count in recorded.attempts:
             attempts.add_metric([outcome], count)
         yield attempts
+        outbox = GaugeMetricFamily("o2c_outbox_position", "Position (id) of the newest event in the outbox.")
+        outbox.add_metric([], recorded.outbox_position)
+        yield outbox
+        fanned = GaugeMetricFamily(
+            "o2c_webhook_fanout_position",
+            "Position of the last event turned into webhook deliveries; o2c_outbox_position minus this is the "
+            "webhook lag in events (absent until an endpoint is registered).",
+        )
+        if recorded.fanout_position is not None:
+            fanned.add_metric([], recorded.fanout_position)
+        yield fanned
         last = recorded.last_cycle
         duration = GaugeMetricFamily(
             "o2c_cycle_last_duration_seconds",

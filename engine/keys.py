@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from engine.clock import stored
+from engine.clock import loaded, stored
 from engine.services.context import Context
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
@@ -84,6 +85,25 @@ def verify_key(store: Store, key: str) -> Principal | None:
         if not hmac.compare_digest(row.secret_hash, _digest(key)):
             return None
         return Principal(row.id, row.prefix, row.role, row.name, row.collector.email if row.collector else None)
+
+
+@dataclass(frozen=True)
+class KeyListing:
+    prefix: str
+    role: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_keys(store: Store) -> list[KeyListing]:
+    """Every key, oldest first, without its secret (which is not stored)."""
+    with read_only(store) as uow:
+        rows = uow.ApiKey.select().order_by(lambda k: k.id)
+        return [
+            KeyListing(k.prefix, k.role, k.name, loaded(k.created_at), loaded(k.revoked_at) if k.revoked_at else None)
+            for k in rows
+        ]
 
 
 def revoke_key(ctx: Context, prefix: str) -> bool:

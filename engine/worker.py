@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, time
 
+from engine import log_context
 from engine.config import positive
 from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
@@ -35,9 +36,10 @@ def build_scheduler(
     count = partitions or positive(ctx.settings.extra, "O2C_CYCLE_PARTITIONS", 4)
 
     def daily(today: date) -> None:
-        for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):
-            if not report.already_done:
-                log.info("cycle %s: %s", report.business_date, report.as_dict())
+        with log_context.bound(operation_name="cycle"):
+            for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):
+                if not report.already_done:
+                    log.info("cycle %s: %s", report.business_date, report.as_dict())
 
     retention = retention_days(ctx.settings.extra)
     pruned_on: date | None = None

@@ -16,6 +16,11 @@ JSON = dict[str, Any]
 
 MONEY: JSON = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "decimal amount, no exponent"}
 NULLABLE_STRING: JSON = {"type": ["string", "null"]}
+TRACEPARENT: JSON = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    "description": "W3C trace context of the change that caused the event (present when it was traced)",
+}
 CAUSE: JSON = {
     "type": "object",
     "required": ["kind"],
@@ -126,7 +131,11 @@ class EventType:
     def schema(self) -> JSON:
         """The JSON Schema of the event's `data`, with the `entityVersion` every event carries."""
         required = [*self.data.get("required", []), "entityVersion"]
-        properties = {**self.data.get("properties", {}), "entityVersion": {"type": "integer", "minimum": 1}}
+        properties = {
+            **self.data.get("properties", {}),
+            "entityVersion": {"type": "integer", "minimum": 1},
+            "traceparent": TRACEPARENT,
+        }
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": self.name,

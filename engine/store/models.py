@@ -280,7 +280,7 @@ def define_entities(db: Database) -> None:
 
     class CollectorTask(db.Entity):
         """Work for a person or a queue (`states/task.py`); at most one unfinished task per
-        subject and queue (a partial unique index, `engine/store/upgrades.py` step 11)."""
+        subject and queue (a partial unique index, `engine/store/upgrades.py` step 12)."""
 
         _table_ = "collector_task"
         id = PrimaryKey(int, auto=True, size=64)
@@ -433,6 +433,11 @@ def define_entities(db: Database) -> None:
         enabled = Required(bool, default=True)
         disabled_reason = Optional(str, 200, nullable=True)
         created_at = Required(datetime)
+        # `secret` and `previous_secret` are sealed (engine/webhooks/sealing.py); the previous one
+        # still signs until a day after `secret_rotated_at`.
+        previous_secret = Optional(str, 200, nullable=True)
+        secret_rotated_at = Optional(datetime)
+        failing_since = Optional(datetime)  # first failed attempt since the last success
         deliveries = Set("WebhookDelivery")
 
     class WebhookDelivery(db.Entity):

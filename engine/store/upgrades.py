@@ -36,7 +36,7 @@ OUTBOX_NOTIFY_SQL: tuple[str, ...] = (
     " FOR EACH STATEMENT EXECUTE FUNCTION o2c_outbox_notify()",
 )
 
-# Step 11: rows written before tasks had a subject get one; the duplicates the old cycle wrote every
+# Step 12: rows written before tasks had a subject get one; the duplicates the old cycle wrote every
 # day (one open task per rule and day) are cancelled, keeping the oldest, before the index forbids them.
 TASK_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("collector_task", "subject", "VARCHAR(32)"),
@@ -117,26 +117,35 @@ STEPS: list[Step] = [
     ),
     Step(
         11,
+        "webhook endpoints: the secret before the last rotation (both sign for a day), the start of a failing streak",
+        add_columns=(
+            ("webhook_endpoint", "previous_secret", "VARCHAR(200)"),
+            ("webhook_endpoint", "secret_rotated_at", "TIMESTAMP"),
+            ("webhook_endpoint", "failing_since", "TIMESTAMP"),
+        ),
+    ),
+    Step(
+        12,
         "tasks as a machine: subject, assignee, snooze, outcome, hand-over; one unfinished task per subject and queue",
         TASK_UPGRADE_SQL,
         add_columns=TASK_COLUMNS,
     ),
-    Step(12, "dunning blocks per customer or invoice, with a reason and an optional end date", create_tables=True),
+    Step(13, "dunning blocks per customer or invoice, with a reason and an optional end date", create_tables=True),
     Step(
-        13,
+        14,
         "disputes: an owner and comments; credit notes: a number",
         ("CREATE UNIQUE INDEX IF NOT EXISTS uq_credit_note_number ON credit_note (number)",),
         create_tables=True,
         add_columns=(("dispute", "owner", "VARCHAR(200)"), ("credit_note", "number", "VARCHAR(32)")),
     ),
     Step(
-        14,
+        15,
         "the customer timeline: notes, logged calls, attachments",
         ("CREATE INDEX IF NOT EXISTS idx_customer_note_at ON customer_note (customer, at)",),
         create_tables=True,
     ),
     Step(
-        15,
+        16,
         "collectors: portfolios of customers, keys that act as a collector",
         ("CREATE INDEX IF NOT EXISTS idx_customer_collector ON customer (collector)",),
         create_tables=True,
@@ -147,11 +156,11 @@ STEPS: list[Step] = [
         ),
     ),
     Step(
-        16,
+        17,
         "credit holds: the exception a person's release of an automatic reason makes, until a date",
         add_columns=(("credit_hold", "exception_until", "DATE"),),
     ),
-    Step(17, "write-off requests above a role's limit, approved by another person", create_tables=True),
+    Step(18, "write-off requests above a role's limit, approved by another person", create_tables=True),
 ]
 
 LATEST = STEPS[-1].version
