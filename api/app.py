@@ -18,6 +18,7 @@ import anyio.to_thread
 from graphql import DocumentNode
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -29,7 +30,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import MISSING, authenticate, header_from_params
+from api.body_limit import BodyLimit, max_body_bytes
 from api.metrics import GraphQLMetrics, metrics_endpoint
+from api.request_body import decode_body
 from engine.bootstrap import build_context
 from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
@@ -123,6 +126,9 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.engine = engine
         self.registry = registry
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return decode_body(data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
@@ -242,7 +248,9 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit, limit=max_body_bytes(settings.extra))]
+    )
     app.state.ctx = ctx
     app.state.registry = registry
     return app

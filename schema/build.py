@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 
 import strawberry
@@ -10,6 +11,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.common.dates import DATE_SCALAR
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -26,6 +28,7 @@ from schema.invoices.queries import InvoiceQueries
 from schema.machines.queries import MachineQueries
 from schema.payments.mutations import PaymentMutations
 from schema.reports.queries import ReportQueries
+from schema.single_operation import OneOperationOrName
 from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
 from schema.webhooks.mutations import WebhookMutations
@@ -78,6 +81,7 @@ def _extensions(extra: Sequence[Extension]) -> list[Extension]:
     return [
         *extra,
         ErrorCodes,
+        OneOperationOrName,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
@@ -98,5 +102,5 @@ def build_schema(extra_extensions: Sequence[Extension] = ()) -> strawberry.Schem
         mutation=Mutation,
         subscription=Subscription,
         extensions=_extensions(extra_extensions),
-        config=StrawberryConfig(scalar_map={MinorUnits: MINOR_UNITS_SCALAR}),
+        config=StrawberryConfig(scalar_map={MinorUnits: MINOR_UNITS_SCALAR, datetime.date: DATE_SCALAR}),
     )

@@ -13,6 +13,7 @@ from pony.orm import OptimisticCheckError, TransactionIntegrityError, commit, db
 from pony.orm.core import UnrepeatableReadError
 from pony.orm.dbapiprovider import OperationalError
 
+from engine.store.column_errors import as_validation
 from engine.store.database import Store
 from states.errors import Conflict
 
@@ -81,6 +82,9 @@ class UnitOfWork:
             if self._lock_held and self.store.write_lock is not None:
                 self._lock_held = False
                 self.store.write_lock.release()
+        invalid = as_validation(exc) if exc is not None else None
+        if invalid is not None:  # rolled back above: nothing of it was written
+            raise invalid from exc
 
 
 def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) -> T:
