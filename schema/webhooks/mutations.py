@@ -8,6 +8,7 @@ import strawberry
 from engine.clock import Clock
 from engine.webhooks import endpoints
 from engine.webhooks.deliveries import get_delivery
+from engine.webhooks.destinations import allow_private
 from engine.webhooks.dispatcher import redeliver
 from schema.context import Info
 from schema.ids import MAX_LOG_ID, parse_id
@@ -50,6 +51,7 @@ class WebhookMutations:
             input.event_types,
             input.subject_filter,
             input.description,
+            allow_private(ctx.engine.settings.extra),
         )
         return WebhookSecretPayload(endpoint=WebhookEndpoint.of(view), secret=secret)
 
@@ -67,6 +69,7 @@ class WebhookMutations:
                 clear_subject_filter=clear,
                 description=input.description,
                 enabled=input.enabled,
+                allow_private=allow_private(ctx.engine.settings.extra),
             )
         )
         return WebhookEndpoint.of(view)
