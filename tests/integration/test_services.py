@@ -335,6 +335,19 @@ def test_an_overpayment_becomes_unapplied_credit_of_the_customer(
     assert invoice(store, inv)["state"] == "paid"
 
 
+def test_a_payment_dated_after_the_business_date_is_refused_and_writes_nothing(
+    store: Store, service: Collections, customer: int
+) -> None:
+    tomorrow = RecordPayment(customer, "P-FUT", 1_000, "EUR", TODAY + timedelta(days=1))
+    with pytest.raises(ValidationFailed, match="in the future") as caught:
+        service.apply_payment(tomorrow, BANK)
+    assert caught.value.field == "receivedOn"
+    with read_only(store) as uow:
+        assert uow.select("SELECT COUNT(*) FROM payment")[0] == 0
+    service.ctx.settings.extra["O2C_PAYMENT_FUTURE_DAYS"] = "2"  # banks that value-date ahead
+    assert service.apply_payment(tomorrow, BANK).id > 0
+
+
 def test_a_payment_without_allocations_is_kept_whole_as_unapplied_credit(
     store: Store, service: Collections, customer: int
 ) -> None:
