@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.importer.bulk import Bulk
 from engine.importer.write import ALLOCATION_COLUMNS, CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS
 from engine.scoring import score_all
+from engine.store.bulk import Bulk
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from engine.store.upgrades import upgrade

@@ -11,6 +11,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.cashapp.mutations import CashMutations
+from schema.cashapp.queries import CashQueries
 from schema.common.dates import DATE_SCALAR
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
@@ -50,6 +52,7 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    CashQueries,
 ):
     pass
 
@@ -64,6 +67,7 @@ class Mutation(
     StrategyMutations,
     CycleMutations,
     WebhookMutations,
+    CashMutations,
 ):
     pass
 

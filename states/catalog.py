@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from states.account import ACCOUNT
+from states.bank_transaction import BANK_TRANSACTION
 from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 from states.invoice import INVOICE
 from states.workflow import Workflow
 
-MACHINES: dict[str, Workflow] = {"invoice": INVOICE, "dispute": DISPUTE, "account": ACCOUNT}
+MACHINES: dict[str, Workflow] = {
+    "invoice": INVOICE,
+    "dispute": DISPUTE,
+    "account": ACCOUNT,
+    "bank_transaction": BANK_TRANSACTION,
+}
 
 
 def machine(kind: str) -> Workflow:

@@ -1,4 +1,4 @@
-"""`o2c risk score [--customer ID]` — recompute customer risk scores (engine/scoring.py)."""
+"""`o2c risk score [--customer ID]` — recompute customer risk scores (engine/scoring/)."""
 
 from __future__ import annotations
 

@@ -21,9 +21,10 @@ from typing import Any
 from engine.clock import stored
 from engine.cycle import tally
 from engine.cycle.event_json import JsonTexts, transition_data
-from engine.cycle.writer import PG_PAGE, execute_many, insert_journal, sql_for
-from engine.importer.bulk import new_event_id
+from engine.journal.batch import insert_journal
+from engine.store.bulk import new_event_id
 from engine.store.database import Store
+from engine.store.dialect import PG_PAGE, execute_many, sql_for
 from engine.store.unit_of_work import UnitOfWork
 from states import account as acc
 from states.account import ACCOUNT

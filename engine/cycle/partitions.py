@@ -35,13 +35,13 @@ import numpy as np
 from engine.clock import stored
 from engine.cycle import tally
 from engine.cycle.book import STATES, Customers
-from engine.cycle.bulk import bulk_writes
 from engine.cycle.portfolio import fetch_all
 from engine.cycle.scope import CycleReport, Progress, run_scope
-from engine.cycle.writer import day_param, sql_for
 from engine.lease import new_holder
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
+from engine.store.dialect import day_param, sql_for
+from engine.store.tuning import bulk_writes
 from engine.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

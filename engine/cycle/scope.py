@@ -12,13 +12,13 @@ from typing import Any
 from engine.cycle import portfolio as pf
 from engine.cycle.accounts import AccountWrite, write_accounts
 from engine.cycle.book import EVERYONE, Book, Customers, load_book
-from engine.cycle.bulk import data_version
 from engine.cycle.facts import Accounts
 from engine.cycle.planner import Plan, plan_accounts, plan_invoices, rule_cause
 from engine.cycle.writer import write_chunk
 from engine.rules.decision import shown_facts
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
+from engine.store.tuning import data_version
 from states.actors import Actor
 
 CYCLE_ACTOR = Actor("rule", "cycle")

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from engine.clock import stored
 from engine.cycle import tally
 from engine.cycle.event_json import JsonTexts, transition_data
-from engine.importer.bulk import new_event_id
+from engine.journal.batch import insert_journal
+from engine.store.bulk import new_event_id
 from engine.store.database import Store
+from engine.store.dialect import PG_PAGE, day_param, execute_many, sql_for, timestamp_param
 from engine.store.unit_of_work import UnitOfWork
 
 
@@ -73,64 +74,6 @@ class InvoicePlan:
     final_level: int = 0
     snapshot: dict[str, Any] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)  # "strategy/rule" of every order carried out
-
-
-def sql_for(store: Store, text: str) -> str:
-    return text.replace("?", "%s") if store.is_postgres else text
-
-
-PG_PAGE = 1000  # rows per statement on PostgreSQL
-
-
-def execute_many(store: Store, cur: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """`sql` (with `?` marks) for every row. SQLite: `executemany`. PostgreSQL: psycopg2's
-    `executemany` sends one statement per row (one round trip each: the 1M cycle spent most of its
-    time there), so an `INSERT … VALUES (…)` becomes one statement per 1,000 rows."""
-    if not rows:
-        return
-    if not store.is_postgres:
-        cur.executemany(sql, rows)
-        return
-    head, found, marks = sql.partition(" VALUES ")
-    if not found:
-        cur.executemany(sql_for(store, sql), rows)
-        return
-    one = marks.replace("?", "%s")
-    for start in range(0, len(rows), PG_PAGE):
-        page = rows[start : start + PG_PAGE]
-        cur.execute(f"{head} VALUES {','.join([one] * len(page))}", [v for row in page for v in row])
-
-
-def insert_journal(store: Store, cur: Any, history: Sequence[tuple], outbox: Sequence[tuple]) -> None:
-    """History and outbox rows, set-based (the same columns `engine/journal.py` writes one by one)."""
-    execute_many(
-        store,
-        cur,
-        (
-            "INSERT INTO transition_history (entity_type, entity_id, entity_version, from_state, "
-            "to_state, trigger, actor, cause, facts, reason, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-        ),
-        history,
-    )
-    execute_many(
-        store,
-        cur,
-        (
-            "INSERT INTO outbox (event_id, type, subject, entity_type, entity_id, entity_version, "
-            "customer_id, time, data) VALUES (?,?,?,?,?,?,?,?,?)"
-        ),
-        outbox,
-    )
-
-
-def _ts(store: Store, at: datetime) -> object:
-    value = stored(at)
-    return value if store.is_postgres else str(value)
-
-
-def day_param(store: Store, day: date) -> object:
-    """A date as a query parameter: a date on PostgreSQL, ISO text on SQLite."""
-    return day if store.is_postgres else day.isoformat()
 
 
 @dataclass
@@ -192,7 +135,7 @@ def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, tuple[int, str 
 
 
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
-    ts, day = _ts(store, now), day_param(store, as_of)
+    ts, day = timestamp_param(store, now), day_param(store, as_of)
     updates, history, outbox, notices, tasks = [], [], [], [], []
     enc = JsonTexts()
     for plan in plans:

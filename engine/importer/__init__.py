@@ -8,13 +8,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from engine.importer.aftercare import release_cleared_holds, settle_side_effects
-from engine.importer.bulk import Bulk
 from engine.importer.checks import check_customers, check_invoices
 from engine.importer.columns import KINDS
-from engine.importer.journal import JournalBatch
 from engine.importer.payments import plan_payments
 from engine.importer.reader import Problem, Progress, count_lines, read_rows
 from engine.importer.write import write_customers, write_invoices, write_payments
+from engine.journal.batch import JournalBatch
+from engine.store.bulk import Bulk
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from states.actors import Actor

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.clock import stored
-from engine.importer.bulk import Bulk
 from engine.services.common import record_dispute_transition
 from engine.services.holds import clear_automatic_holds
+from engine.store.bulk import Bulk
 from engine.store.unit_of_work import UnitOfWork
 from states import dispute as dsp
 from states.actors import Actor

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from engine.importer.bulk import Bulk
 from engine.importer.columns import CustomerRow, InvoiceRow
 from engine.importer.reader import Problem
+from engine.store.bulk import Bulk
 
 
 @dataclass(frozen=True)

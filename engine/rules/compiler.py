@@ -139,6 +139,7 @@ def guard(rule: Rule, settings: Settings) -> ir.Cond:
             for code, minimum in sorted(settings.min_amount.items())
         ]
         parts.append(ir.any_of(*per_currency))
+        parts.append(_is("covered_by_credit", False))  # cash already received pays it: never chase it
         if settings.contact_cap:
             parts.append(_is("recent_notices", settings.contact_cap.max, "<"))
     return ir.all_of(*parts)

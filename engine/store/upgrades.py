@@ -63,6 +63,12 @@ STEPS: list[Step] = [
         ("CREATE INDEX IF NOT EXISTS idx_webhook_delivery_event ON webhook_delivery (event_position)",),
         postgres_only=OUTBOX_NOTIFY_SQL,
     ),
+    Step(
+        9,
+        "cash application: bank transactions, payer aliases, allocation.short_paid",
+        create_tables=True,
+        add_columns=(("allocation", "short_paid", "BIGINT NOT NULL DEFAULT 0"),),
+    ),
 ]
 
 LATEST = STEPS[-1].version

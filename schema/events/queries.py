@@ -6,6 +6,7 @@ import strawberry
 
 from engine.events.cursor import decode, encode
 from engine.events.retention import replay
+from engine.journal.catalogue import check_event_types
 from schema.context import Info
 from schema.events.types import Event, EventPage
 from schema.permissions import CanRead
@@ -34,6 +35,7 @@ class EventQueries:
         if not 1 <= first <= MAX_EVENTS:
             raise ValidationFailed(f"`first` is between 1 and {MAX_EVENTS}", "first")
         ctx = info.context
+        check_event_types(types or (), "types")
         position = decode(after) if after is not None else None
         batch = await ctx.run(replay, ctx.store, position, first + 1, tuple(types or ()), subject)
         page = batch[:first]

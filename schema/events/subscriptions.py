@@ -28,6 +28,7 @@ from engine.config import positive
 from engine.events.cursor import decode, encode
 from engine.events.hub import Filter, hub_for
 from engine.events.retention import check_cursor
+from engine.journal.catalogue import check_event_types
 from engine.queries.events import EventView
 from schema.context import Context, Info
 from schema.events.types import Event
@@ -148,6 +149,7 @@ class EventSubscriptions:
         ctx = info.context
         env = ctx.engine.settings.extra
         customer = parse_id(customer_id, "customerId") if customer_id is not None else None
+        check_event_types(types or (), "types")
         position = decode(after) if after is not None else None
         with _slot(ctx, max_per_connection(env)):
             if position is not None:

@@ -16,10 +16,10 @@ import pytest
 
 from engine import commands as c
 from engine.demo import load_demo
-from engine.importer.bulk import Bulk
 from engine.scoring import compute, score_all, score_customer, thresholds
-from engine.scoring_data import RECENT_DAYS, Inputs, load_inputs
+from engine.scoring.data import RECENT_DAYS, Inputs, load_inputs
 from engine.service import Collections
+from engine.store.bulk import Bulk
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from states import invoice as inv_states
 from states.actors import person
@@ -232,7 +232,7 @@ def test_a_failing_journal_write_leaves_every_score_as_it_was(
     def broken(self: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("engine.scoring_write.JournalBatch.write", broken)
+    monkeypatch.setattr("engine.scoring.write.JournalBatch.write", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         score_all(service.ctx.store, today, limits=(5, 10, 20))
     assert _stored(service) == before

@@ -83,6 +83,7 @@ def test_the_cycle_event_text_of_an_account_hold_without_a_reason_equals_what_re
         cause=CAUSE,
         reason=None,
         snapshot=snapshot,
+        event_type="o2c.account.credit_hold_placed",
     )
     enc = JsonTexts()
 

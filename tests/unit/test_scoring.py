@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from engine.scoring import compute, thresholds
-from engine.scoring_data import Inputs, _sum_by
-from engine.scoring_write import explanation_texts
+from engine.scoring.data import Inputs, _sum_by
+from engine.scoring.write import explanation_texts
 from states.errors import ValidationFailed
 
 

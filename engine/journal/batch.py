@@ -3,12 +3,16 @@ collected in memory and written with two set-based inserts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from engine.clock import stored
-from engine.importer.bulk import Bulk, new_event_id
 from engine.journal import ENTITY_PATHS
+from engine.journal.catalogue import event_type as catalogued
+from engine.store.bulk import Bulk, new_event_id
+from engine.store.database import Store
+from engine.store.dialect import execute_many
 from states.actors import Actor
 
 HISTORY_COLUMNS = (
@@ -69,7 +73,7 @@ class JournalBatch:
         self.outbox.append(
             (
                 new_event_id(),
-                type,
+                catalogued(type).name,
                 f"{ENTITY_PATHS[entity_type]}/{entity_id}",
                 entity_type,
                 entity_id,
@@ -148,3 +152,15 @@ class JournalBatch:
         self.bulk.insert("outbox", OUTBOX_COLUMNS, self.outbox)
         self.history, self.outbox = [], []
         return counts
+
+
+def insert_journal(
+    store: Store, cur: Any, history: Sequence[tuple[Any, ...]], outbox: Sequence[tuple[Any, ...]]
+) -> None:
+    """History and outbox rows already encoded (the cycle's writer builds them as text), in
+    `HISTORY_COLUMNS` / `OUTBOX_COLUMNS` order, set-based on the caller's cursor."""
+    for type_ in {row[1] for row in outbox}:
+        catalogued(type_)
+    for table, columns, rows in (("transition_history", HISTORY_COLUMNS, history), ("outbox", OUTBOX_COLUMNS, outbox)):
+        marks = ",".join("?" * len(columns))
+        execute_many(store, cur, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.importer.bulk import Bulk
+from engine.store.bulk import Bulk
 from engine.store.database import Store
 from states import account as acc_states
 from states import invoice as inv_states

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.importer.bulk import Bulk
-from engine.importer.journal import JournalBatch
-from engine.scoring_compute import FACTORS, TOP, Scores
-from engine.scoring_data import ACCOUNT_STATES, CLASSES, Stored
+from engine.journal.batch import JournalBatch
+from engine.scoring.compute import FACTORS, TOP, Scores
+from engine.scoring.data import ACCOUNT_STATES, CLASSES, Stored
+from engine.store.bulk import Bulk
 from states.actors import Actor
 
 RISK_ACTOR = Actor("system", "risk-score")

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.scoring_data import CLASSES, Inputs
+from engine.scoring.data import CLASSES, Inputs
 from states.errors import ValidationFailed
 
 DEFAULT_THRESHOLDS = (25, 50, 75)

@@ -1,7 +1,7 @@
 """Customer risk scores: recomputed for every customer in one transaction (`score_all`) or for
 one customer inside the caller's unit of work (`score_customer`, after a payment, dispute or
-promise changed it). Both load with `engine.scoring_data`, compute with
-`engine.scoring_compute` (the factors, weights and classes are documented there) and store the
+promise changed it). Both load with `engine.scoring.data`, compute with
+`engine.scoring.compute` (the factors, weights and classes are documented there) and store the
 same explanation.
 """
 
@@ -13,9 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.clock import Clock
-from engine.importer.bulk import Bulk
 from engine.journal import record_transition
-from engine.scoring_compute import (
+from engine.scoring.compute import (
     CLASSES,
     DEFAULT_THRESHOLDS,
     FACTORS,
@@ -25,8 +24,9 @@ from engine.scoring_compute import (
     compute,
     thresholds,
 )
-from engine.scoring_data import load, load_inputs
-from engine.scoring_write import class_change, write_scores
+from engine.scoring.data import load, load_inputs
+from engine.scoring.write import class_change, write_scores
+from engine.store.bulk import Bulk
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from states.errors import ValidationFailed

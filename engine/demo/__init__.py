@@ -1,10 +1,10 @@
-"""`o2c demo`: load the synthetic portfolio of `engine.demo_portfolio`.
+"""`o2c demo`: load the synthetic portfolio of `engine.demo.portfolio`.
 
 The ledger (customers, invoices, payments, allocations, broken promises, with their history and
 outbox rows dated when they happened) goes in with the bulk module in one transaction. Then a
 few hundred live situations go through the service layer so that their history is exactly what
 the service writes: open disputes (some under review, some resolved), active promises to pay,
-credit holds. Finally every customer is scored (engine/scoring.py).
+credit holds. Finally every customer is scored (engine/scoring/).
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from engine import commands as c
-from engine.demo_portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
-from engine.importer.bulk import Bulk
-from engine.importer.journal import JournalBatch
+from engine.cashapp.demo_statement import demo_statement
+from engine.demo.portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
 from engine.importer.write import (
     ALLOCATION_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -26,8 +25,10 @@ from engine.importer.write import (
     PAYMENT_COLUMNS,
     invoice_snapshot,
 )
+from engine.journal.batch import JournalBatch
 from engine.scoring import score_all
 from engine.service import Collections
+from engine.store.bulk import Bulk
 from engine.store.unit_of_work import UnitOfWork
 from states import invoice as st
 from states.actors import Actor, person
@@ -56,6 +57,7 @@ class Summary:
             f"demo: {self.customers} customers, {self.invoices} invoices, {self.payments} payments, "
             f"{self.broken_promises} broken promises, {self.disputes} open disputes, "
             f"{self.promises} active promises, {self.holds} customers on hold"
+            + (f"; bank statement: {st}" if (st := self.extra.get("statement")) else "")
         )
 
 
@@ -83,6 +85,7 @@ def load_demo(service: Collections, customers: int = 2000, invoices: int = 20000
         journal.write()
         uow.commit()
     _live_situations(service, pf, cids, open_ids, summary, seed)
+    summary.extra["statement"] = demo_statement(service, seed).as_json()
     score_all(ctx.store, ctx.today(), now=ctx.now())
     return summary
 
@@ -177,7 +180,7 @@ def _write_ledger(
             extra = (amount % 37 + 1) * 100 if iid % 53 == 0 and not pf.partial[k] else 0
             payments.append((pid, cid, f"PAY-{pid:07d}", bulk.day(day), cur, applied + extra, extra, None,
                              bulk.moment(_naive(day))))  # fmt: skip
-            allocations.append((pid, iid, applied))
+            allocations.append((pid, iid, applied, 0))
             credit[cid] = credit.get(cid, 0) + extra
             open_amount -= applied
             version += 1

@@ -1,5 +1,8 @@
 """Writes what happened: one history row per transition and the outbox event that reports it,
-in the caller's unit of work, so the change, its history and its event commit together."""
+in the caller's unit of work, so the change, its history and its event commit together.
+
+`engine.journal.batch` writes the same rows in bulk (import, demo, scoring); `catalogue` lists
+every event type with the schema of its data."""
 
 from __future__ import annotations
 
@@ -8,10 +11,17 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import stored
+from engine.journal.catalogue import event_type as catalogued
 from engine.store.unit_of_work import UnitOfWork
 from states.actors import Actor
 
-ENTITY_PATHS = {"invoice": "invoices", "dispute": "disputes", "account": "customers", "payment": "payments"}
+ENTITY_PATHS = {
+    "invoice": "invoices",
+    "dispute": "disputes",
+    "account": "customers",
+    "payment": "payments",
+    "bank_transaction": "bank-transactions",
+}
 
 
 def emit(
@@ -29,7 +39,7 @@ def emit(
     event_id = str(uuid.uuid4())
     uow.OutboxEvent(
         event_id=event_id,
-        type=type,
+        type=catalogued(type).name,
         subject=f"{ENTITY_PATHS[entity_type]}/{entity_id}",
         entity_type=entity_type,
         entity_id=entity_id,
