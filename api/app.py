@@ -31,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import MISSING, authenticate, header_from_params
 from api.body_limit import BodyLimit, max_body_bytes
+from api.key_watch import watch_key
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from api.request_body import decode_body
 from engine.bootstrap import build_context
@@ -145,6 +146,9 @@ class GraphQLApp(GraphQL[Context, None]):
         if context.principal is None:
             log.info("WebSocket connection refused at connection_init: %s", context.auth_error or MISSING)
             raise ConnectionRejectionError({"message": context.auth_error or MISSING})
+        watch_key(
+            self.engine.store, context, header or str(context.request and context.request.headers["authorization"])
+        )
         return UNSET
 
 
