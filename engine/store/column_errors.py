@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import re
 
-from states.errors import ValidationFailed
+from states.errors import ValidationFailed, camel
 
 _TOO_LONG = re.compile(r"Value for attribute (\w+)\.(\w+) is too long\. Max length is (\d+)")
 _REQUIRED = re.compile(r"Attribute (\w+)(?:\[[^\]]*\])?\.(\w+) is required")
 _RANGE = re.compile(r"Value .* of attr (\w+)\.(\w+) is (greater|less) than the (?:maximum|minimum) allowed value")
-
-
-def camel(name: str) -> str:
-    """`external_ref` -> `externalRef`: the field as the API names it."""
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def as_validation(exc: BaseException) -> ValidationFailed | None:

@@ -80,7 +80,7 @@ def test_a_webhook_url_resolving_to_a_private_address_is_refused_without_the_set
     result = run(ctx, REGISTER, {"url": url, "types": []})
     assert codes(result) == ["VALIDATION_FAILED"]
     assert result.errors is not None and result.errors[0].extensions is not None
-    assert result.errors[0].extensions["field"] == "url"
+    assert result.errors[0].extensions["field"] == "input.url"
     assert "O2C_WEBHOOK_ALLOW_PRIVATE" in result.errors[0].message
 
 
