@@ -45,6 +45,7 @@ from engine.services.context import Context
 from engine.store.database import Store
 from engine.strategies_in_force import load_registry
 from states.actors import Actor, person
+from states.errors import ValidationFailed
 
 TODAY = date(2026, 3, 2)  # the business date of the `clock` fixture (a Monday)
 ALICE = person("alice")
@@ -179,6 +180,22 @@ def test_running_the_same_business_date_again_applies_nothing_new(
     assert again.already_done
     assert (again.applied, again.notices, again.tasks, again.holds_placed) == (0, 0, 0, 0)
     assert counts(ctx.store) == written
+
+
+def test_a_cycle_for_a_date_earlier_than_one_done_is_refused_unless_backfilled(
+    ctx: Context, book: Portfolio, strategies: StrategySet
+) -> None:
+    book.customer("smb-low", "smb", "low")
+    book.invoice("smb-low", 12)
+    run_cycle(ctx, strategies, TODAY)
+    written = counts(ctx.store)
+    with pytest.raises(ValidationFailed, match="already done") as caught:
+        run_cycle(ctx, strategies, TODAY - timedelta(days=3))
+    assert caught.value.field == "asOf"
+    assert counts(ctx.store) == written
+    assert run_cycle(ctx, strategies, TODAY - timedelta(days=3), dry_run=True).dry_run  # a look is fine
+    backfilled = run_cycle(ctx, strategies, TODAY - timedelta(days=3), backfill=True)
+    assert not backfilled.already_done
 
 
 def test_a_dry_run_writes_nothing_yet_reports_what_the_real_run_then_does(
