@@ -33,7 +33,7 @@ from api.auth import MISSING, authenticate, header_from_params
 from api.body_limit import BodyLimit, max_body_bytes
 from api.key_watch import watch_key
 from api.metrics import GraphQLMetrics, metrics_endpoint
-from api.request_body import decode_body
+from api.request_body import HTTPException, decode_body
 from engine.bootstrap import build_context
 from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
@@ -46,6 +46,7 @@ from engine.worker import build_scheduler
 from schema.build import build_schema
 from schema.context import Context, make_context
 from schema.strategies import sources
+from states.errors import Unavailable
 
 log = logging.getLogger("o2c.api")
 
@@ -132,7 +133,10 @@ class GraphQLApp(GraphQL[Context, None]):
         return decode_body(data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
+        try:
+            principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
+        except Unavailable as down:  # no GraphQL result can be formed without knowing the caller
+            raise HTTPException(503, down.message) from None
         return make_context(
             self.engine, principal, auth_error=error, request=request, response=response, registry=self.registry
         )

@@ -41,6 +41,12 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class Unavailable(DomainError):
+    """The database (or another dependency) cannot serve the request now; nothing was written."""
+
+    code = "UNAVAILABLE"
+
+
 class Forbidden(DomainError):
     code = "FORBIDDEN"
 

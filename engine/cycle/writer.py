@@ -181,8 +181,9 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
         notice_day = None
         if plan.notice is not None:
             n = plan.notice
-            if not plan.changes:
-                version += 1  # the notice itself is news about the invoice
+            # The notice is news about the invoice of its own: it gets the next version, so every
+            # event of one invoice carries a strictly greater entityVersion than the one before.
+            version += 1
             notice_day = day
             notices.append(
                 (
