@@ -48,6 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.body_limit import max_body_bytes
     from engine.keys import ensure_demo_admin_key
 
     settings = load_settings()
@@ -68,5 +69,6 @@ def _serve(args: argparse.Namespace) -> int:
         else "scheduler off"
     )
     print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql; {scheduler})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # WebSocket messages obey the same limit as HTTP bodies (uvicorn closes the socket with 1009).
+    uvicorn.run(app, host=host, port=port, log_level="info", ws_max_size=max_body_bytes(settings.extra))
     return 0

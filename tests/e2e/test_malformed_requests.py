@@ -80,3 +80,20 @@ def test_several_operations_without_an_operation_name_are_an_error_not_the_first
         headers={"Authorization": f"Bearer {server.key}"},
     ).json()
     assert named == {"data": {"__typename": "Query"}}
+
+
+def test_a_websocket_message_over_the_limit_closes_the_socket_with_1009(server: Server) -> None:
+    import asyncio
+
+    import websockets
+
+    async def attempt() -> int:
+        protocol = [websockets.Subprotocol("graphql-transport-ws")]
+        async with websockets.connect(server.ws_url, subprotocols=protocol, max_size=None) as ws:
+            await ws.send('{"type": "connection_init", "payload": {"pad": "' + "x" * (2 * 1024 * 1024) + '"}}')
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 15)
+            assert closed.value.rcvd is not None
+            return closed.value.rcvd.code
+
+    assert asyncio.run(attempt()) == 1009
