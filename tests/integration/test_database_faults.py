@@ -85,3 +85,27 @@ def test_a_write_to_a_read_only_database_is_unavailable_and_reads_still_work(rea
             assert uow.Customer.get(external_ref="RO-1") is None
     finally:
         store.disconnect()
+
+
+@pytest.mark.postgres
+def test_after_the_database_cut_every_connection_the_next_write_works_without_a_restart(pg_database: str) -> None:
+    from engine.clock import clock_for_date
+
+    store = Store(pg_database)
+    try:
+        service = Collections(Context(store, clock_for_date(date(2026, 3, 2)), Settings()))
+        service.create_customer(CreateCustomer("CUT-1", "Before", "smb", "EUR", 100))
+        admin = psycopg2.connect(pg_database.rsplit("/", 1)[0] + "/postgres")
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            name = pg_database.rsplit("/", 1)[1]
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        admin.close()
+        service.create_customer(CreateCustomer("CUT-2", "After", "smb", "EUR", 100))
+        with read_only(store) as uow:
+            assert uow.Customer.get(external_ref="CUT-2") is not None
+    finally:
+        store.disconnect()
