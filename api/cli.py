@@ -23,6 +23,9 @@ GROUPS = (
     "risk",
     "dispatch",
     "events",
+    "templates",
+    "notices",
+    "simulate",
 )
 
 

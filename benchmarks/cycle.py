@@ -168,8 +168,16 @@ INSERTS = {
 def _extra_rows(rows: dict[str, list[tuple[Any, ...]]], ts: str) -> dict[str, tuple[str, str, list[tuple[Any, ...]]]]:
     promises = [(inv, cust, amt, day, 2, "active", "user:bench", ts) for inv, cust, amt, day in rows["promises"]]
     disputes = [(inv, cust, "pricing", amt, "open", ts, ts, 1) for inv, cust, amt in rows["disputes"]]
+    # earlier notices were sent as messages: one per customer and day (the contact cap counts these)
+    message_ids: dict[tuple[int, str], int] = {}
+    for _inv, cust, _level, day, _ts in rows["notices"]:
+        message_ids.setdefault((cust, day), len(message_ids) + 1)
+    messages = [
+        (mid, cust, "email", "email", day, "customer", "sent", "bench", "bench", 1, ts, ts)
+        for (cust, day), mid in message_ids.items()
+    ]
     notices = [
-        (inv, cust, "dun", "email", "bench", None, level, day, "bench", "bench", ts)
+        (inv, cust, "dun", "email", "bench", None, level, day, "bench", "bench", ts, message_ids[(cust, day)])
         for inv, cust, level, day, ts in rows["notices"]
     ]
     return {
@@ -183,9 +191,16 @@ def _extra_rows(rows: dict[str, list[tuple[Any, ...]]], ts: str) -> dict[str, tu
             "invoice, customer, reason_code, amount, state, opened_at, due_at, version",
             disputes,
         ),
+        "messages": (
+            "notice_message",
+            "id, customer, channel, via, business_date, group_key, state, template, strategy, version, created_at, "
+            "updated_at",
+            messages,
+        ),
         "notices": (
             "notice",
-            "invoice, customer, kind, channel, template, recipient, level, business_date, rule, strategy, created_at",
+            "invoice, customer, kind, channel, template, recipient, level, business_date, rule, strategy, created_at, "
+            "message",
             notices,
         ),
     }
@@ -213,7 +228,7 @@ def insert_portfolio(url: str, rows: dict[str, list[tuple[Any, ...]]], as_of: da
     with conn, conn.cursor() as cur:
         for table, cols, data in batches:
             execute_values(cur, f"INSERT INTO {table} ({cols}) VALUES %s", data, page_size=5000)
-        for table in ("customer", "invoice", "promise_to_pay", "dispute", "notice"):
+        for table in ("customer", "invoice", "promise_to_pay", "dispute", "notice", "notice_message"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
         cur.execute("ANALYZE")
     conn.close()

@@ -22,6 +22,7 @@ class Settings:
     timezone: str = "UTC"
     strategies_dir: Path = Path("strategies")
     cash_policy: Path = Path("policy/cash-application.yaml")  # docs/cash-application.md
+    templates_dir: Path = Path("templates")  # customer messages (engine/notices/templates.py)
     host: str = "127.0.0.1"
     port: int = 8000
     # Promise-to-pay tolerance: a promise is judged this many days after its date.
@@ -94,6 +95,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         timezone=tz,
         strategies_dir=Path(env.get("O2C_STRATEGIES_DIR", "strategies")),
         cash_policy=Path(env.get("O2C_CASH_POLICY", "policy/cash-application.yaml")),
+        templates_dir=Path(env.get("O2C_TEMPLATES_DIR", "templates")),
         host=env.get("O2C_HOST", "127.0.0.1"),
         port=_int(env, "O2C_PORT", 8000),
         promise_tolerance_days=_int(env, "O2C_PROMISE_TOLERANCE_DAYS", 2),

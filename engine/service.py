@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine import commands as c
-from engine.services import bank_transactions, customers, disputes, holds, invoices, payments, promises
+from engine.notices.contacts import ContactFields
+from engine.notices.recipients import ContactView
+from engine.services import bank_transactions, contacts, customers, disputes, holds, invoices, payments, promises
 from engine.services.bank_transactions import StatementSummary
 from engine.services.context import Context
 from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
@@ -29,6 +31,15 @@ class Collections:
 
     def update_customer(self, cmd: c.UpdateCustomer) -> CustomerView:
         return customers.update_customer(self.ctx, cmd)
+
+    def add_contact(self, customer_id: int, fields: ContactFields) -> ContactView:
+        return contacts.add_contact(self.ctx, customer_id, fields)
+
+    def update_contact(self, contact_id: int, changes: dict[str, object]) -> ContactView:
+        return contacts.update_contact(self.ctx, contact_id, changes)
+
+    def remove_contact(self, contact_id: int) -> int:
+        return contacts.remove_contact(self.ctx, contact_id)
 
     def issue_invoice(self, cmd: c.IssueInvoice, actor: Actor) -> InvoiceView:
         return invoices.issue_invoice(self.ctx, cmd, actor)

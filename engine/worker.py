@@ -11,12 +11,14 @@ from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import done_before, pending_dates, run_due
 from engine.events.retention import prune, retention_days
+from engine.notices.render import render_due
 from engine.rules.registry import Registry
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context
 from engine.timers import run_timers
 
 log = logging.getLogger(__name__)
+RENDER_PER_TICK = 2000  # messages rendered per scheduler tick (the rest on the next ticks)
 
 
 def build_scheduler(
@@ -47,6 +49,9 @@ def build_scheduler(
     def timers(today: date) -> None:
         nonlocal pruned_on
         run_timers(ctx, today, on_change=reevaluate)
+        rendered = render_due(ctx, registry.current, limit=RENDER_PER_TICK)
+        if rendered is not None and (rendered.rendered or rendered.cancelled):
+            log.info("notices rendered: %s", rendered)
         if pruned_on != today:  # once per business date, by the leader
             result = prune(ctx.store, ctx.now(), retention)
             pruned_on = today

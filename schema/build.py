@@ -28,6 +28,8 @@ from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
 from schema.machines.queries import MachineQueries
+from schema.notices.mutations import NoticeMutations
+from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
 from schema.reports.queries import ReportQueries
 from schema.single_operation import OneOperationOrName
@@ -53,6 +55,7 @@ class Query(
     EventQueries,
     WebhookQueries,
     CashQueries,
+    NoticeQueries,
 ):
     pass
 
@@ -68,6 +71,7 @@ class Mutation(
     CycleMutations,
     WebhookMutations,
     CashMutations,
+    NoticeMutations,
 ):
     pass
 

@@ -7,6 +7,7 @@ from states.bank_transaction import BANK_TRANSACTION
 from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 from states.invoice import INVOICE
+from states.notice import NOTICE
 from states.workflow import Workflow
 
 MACHINES: dict[str, Workflow] = {
@@ -14,6 +15,7 @@ MACHINES: dict[str, Workflow] = {
     "dispute": DISPUTE,
     "account": ACCOUNT,
     "bank_transaction": BANK_TRANSACTION,
+    "notice": NOTICE,
 }
 
 

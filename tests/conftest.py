@@ -34,6 +34,8 @@ TABLES = (
     "customer",
     "api_key",
     "notice",
+    "notice_message",
+    "contact",
     "collector_task",
     "cycle_run",
     "lease",

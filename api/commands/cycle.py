@@ -1,4 +1,5 @@
-"""`o2c cycle [--as-of DATE] [--dry-run] [--json]` — run the daily cycle (catching up missed dates)."""
+"""`o2c cycle [--as-of DATE] [--dry-run] [--json]` — run the daily cycle (catching up missed dates), then
+render the messages it requested (outside its transactions)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from tqdm import tqdm
 
 from engine.bootstrap import build_context
 from engine.cycle.runner import CycleReport, done_before, pending_dates, run_cycle
+from engine.notices.render import render_due
 from engine.strategies_in_force import load_registry
 from engine.timers import run_timers
 
@@ -85,10 +88,13 @@ def _cycle(args: argparse.Namespace) -> int:
             break
         if not args.dry_run:
             run_timers(ctx, day)
+    rendered = None if args.dry_run else render_due(ctx, strategies)
     if args.json:
-        out = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}
+        out: dict[str, Any] = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}
         if len(reports) > 1:
             out |= {k: sum(int(r.as_dict()[k]) for r in reports) for k in ("applied", "notices", "tasks")}
+        if rendered is not None:
+            out["rendered"] = {"rendered": rendered.rendered, "cancelled": rendered.cancelled, "tasks": rendered.tasks}
         print(json.dumps(out, sort_keys=True))
     else:
         for r in reports:
@@ -101,4 +107,6 @@ def _cycle(args: argparse.Namespace) -> int:
             )
             for rule, n in r.by_rule.items():
                 print(f"  {rule}: {n}")
+        if rendered is not None:
+            print(f"messages: {rendered.rendered} rendered, {rendered.cancelled} cancelled, {rendered.tasks} tasks")
     return 0

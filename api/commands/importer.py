@@ -1,5 +1,5 @@
-"""`o2c import customers|invoices|payments FILE.csv` — all rows or none (docs/import.md); `o2c import
-statement FILE` — a bank statement (docs/cash-application.md)."""
+"""`o2c import customers|invoices|payments|contacts FILE.csv` — all rows or none (docs/import.md);
+`o2c import statement FILE` — a bank statement (docs/cash-application.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ PROGRESS_FROM_LINES = 10_000
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
-        help="import customers, invoices or payments from CSV (all rows or none)",
+        help="import customers, invoices, payments or contacts from CSV (all rows or none)",
         description="Every row is checked first; if any is bad, each is reported as FILE:LINE: message "
         "and nothing is written. Columns: docs/import.md.",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -45,6 +45,15 @@ class Accounts:
 
     def index_of(self, customer_ids: IntArray) -> IntArray:
         return np.searchsorted(self.customer_id, customer_ids).astype(np.int64)
+
+    def take(self, mask: npt.NDArray[np.bool_]) -> Accounts:
+        """The accounts of the rows `mask` selects (unapplied cash is looked up by id: kept whole)."""
+        return Accounts(
+            **{
+                f.name: getattr(self, f.name) if f.name == "unapplied" else getattr(self, f.name)[mask]
+                for f in fields(Accounts)
+            }
+        )
 
 
 def account_facts(acc: Accounts, rows: IntArray, as_of: date, recent: IntArray) -> dict[str, Any]:

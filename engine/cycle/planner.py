@@ -18,6 +18,7 @@ from engine.cycle.portfolio import Portfolio
 from engine.cycle.writer import Change, InvoicePlan, NoticeRow, TaskRow
 from engine.rules.compiler import CompiledStrategy
 from engine.rules.decision import Decision, shown_facts
+from engine.rules.experiment import arms_of
 from engine.rules.numpy_eval import evaluate
 from engine.rules.registry import StrategySet
 from states import invoice as inv_states
@@ -41,13 +42,21 @@ class Plan:
     refused: int = 0  # orders the machine refused (should stay 0; counted, never applied)
 
 
+@dataclass
+class Budget:
+    """The contact cap within one evaluation: messages left per customer, messages already planned."""
+
+    left: dict[int, int] = field(default_factory=dict)
+    opened: set[tuple[int, str, int]] = field(default_factory=set)
+
+
 # One cause per rule (of one strategy version): the same dict for every decision of that rule, so
 # that the writer encodes it once. Callers never mutate it (they build `cause | {...}`).
-_CAUSES: dict[tuple[str, int, str, str, str, str], dict[str, Any]] = {}
+_CAUSES: dict[tuple[str, int, str, str, str, str, str, str], dict[str, Any]] = {}
 
 
 def rule_cause(d: Decision) -> dict[str, Any]:
-    key = (d.strategy, d.version, d.content_hash, d.rule_id, d.track, d.evaluator)
+    key = (d.strategy, d.version, d.content_hash, d.rule_id, d.track, d.evaluator, d.experiment, d.variant)
     found = _CAUSES.get(key)
     if found is None:
         found = _CAUSES[key] = {
@@ -59,6 +68,8 @@ def rule_cause(d: Decision) -> dict[str, Any]:
             "track": d.track,
             "evaluator": d.evaluator,
         }
+        if d.experiment:  # champion/challenger: the customer's arm decided
+            found |= {"experiment": d.experiment, "variant": d.variant}
     return found
 
 
@@ -91,8 +102,9 @@ def plan_invoices(
     pairs = np.char.add(np.char.add(p.segment, "|"), p.risk)
     for pair in np.unique(pairs):
         segment, risk = str(pair).split("|")
-        compiled = strategies.route(segment, risk)
-        _plan_group(p.take(pairs == pair), acc, compiled, recent, plan, decider)
+        group = p.take(pairs == pair)
+        for arm, rows in arms_of(strategies.route(segment, risk), group.customer_id):
+            _plan_group(group.take(rows), acc, arm, recent, plan, decider)
 
 
 def _recent_for(compiled: CompiledStrategy, customer_ids: Any, recent: dict[int, dict[int, int]]) -> Any:
@@ -116,7 +128,8 @@ def _plan_group(
     sent = _recent_for(compiled, g.customer_id, recent)
     acted, decisions_of = decider(compiled, invoice_facts(g, acc, sent))
     cap = settings.contact_cap
-    budget: dict[int, int] = {}
+    budget = Budget()
+    per_invoice = settings.consolidate == "per_invoice"
     for row in np.nonzero(acted | becomes_overdue)[0].tolist():
         decisions = decisions_of(row) if acted[row] else []
         inv = _plan_for(g, row)
@@ -135,7 +148,7 @@ def _plan_group(
                 f"{settings.grace_days} grace days passed",
             )
         for d in decisions:
-            _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent)
+            _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent, per_invoice)
         if inv.changes or inv.notice or inv.task:
             plan.invoices.append(inv)
 
@@ -211,16 +224,21 @@ def _apply_decision(
     d: Decision,
     plan: Plan,
     cap: int | None,
-    budget: dict[int, int],
+    budget: Budget,
     sent: Any,
+    per_invoice: bool = False,
 ) -> None:
     cause, facts = rule_cause(d), shown_facts(d.facts)
     for order in d.orders:
         if order.kind in ("remind", "dun"):
             if inv.notice is not None:
                 continue  # at most one notice per invoice per evaluation
-            if cap is not None:
-                left = budget.setdefault(inv.customer_id, cap - int(sent[row]))
+            channel = order.params.get("channel", "email")
+            # the contact cap counts messages: an invoice joining a message already planned is free
+            message = (inv.customer_id, channel, inv.invoice_id if per_invoice else 0)
+            joins = message in budget.opened
+            if cap is not None and not joins:
+                left = budget.left.setdefault(inv.customer_id, cap - int(sent[row]))
                 if left <= 0:
                     continue  # the contact cap: this customer heard from us enough
             level = inv.final_level
@@ -237,19 +255,22 @@ def _apply_decision(
                 ):
                     continue
                 level = inv.final_level
-            if cap is not None:
-                budget[inv.customer_id] -= 1
+            if not joins:
+                budget.opened.add(message)
+                if cap is not None:
+                    budget.left[inv.customer_id] -= 1
             inv.notice = NoticeRow(
                 inv.invoice_id,
                 inv.customer_id,
                 order.kind,
-                order.params.get("channel", "email"),
+                channel,
                 order.params.get("template", order.kind),
-                str(g.customer_email[row]) or None,
+                None,  # chosen from the customer's contacts when the message is rendered
                 level,
                 d.rule_id,
                 d.strategy,
                 cause,
+                per_invoice,
             )
         elif order.kind == "escalate":
             _change(
@@ -281,17 +302,21 @@ def plan_accounts(acc: Accounts, strategies: StrategySet, as_of: date, plan: Pla
     pairs = np.char.add(np.char.add(acc.segment, "|"), acc.risk)
     for pair in np.unique(pairs):
         segment, risk = str(pair).split("|")
-        compiled = strategies.route(segment, risk)
-        if not compiled.scoped("account"):
-            continue
-        rows = np.nonzero(pairs == pair)[0].astype(np.int64)
-        result = evaluate(compiled, account_facts(acc, rows, as_of, np.zeros(rows.size, dtype=np.int64)), "account")
-        acted = result.acted()
-        decisions_of = result.decider(acted)
-        for k in np.nonzero(acted)[0].tolist():
-            for d in decisions_of(k):
-                for order in d.orders:
-                    if order.kind in ("credit_hold", "release_hold"):
-                        cid = int(acc.customer_id[rows[k]])
-                        plan.accounts.append(AccountOrder(cid, order.kind, order.params.get("reason", "overdue"), d))
-                        plan.by_rule[f"{d.strategy}/{d.rule_id}"] += 1
+        in_pair = np.nonzero(pairs == pair)[0].astype(np.int64)
+        for compiled, mask in arms_of(strategies.route(segment, risk), acc.customer_id[in_pair]):
+            if compiled.scoped("account"):
+                _plan_account_rows(acc, compiled, in_pair[mask], as_of, plan)
+
+
+def _plan_account_rows(acc: Accounts, compiled: CompiledStrategy, rows: Any, as_of: date, plan: Plan) -> None:
+    """The account rules of one strategy (or one arm of its experiment) for account rows `rows`."""
+    result = evaluate(compiled, account_facts(acc, rows, as_of, np.zeros(rows.size, dtype=np.int64)), "account")
+    acted = result.acted()
+    decisions_of = result.decider(acted)
+    for k in np.nonzero(acted)[0].tolist():
+        for d in decisions_of(k):
+            for order in d.orders:
+                if order.kind in ("credit_hold", "release_hold"):
+                    cid = int(acc.customer_id[rows[k]])
+                    plan.accounts.append(AccountOrder(cid, order.kind, order.params.get("reason", "overdue"), d))
+                    plan.by_rule[f"{d.strategy}/{d.rule_id}"] += 1

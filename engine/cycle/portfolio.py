@@ -95,12 +95,12 @@ def fetch_all(uow: UnitOfWork, sql: str, params: Sequence[Any] = ()) -> list[Any
 
 
 def recent_notice_counts(store: Store, as_of: date, per_days: int) -> dict[int, int]:
-    """Notices per customer within the last `per_days` business dates (for the contact cap)."""
+    """Messages (not cancelled) per customer within the last `per_days` business dates (the contact cap)."""
     since = as_of - timedelta(days=per_days - 1)
     with UnitOfWork(store) as uow:
         rows = uow.select(
-            "SELECT customer, COUNT(*) FROM notice WHERE business_date >= $since AND business_date <= $until "
-            "GROUP BY customer",
+            "SELECT customer, COUNT(*) FROM notice_message WHERE business_date >= $since "
+            "AND business_date <= $until AND state <> 'cancelled' GROUP BY customer",
             {"since": since, "until": as_of},
         )
     return {int(c): int(n) for c, n in rows}
@@ -118,8 +118,9 @@ def recent_notice_windows(
     cast = "DATE " if store.is_postgres else ""
     sums = ", ".join(f"SUM(CASE WHEN business_date >= {cast}'{s}' THEN 1 ELSE 0 END)" for s in since)
     sql = (
-        f"SELECT customer, {sums} FROM notice WHERE business_date >= {cast}'{since[-1]}' "
-        f"AND business_date <= {cast}'{as_of.isoformat()}' AND {customers} GROUP BY customer"
+        f"SELECT customer, {sums} FROM notice_message WHERE business_date >= {cast}'{since[-1]}' "
+        f"AND business_date <= {cast}'{as_of.isoformat()}' AND state <> 'cancelled' AND {customers} "
+        "GROUP BY customer"
     )
     with UnitOfWork(store) as uow:
         found = fetch_all(uow, sql)

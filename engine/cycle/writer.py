@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.cycle import tally
 from engine.cycle.event_json import JsonTexts, transition_data
+from engine.cycle.messages import Line, open_messages
 from engine.journal.batch import insert_journal
 from engine.store.bulk import new_event_id
 from engine.store.database import Store
@@ -49,6 +50,7 @@ class NoticeRow:
     rule: str
     strategy: str
     cause: dict[str, Any]
+    per_invoice: bool = False  # the strategy's `consolidate: per_invoice`: a message of its own
 
 
 @dataclass
@@ -137,6 +139,7 @@ def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, tuple[int, str 
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
     ts, day = timestamp_param(store, now), day_param(store, as_of)
     updates, history, outbox, notices, tasks = [], [], [], [], []
+    lines: list[Line] = []
     enc = JsonTexts()
     for plan in plans:
         version = plan.loaded_version
@@ -181,38 +184,15 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
         notice_day = None
         if plan.notice is not None:
             n = plan.notice
-            # The notice is news about the invoice of its own: it gets the next version, so every
-            # event of one invoice carries a strictly greater entityVersion than the one before.
-            version += 1
+            if not plan.changes:
+                version += 1  # the notice is news about the invoice (its last_notice_on moves)
             notice_day = day
-            notices.append(
-                (
-                    n.invoice_id,
-                    n.customer_id,
-                    n.kind,
-                    n.channel,
-                    n.template,
-                    n.recipient,
-                    n.level,
-                    day,
-                    n.rule,
-                    n.strategy,
-                    ts,
-                )
-            )
-            data = json.dumps(
-                {
-                    "kind": n.kind,
-                    "channel": n.channel,
-                    "template": n.template,
-                    "level": n.level,
-                    "recipient": n.recipient,
-                    "rule": n.rule,
-                    "cause": n.cause,
-                    "entityVersion": version,
-                }
-            )
-            outbox.append(_event(n.invoice_id, n.customer_id, version, "o2c.notice.requested", data, ts))
+            lines.append(
+                Line(n.invoice_id, n.customer_id, n.channel, n.template, n.level, n.kind, n.strategy, n.rule, n.cause,
+                     n.per_invoice)
+            )  # fmt: skip
+            notices.append([n.invoice_id, n.customer_id, n.kind, n.channel, n.template, None, n.level, day, n.rule,
+                            n.strategy, ts, None])  # fmt: skip
         if plan.task is not None:
             t = plan.task
             tasks.append((t.invoice_id, t.customer_id, t.queue, t.note, day, t.rule, "open", ts))
@@ -229,14 +209,23 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
             )
         )
     _update_invoices(store, cur, updates)
-    insert_journal(store, cur, history, outbox)
+    opened = open_messages(store, cur, lines, day, ts, actor)
+    for row, message_id in zip(notices, opened.message_ids, strict=True):
+        row[-1] = message_id
+    insert_journal(store, cur, history + opened.history, outbox + opened.outbox)
     execute_many(
         store,
         cur,
         "INSERT INTO notice (invoice, customer, kind, channel, template, recipient, level, "
-        "business_date, rule, strategy, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "business_date, rule, strategy, created_at, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         notices,
     )
+    insert_tasks(store, cur, tasks)
+
+
+def insert_tasks(store: Store, cur: Any, tasks: Sequence[tuple[Any, ...]]) -> None:
+    """Collector tasks: rows (invoice or None, customer, queue, note, business date, rule, status, created_at).
+    The one writer of tasks for the cycle and the notices (a phone call, a customer nobody can reach)."""
     execute_many(
         store,
         cur,

@@ -26,6 +26,8 @@ from engine.importer.write import (
     invoice_snapshot,
 )
 from engine.journal.batch import JournalBatch
+from engine.notices.contact_import import write_contacts
+from engine.notices.contacts import ContactFields
 from engine.scoring import score_all
 from engine.service import Collections
 from engine.store.bulk import Bulk
@@ -105,7 +107,41 @@ def _write_customers(bulk: Bulk, journal: JournalBatch, pf: Portfolio, now: date
         journal.emit(type="o2c.customer.created", entity_type="account", entity_id=cid, entity_version=1,
                      customer_id=cid, at=now, data={"snapshot": {"id": cid, "externalRef": pf.ref[k]}})  # fmt: skip
     bulk.insert("customer", CUSTOMER_COLUMNS, rows)
+    write_contacts(bulk, _contacts(pf, ids), now)
     return ids
+
+
+_LANGUAGE = {"Europe/Berlin": "de", "Europe/Paris": "fr", "Europe/Madrid": "es", "Europe/Amsterdam": "nl"}
+_CITY = {
+    "Europe/Berlin": "10115 Berlin",
+    "Europe/Paris": "75002 Paris",
+    "Europe/Madrid": "28013 Madrid",
+    "Europe/Amsterdam": "1012 Amsterdam",
+    "Europe/London": "London EC1A 1BB",
+    "America/New_York": "New York, NY 10001",
+}
+
+
+def _contacts(pf: Portfolio, ids: list[int]) -> list[tuple[int, ContactFields]]:
+    """A billing contact per customer (email, postal address, the language of its city), an SMS number
+    for every third, and an AP desk for every fifth; every tenth has no email (its letter goes by post)."""
+    found = []
+    for k, cid in enumerate(ids):
+        slug = "".join(ch for ch in pf.name[k].lower().split(" ")[0] if ch.isalnum())
+        zone = pf.zone[k]
+        found.append(
+            (cid, ContactFields(
+                role="billing",
+                name=f"Accounts Payable, {pf.name[k]}",
+                email=None if k % 10 == 9 else f"ap@{slug}{k + 1}.example",
+                phone=f"+49151{k:08d}" if k % 3 == 0 else None,
+                postal_address=f"{pf.name[k]}\n{k + 1} Market Street\n{_CITY.get(zone, '')}",
+                language=_LANGUAGE.get(zone, "en"),
+            ).checked())
+        )  # fmt: skip
+        if k % 5 == 0:
+            found.append((cid, ContactFields(role="ap", name="Payables desk", email=f"payables@{slug}{k + 1}.example")))
+    return found
 
 
 @dataclass

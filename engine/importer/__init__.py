@@ -1,4 +1,4 @@
-"""CSV import of customers, invoices and payments: all rows are checked, then either everything
+"""CSV import of customers, invoices, payments and contacts: all rows are checked, then either everything
 is written in one transaction or nothing is. Columns: `columns.py` and docs/import.md."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from engine.importer.payments import plan_payments
 from engine.importer.reader import Problem, Progress, count_lines, read_rows
 from engine.importer.write import write_customers, write_invoices, write_payments
 from engine.journal.batch import JournalBatch
+from engine.notices.contact_import import check_contacts, write_contacts
 from engine.store.bulk import Bulk
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
@@ -66,6 +67,12 @@ def import_file(
             if result.problems:
                 return result
             result.written["invoices"] = len(write_invoices(bulk, journal, invoices, actor, now))
+        elif kind == "contacts":
+            problems, contacts = check_contacts(bulk, parsed.rows)
+            result.problems.extend(problems)
+            if result.problems:
+                return result
+            result.written["contacts"] = write_contacts(bulk, contacts, now)
         else:
             problems, plan = plan_payments(bulk, parsed.rows)
             result.problems.extend(problems)

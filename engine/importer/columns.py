@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from engine.notices.addresses import check_email
+from engine.notices.contacts import ContactFields
 from engine.services.customers import RISK_CLASSES, check_limit, check_segment, check_terms, check_timezone
 from states.errors import ValidationFailed
 from states.money import check_currency, to_minor
@@ -32,7 +34,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("payment_terms_days", False, "integer 0..365 (default 30)"),
         Column("risk_class", False, "low | medium | high | critical (default medium)"),
         Column("timezone", False, "IANA time zone (default UTC)"),
-        Column("email", False, "where notices go"),
+        Column("email", False, "where notices go: becomes the billing contact (more with `import contacts`)"),
         Column("tags", False, "tags separated by ';'"),
     ),
     "invoices": (
@@ -50,6 +52,16 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("amount", True, "decimal text, positive: the part of the payment on this line"),
         Column("currency", True, "ISO 4217 code"),
         Column("invoice_number", False, "invoice the line pays; empty = unapplied credit"),
+    ),
+    "contacts": (
+        Column("customer_ref", True, "external_ref of an existing customer"),
+        Column("role", False, "billing | ap | other (default billing)"),
+        Column("name", False, "the person or desk"),
+        Column("email", False, "email address"),
+        Column("phone", False, "phone number with its country code, e.g. +49 30 901820 (stored as E.164)"),
+        Column("language", False, "BCP 47 tag, e.g. en, de, fr-CA (default: the templates' default language)"),
+        Column("postal_address", False, "the postal address letters go to (lines as written)"),
+        Column("opt_out", False, "channels this contact must not receive, separated by ';' (email;sms)"),
     ),
 }
 KINDS = tuple(COLUMNS)
@@ -133,6 +145,11 @@ def _int(values: dict[str, str], name: str, default: int) -> int:
         raise ValidationFailed(f"{name} '{text}' is not a whole number", name) from None
 
 
+def _email(v: dict[str, str]) -> str | None:
+    text = v.get("email", "").strip()
+    return check_email(text) if text else None
+
+
 def parse_customer(line: int, v: dict[str, str]) -> CustomerRow:
     currency = _currency(v)
     risk = v.get("risk_class", "").strip() or "medium"
@@ -149,7 +166,7 @@ def parse_customer(line: int, v: dict[str, str]) -> CustomerRow:
         check_terms(_int(v, "payment_terms_days", 30)),
         risk,
         check_timezone(v.get("timezone", "").strip() or "UTC"),
-        v.get("email", "").strip() or None,
+        _email(v),
         tags,
     )
 
@@ -185,4 +202,29 @@ def parse_payment(line: int, v: dict[str, str]) -> PaymentRow:
     )
 
 
-PARSERS: dict[str, Any] = {"customers": parse_customer, "invoices": parse_invoice, "payments": parse_payment}
+@dataclass(frozen=True)
+class ContactRow:
+    line: int
+    customer_ref: str
+    fields: ContactFields
+
+
+def parse_contact(line: int, v: dict[str, str]) -> ContactRow:
+    given = ContactFields(
+        role=v.get("role", "").strip() or "billing",
+        name=v.get("name"),
+        email=v.get("email"),
+        phone=v.get("phone"),
+        postal_address=v.get("postal_address"),
+        language=v.get("language"),
+        opt_out=tuple(c.strip() for c in v.get("opt_out", "").split(";") if c.strip()),
+    )
+    return ContactRow(line, _required(v, "customer_ref"), given.checked())
+
+
+PARSERS: dict[str, Any] = {
+    "customers": parse_customer,
+    "invoices": parse_invoice,
+    "payments": parse_payment,
+    "contacts": parse_contact,
+}

@@ -10,6 +10,8 @@ from engine.importer.checks import NewInvoice
 from engine.importer.columns import CustomerRow
 from engine.importer.payments import InvoiceAccount, PaymentPlan
 from engine.journal.batch import JournalBatch
+from engine.notices.contact_import import write_contacts
+from engine.notices.contacts import ContactFields
 from engine.store.bulk import Bulk
 from states import invoice as inv_states
 from states.actors import Actor
@@ -114,6 +116,9 @@ def write_customers(bulk: Bulk, journal: JournalBatch, rows: list[CustomerRow], 
             data={"snapshot": {"id": cid, "externalRef": r.external_ref}},
         )
     bulk.insert("customer", CUSTOMER_COLUMNS, values)
+    write_contacts(
+        bulk, [(cid, ContactFields(email=r.email)) for cid, r in zip(ids, rows, strict=True) if r.email], now
+    )
     return ids
 
 

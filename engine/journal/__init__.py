@@ -21,6 +21,7 @@ ENTITY_PATHS = {
     "account": "customers",
     "payment": "payments",
     "bank_transaction": "bank-transactions",
+    "notice": "notices",
 }
 
 
@@ -68,8 +69,9 @@ def record_transition(
     reason: str | None = None,
     snapshot: dict[str, Any] | None = None,
     event_type: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """History row + outbox event for one transition."""
+    """History row + outbox event for one transition (`extra`: more fields of the event's data)."""
     cause = cause or actor.cause()
     uow.TransitionRecord(
         entity_type=entity_type,
@@ -100,5 +102,6 @@ def record_transition(
             "cause": cause,
             "reason": reason,
             "snapshot": snapshot or {},
+            **(extra or {}),
         },
     )

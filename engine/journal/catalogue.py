@@ -84,6 +84,38 @@ def transition(snapshot: JSON) -> JSON:
     }
 
 
+NOTICE_SNAPSHOT = _snapshot([], {})
+
+
+def notice_transition() -> JSON:
+    """A notice transition (states/notice.py): the message's channel (the one used once rendered), its
+    recipient (null until rendered) and the numbers of the invoices it concerns."""
+    base = transition(NOTICE_SNAPSHOT)
+    return {
+        **base,
+        "required": [*base["required"], "channel", "recipient", "invoices"],
+        "properties": {
+            **base["properties"],
+            "channel": {"type": "string"},
+            "recipient": NULLABLE_STRING,
+            "invoices": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+
+
+NOTICE_SUMMARIES = {
+    "requested": "The daily cycle asked for a message to a customer (one per customer, date and channel, "
+    "listing its invoices with their levels in `lines`).",
+    "rendered": "The message was rendered from its template in the recipient's language (maybe on a fallback channel).",
+    "queued": "The message waits for its channel.",
+    "sent": "The channel accepted the message.",
+    "delivered": "The channel reported the message delivered.",
+    "bounced": "The channel refused the recipient for good.",
+    "failed": "The message could not be sent and was given up.",
+    "cancelled": "The message was stopped before it left (nothing left to ask for, nobody reachable, or a person).",
+}
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -170,23 +202,14 @@ _TYPES = (
         "A customer's master data changed; `changed` holds the new values by field.",
         {"type": "object", "required": ["changed"], "properties": {"changed": {"type": "object"}}},
     ),
-    EventType(
-        "o2c.notice.requested",
-        "invoice",
-        "The daily cycle decided a reminder or dunning notice is due for an invoice.",
-        {
-            "type": "object",
-            "required": ["kind", "channel", "template", "level", "cause"],
-            "properties": {
-                "kind": {"type": "string"},
-                "channel": {"type": "string"},
-                "template": {"type": "string"},
-                "level": {"type": "integer"},
-                "recipient": NULLABLE_STRING,
-                "rule": {"type": "string"},
-                "cause": CAUSE,
-            },
-        },
+    *(
+        EventType(
+            f"o2c.notice.{state}",
+            "notice",
+            summary,
+            notice_transition(),
+        )
+        for state, summary in NOTICE_SUMMARIES.items()
     ),
     EventType(
         "o2c.payment.applied",

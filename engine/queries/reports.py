@@ -57,13 +57,13 @@ def aging_report(store: Store, zone: ZoneInfo, as_of: date, currency: str, segme
         rows = uow.select(sql, p.bound())
     for due, open_at in rows:
         due_day = due if isinstance(due, date) else date.fromisoformat(str(due)[:10])
-        sums[_bucket((as_of - due_day).days)][0] += int(open_at)
-        sums[_bucket((as_of - due_day).days)][1] += 1
+        sums[bucket_of((as_of - due_day).days)][0] += int(open_at)
+        sums[bucket_of((as_of - due_day).days)][1] += 1
     buckets = tuple(AgingBucket(k, label, sums[k][0], sums[k][1]) for k, label, *_ in BUCKETS)
     return Aging(as_of, cur, segment, buckets)
 
 
-def _bucket(days_past_due: int) -> str:
+def bucket_of(days_past_due: int) -> str:
     for key, _label, low, high in BUCKETS:
         if (low is None or days_past_due >= low) and (high is None or days_past_due <= high):
             return key

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from engine.rules.directory import load_directory
+from engine.rules.directory import Loaded, load_directory
 from engine.rules.durable_eval import engine
 from engine.rules.embedded_tests import run_tests, test_problems
 from engine.rules.errors import Problem
 
+# Whether a template exists for (name, channel) in the default language (`engine/notices/templates.py`).
+HasTemplate = Callable[[str, str], bool]
 
-def check(directory: Path, out: TextIO) -> int:
-    """Validate every file; print every problem as FILE:LINE:COL: message. 0 = valid, 1 = not."""
+
+def missing_templates(loaded: Loaded, has_template: HasTemplate) -> list[Problem]:
+    """Every `remind`/`dun` action naming a template that does not exist for its channel."""
+    found = []
+    for c in loaded.strategies:
+        for rule in c.strategy.rules:
+            for action, loc in zip(rule.actions, rule.action_locs, strict=True):
+                name, channel = action.param("template"), action.param("channel") or "email"
+                if action.spec.notice and name and not has_template(name, channel):
+                    found.append(Problem(loc, f"template '{name}' does not exist for channel {channel}"))
+    return found
+
+
+def check(directory: Path, out: TextIO, has_template: HasTemplate | None = None) -> int:
+    """Validate every file; print every problem as FILE:LINE:COL: message. 0 = valid, 1 = not.
+    With `has_template`, a strategy naming a template missing for its channel is refused too."""
     loaded = load_directory(directory)
-    for problem in loaded.problems:
+    problems = list(loaded.problems)
+    if loaded.ok and has_template is not None:
+        problems += missing_templates(loaded, has_template)
+    for problem in problems:
         print(problem, file=out)
-    if not loaded.ok:
-        print(f"{len(loaded.problems)} problem(s); nothing was loaded", file=out)
+    if problems:
+        print(f"{len(problems)} problem(s); nothing was loaded", file=out)
         return 1
     for c in loaded.strategies:
         pairs = ", ".join(f"{s}×{r}" for s, r in c.strategy.pairs)

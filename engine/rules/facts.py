@@ -91,7 +91,7 @@ _ALL: list[Fact] = [
         Kind.INT,
         "notices",
         _I,
-        "Notices sent to this customer within the strategy's contact_cap.per_days window.",
+        "Messages (not cancelled) to this customer within the strategy's contact_cap.per_days window.",
         "1",
     ),
     Fact(

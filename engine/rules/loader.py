@@ -9,16 +9,17 @@ import yaml
 
 from engine.rules.errors import Loc, Problem, StrategyError
 from engine.rules.expectations import read_tests
+from engine.rules.experiment_reader import read_experiment
 from engine.rules.facts import RISKS, SEGMENTS
 from engine.rules.rule_reader import RULE_ID, read_rules
-from engine.rules.strategy import ContactCap, Settings, Strategy
+from engine.rules.strategy import CONSOLIDATE, DEFAULT_CONTACT_CAP, ContactCap, Settings, Strategy
 from engine.rules.yamlread import Reader
 from engine.rules.yamlsrc import compose
 from states.errors import ValidationFailed
 from states.money import CURRENCY_EXPONENTS, to_minor
 
 TOP = ("strategy", "version", "applies_to", "settings", "rules")
-TOP_OPTIONAL = ("description", "tests")
+TOP_OPTIONAL = ("description", "tests", "experiment")
 
 
 def load_file(path: Path, display: str | None = None) -> Strategy:
@@ -48,11 +49,12 @@ def load_text(text: str, file: str, content_hash: str | None = None) -> Strategy
     settings = _settings(r, top["settings"][1]) if "settings" in top else None
     rules = read_rules(r, top["rules"][1]) if "rules" in top else []
     tests = read_tests(r, top["tests"][1], {x.id for x in rules}) if "tests" in top else []
+    experiment = read_experiment(r, top["experiment"][1], rules) if "experiment" in top else None
     if r.problems or name is None or version is None or settings is None:
         raise StrategyError(r.problems or [Problem(Loc(file, 1, 1), "incomplete strategy")])
     return Strategy(
         name, version, description or "", segments, risks, settings, tuple(rules), tuple(tests), file, digest,
-        r.at(top["strategy"][0]), r.at(top["applies_to"][0]),
+        r.at(top["strategy"][0]), r.at(top["applies_to"][0]), experiment,
     )  # fmt: skip
 
 
@@ -66,7 +68,9 @@ def _applies_to(r: Reader, node: yaml.Node) -> tuple[tuple[str, ...], tuple[str,
 
 
 def _settings(r: Reader, node: yaml.Node) -> Settings | None:
-    entries = r.mapping(node, "'settings'", ("grace_days", "min_amount", "max_dunning_level"), ("contact_cap",))
+    entries = r.mapping(
+        node, "'settings'", ("grace_days", "min_amount", "max_dunning_level"), ("contact_cap", "consolidate")
+    )
     if entries is None:
         return None
     grace = r.integer(entries["grace_days"][1], "grace_days", 0, 365) if "grace_days" in entries else None
@@ -76,7 +80,8 @@ def _settings(r: Reader, node: yaml.Node) -> Settings | None:
         else None
     )
     minimum = _min_amount(r, entries["min_amount"][1]) if "min_amount" in entries else None
-    cap = None
+    cap: ContactCap | None = DEFAULT_CONTACT_CAP
+    consolidate = r.choice(entries["consolidate"][1], "consolidate", CONSOLIDATE) if "consolidate" in entries else None
     if "contact_cap" in entries:
         cap_entries = r.mapping(entries["contact_cap"][1], "'contact_cap'", ("max", "per_days"))
         if cap_entries and {"max", "per_days"} <= cap_entries.keys():
@@ -85,7 +90,7 @@ def _settings(r: Reader, node: yaml.Node) -> Settings | None:
             cap = ContactCap(most, days) if most and days else None
     if grace is None or level is None or minimum is None:
         return None
-    return Settings(grace, minimum, level, cap)
+    return Settings(grace, minimum, level, cap, consolidate or "customer")
 
 
 def _min_amount(r: Reader, node: yaml.Node) -> dict[str, int] | None:

@@ -19,12 +19,19 @@ class ContactCap:
     per_days: int
 
 
+# The cap of a strategy that sets none (docs/strategies.md): messages, not invoices — with
+# consolidation one message lists all of a customer's invoices of the day and channel.
+DEFAULT_CONTACT_CAP = ContactCap(max=3, per_days=7)
+CONSOLIDATE = ("customer", "per_invoice")
+
+
 @dataclass(frozen=True)
 class Settings:
     grace_days: int
     min_amount: Mapping[str, int]  # currency -> minor units
     max_dunning_level: int
     contact_cap: ContactCap | None
+    consolidate: str = "customer"  # one message per customer, date and channel | per_invoice
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,27 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A challenger: the champion's rules with some replaced (same id, same position)."""
+
+    name: str
+    weight: int  # percent of all the strategy's customers
+    rules: tuple[Rule, ...]  # the replacements
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Champion/challenger: customers are assigned to an arm by a hash of (experiment, customer).
+    `holdout` percent stay on the champion's rules, out of the comparison; each variant takes its
+    weight in percent; the champion takes the rest."""
+
+    name: str
+    holdout: int
+    variants: tuple[Variant, ...]
+    loc: Loc = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Strategy:
     name: str
     version: int
@@ -71,6 +99,8 @@ class Strategy:
     content_hash: str  # sha256 of the file's bytes
     loc: Loc = field(compare=False)
     applies_loc: Loc = field(compare=False)
+    experiment: Experiment | None = None
+    variant: str = ""  # the arm of `experiment` this copy is ("": the strategy as written)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.clock import stored
 from engine.commands import CreateCustomer, UpdateCustomer
 from engine.journal import emit
+from engine.notices.addresses import check_email
 from engine.services.common import get
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, transact
@@ -70,6 +71,8 @@ def validate_new_customer(cmd: CreateCustomer) -> None:
     check_timezone(cmd.timezone)
     if cmd.risk_class not in RISK_CLASSES:
         raise ValidationFailed(f"unknown risk class '{cmd.risk_class}'", "risk_class")
+    if cmd.email:
+        check_email(cmd.email)
 
 
 def create_customer(ctx: Context, cmd: CreateCustomer) -> CustomerView:
@@ -91,6 +94,8 @@ def create_customer(ctx: Context, cmd: CreateCustomer) -> CustomerView:
             risk_class=cmd.risk_class,
             created_at=stored(ctx.now()),
         )
+        if cmd.email:  # the customer's email is its first billing contact
+            uow.Contact(customer=c, role="billing", email=cmd.email, created_at=stored(ctx.now()))
         uow.flush()
         view = CustomerView.of(c)
         emit(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pony.orm import Database, Json, Optional, PrimaryKey, Required, Set, composite_index, composite_key
+from pony.orm import Database, Json, LongStr, Optional, PrimaryKey, Required, Set, composite_index, composite_key
 
 MONEY = {"size": 64}
 
@@ -37,7 +37,9 @@ def define_entities(db: Database) -> None:
         holds = Set("CreditHold")
         disputes = Set("Dispute")
         promises = Set("PromiseToPay")
+        notice_lines = Set("NoticeLine")
         notices = Set("Notice")
+        contacts = Set("Contact")
         tasks = Set("CollectorTask")
         bank_transactions = Set("BankTransaction")
         payer_aliases = Set("PayerAlias")
@@ -64,7 +66,7 @@ def define_entities(db: Database) -> None:
         disputes = Set("Dispute")
         promises = Set("PromiseToPay")
         credit_notes = Set("CreditNote")
-        notices = Set("Notice")
+        notice_lines = Set("NoticeLine")
         tasks = Set("CollectorTask")
         composite_key(customer, number)
 
@@ -188,13 +190,14 @@ def define_entities(db: Database) -> None:
         created_at = Required(datetime)
         revoked_at = Optional(datetime)
 
-    class Notice(db.Entity):
-        """A reminder or dunning notice requested for one invoice on one business date."""
+    class NoticeLine(db.Entity):
+        """One invoice's line in a notice: requested for one invoice on one business date."""
 
         _table_ = "notice"
         id = PrimaryKey(int, auto=True, size=64)
         invoice = Required(Invoice, index=True)
         customer = Required(Customer, index=True)
+        message = Optional("Notice", index=True, column="message")
         kind = Required(str, 16)  # remind | dun
         channel = Required(str, 16)
         template = Required(str, 64)
@@ -205,6 +208,52 @@ def define_entities(db: Database) -> None:
         strategy = Required(str, 64)
         created_at = Required(datetime)
         composite_key(invoice, business_date)
+
+    class Notice(db.Entity):
+        """One message to a customer (the notice machine, `states/notice.py`): one channel and
+        business date, listing its invoices (`lines`); `group_key` is `customer` when consolidated
+        (one per customer, date and channel) and `invoice:ID` under `consolidate: per_invoice`."""
+
+        _table_ = "notice_message"
+        id = PrimaryKey(int, auto=True, size=64)
+        customer = Required(Customer, index=True)
+        channel = Required(str, 16)  # as requested by the rule
+        via = Optional(str, 16, nullable=True)  # the channel used once rendered (a fallback may differ)
+        business_date = Required(date, index=True)
+        group_key = Required(str, 40, default="customer")
+        state = Required(str, 16, default="requested", index=True)
+        template = Required(str, 64)
+        strategy = Required(str, 64)
+        language = Optional(str, 35, nullable=True)
+        recipient = Optional(str, 1000, nullable=True)
+        subject = Optional(str, 500, nullable=True)
+        body_text = Optional(LongStr, nullable=True)
+        body_html = Optional(LongStr, nullable=True)
+        document = Optional(bytes, nullable=True)  # a letter's PDF
+        segments = Optional(int, nullable=True)  # an SMS's segment count
+        encoding = Optional(str, 8, nullable=True)  # an SMS's GSM-7 | UCS-2
+        error = Optional(str, 2000, nullable=True)
+        version = Required(int, default=1)
+        created_at = Required(datetime)
+        updated_at = Required(datetime)
+        lines = Set(NoticeLine)
+        composite_key(customer, business_date, channel, group_key)
+
+    class Contact(db.Entity):
+        """Someone at a customer who receives messages (`engine/contacts.py` checks every field)."""
+
+        _table_ = "contact"
+        id = PrimaryKey(int, auto=True)
+        customer = Required(Customer, index=True)
+        role = Required(str, 16, default="billing")  # billing | ap | other
+        name = Optional(str, 200, nullable=True)
+        email = Optional(str, 254, nullable=True)
+        phone = Optional(str, 32, nullable=True)  # E.164
+        postal_address = Optional(str, 1000, nullable=True)
+        language = Optional(str, 35, nullable=True)  # BCP 47
+        opt_out = Required(Json, default=[])  # channels this contact must not receive
+        version = Required(int, default=1)
+        created_at = Required(datetime)
 
     class CollectorTask(db.Entity):
         _table_ = "collector_task"

@@ -69,6 +69,25 @@ STEPS: list[Step] = [
         create_tables=True,
         add_columns=(("allocation", "short_paid", "BIGINT NOT NULL DEFAULT 0"),),
     ),
+    Step(
+        10,
+        "contacts (the customer email becomes a billing contact); notices become messages with lines",
+        (
+            "INSERT INTO contact (customer, role, email, opt_out, version, created_at) "
+            "SELECT id, 'billing', email, '[]', 1, created_at FROM customer WHERE email IS NOT NULL AND email <> ''",
+            # notices requested before this step were never rendered: they stay as cancelled messages
+            "INSERT INTO notice_message (customer, channel, business_date, group_key, state, template, strategy, "
+            "error, version, created_at, updated_at) SELECT customer, channel, business_date, 'customer', 'cancelled', "
+            "MIN(template), MIN(strategy), 'requested before notices were rendered (schema step 10)', 1, "
+            "MIN(created_at), MIN(created_at) FROM notice WHERE message IS NULL "
+            "GROUP BY customer, channel, business_date",
+            "UPDATE notice SET message = (SELECT m.id FROM notice_message m WHERE m.customer = notice.customer "
+            "AND m.business_date = notice.business_date AND m.channel = notice.channel AND m.group_key = 'customer') "
+            "WHERE message IS NULL",
+        ),
+        create_tables=True,
+        add_columns=(("notice", "message", "BIGINT"),),
+    ),
 ]
 
 LATEST = STEPS[-1].version

@@ -1,11 +1,13 @@
 """The Customer (credit account) type, its filter and orderings."""
 
+import base64
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from engine.services.notices import statement
 from engine.views import CustomerView
 from schema.common.money import Money
 from schema.context import Info
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from schema.cashapp.types import PayerAlias
     from schema.disputes.types import Dispute
     from schema.invoices.types import Invoice, InvoiceState
+    from schema.notices.types import Contact
 
 
 @strawberry.enum
@@ -140,6 +143,17 @@ class Customer:
         return [
             PromiseToPay.of(p, inv.currency if inv else self.currency) for p, inv in zip(found, invoices, strict=True)
         ]
+
+    @strawberry.field(description="Who receives messages: billing contacts first.")
+    async def contacts(self, info: Info) -> list[Annotated["Contact", strawberry.lazy("schema.notices.types")]]:
+        from schema.notices.types import Contact
+
+        return [Contact.of(c) for c in await info.context.loaders.contacts_of_customer.load(self.customer_id)]
+
+    @strawberry.field(description="The statement (open items, aging, unapplied credit) as a PDF, base64.")
+    async def statement_pdf(self, info: Info) -> str:
+        ctx = info.context
+        return base64.b64encode(await ctx.run(statement, ctx.engine, self.customer_id)).decode()
 
     @strawberry.field(description="The last `last` account transitions (holds placed and released).")
     async def history(self, info: Info, last: int = 20) -> list[Transition]:

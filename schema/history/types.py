@@ -18,6 +18,7 @@ class EntityKind(Enum):
     INVOICE = "invoice"
     DISPUTE = "dispute"
     ACCOUNT = "account"
+    NOTICE = "notice"
 
 
 @strawberry.type(description="One transition of a state machine, as recorded (append-only).")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from engine.queries.notices import NoticeView
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
 from schema.context import Info
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from schema.credit.types import PromiseToPay
     from schema.customers.types import Customer
     from schema.disputes.types import Dispute
+    from schema.notices.types import Notice
     from schema.payments.types import Payment
 
 
@@ -142,6 +144,15 @@ class Invoice:
         from schema.payments.types import Payment
 
         return [Payment.of(p) for p in await info.context.loaders.payments_of_invoice.load(self.invoice_id)]
+
+    @strawberry.field(description="The messages this invoice was in, newest first, each with its status.")
+    def notices(self, info: Info) -> list[Annotated["Notice", strawberry.lazy("schema.notices.types")]]:
+        from schema.notices.types import Notice
+
+        def convert(views: list[NoticeView]) -> list[Notice]:
+            return [Notice.of(v) for v in views]
+
+        return now_or_later(info.context.loaders.notices_of_invoice, self.invoice_id, convert)
 
     @strawberry.field(description="The last `last` transitions, oldest first.")
     def history(self, info: Info, last: int = 20) -> list[Transition]:

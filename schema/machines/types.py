@@ -1,4 +1,4 @@
-"""The three state machines as data: states, transitions and a mermaid diagram."""
+"""The state machines as data: states, transitions and a mermaid diagram."""
 
 from enum import Enum
 
@@ -13,6 +13,7 @@ class MachineKind(Enum):
     DISPUTE = "dispute"
     ACCOUNT = "account"
     BANK_TRANSACTION = "bank_transaction"
+    NOTICE = "notice"
 
 
 @strawberry.type

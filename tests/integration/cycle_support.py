@@ -61,7 +61,7 @@ def daily_ladder(folder: Path) -> StrategySet:
 def clear_cycle_tables(store: Store) -> None:
     """conftest truncates the service tables on PostgreSQL, not the cycle's own (runs, leases)."""
     with UnitOfWork(store, write=True) as uow:
-        for table in ("notice", "collector_task", "cycle_partition", "cycle_run", "lease"):
+        for table in ("notice", "notice_message", "collector_task", "cycle_partition", "cycle_run", "lease"):
             uow.execute(f"DELETE FROM {table}")
         uow.commit()
 

@@ -5,6 +5,7 @@ the contact cap and lets account rules place credit holds."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from cycle_support import (
     AMOUNT,
+    DAILY_LADDER,
     Portfolio,
     as_json,
     clear_cycle_tables,
@@ -135,7 +137,7 @@ def test_the_cycle_marks_invoices_past_grace_overdue_and_duns_them_per_their_str
     assert report.by_rule["smb-high-risk/pre-due-reminder"] == 1
 
 
-def test_the_notice_and_its_outbox_event_name_channel_template_recipient_and_level(
+def test_the_notice_is_a_message_of_its_own_with_a_requested_event_naming_channel_and_invoices(
     ctx: Context, book: Portfolio, strategies: StrategySet
 ) -> None:
     book.customer("smb-low", "smb", "low")
@@ -143,24 +145,72 @@ def test_the_notice_and_its_outbox_event_name_channel_template_recipient_and_lev
 
     run_cycle(ctx, strategies, TODAY)
 
-    channel, recipient, rule, strategy = rows(
-        ctx.store, "SELECT channel, recipient, rule, strategy FROM notice WHERE invoice = $i", {"i": late}
+    channel, recipient, rule, strategy, message = rows(
+        ctx.store, "SELECT channel, recipient, rule, strategy, message FROM notice WHERE invoice = $i", {"i": late}
     )[0]
-    assert (channel, recipient, rule, strategy) == ("email", "smb-low@example.com", "first-notice", "smb-standard")
-    events = rows(
-        ctx.store,
-        "SELECT type, entity_version FROM outbox WHERE entity_type = 'invoice' AND entity_id = $i ORDER BY id",
-        {"i": late},
-    )
-    assert [t for t, _ in events] == [
-        "o2c.invoice.issued",
-        "o2c.invoice.state_changed",
-        "o2c.invoice.state_changed",
-        "o2c.notice.requested",
+    assert (channel, recipient, rule, strategy) == ("email", None, "first-notice", "smb-standard")
+    assert rows(ctx.store, "SELECT state, channel, template FROM notice_message WHERE id = $m", {"m": message}) == [
+        ("requested", "email", "smb_dunning_1")
     ]
-    versions = [int(v) for _, v in events]
-    assert versions == sorted(set(versions))  # strictly greater, each one
-    assert scalar(ctx.store, "SELECT version FROM invoice WHERE id = $i", {"i": late}) == versions[-1]
+    invoice_events = rows(
+        ctx.store, "SELECT type FROM outbox WHERE entity_type = 'invoice' AND entity_id = $i ORDER BY id", {"i": late}
+    )
+    assert invoice_events == ["o2c.invoice.issued", "o2c.invoice.state_changed", "o2c.invoice.state_changed"]
+    (kind, version, data), *_ = rows(
+        ctx.store,
+        "SELECT type, entity_version, data FROM outbox WHERE entity_type = 'notice' AND entity_id = $m",
+        {"m": message},
+    )
+    data = data if isinstance(data, dict) else json.loads(data)
+    assert (kind, int(version)) == ("o2c.notice.requested", 1)
+    assert (data["channel"], data["recipient"], data["invoices"]) == ("email", None, ["INV-00001"])
+    assert rows(
+        ctx.store, "SELECT from_state, to_state, trigger FROM transition_history WHERE entity_type = 'notice'"
+    ) == [(None, "requested", "request")]
+
+
+def test_a_customer_hears_once_per_channel_and_day_about_all_its_invoices_each_with_its_own_level(
+    ctx: Context, book: Portfolio, strategies: StrategySet
+) -> None:
+    book.customer("smb-low", "smb", "low")
+    invoices = [book.invoice("smb-low", dpd) for dpd in (5, 6, 7)] + [book.invoice("smb-low", -3)]
+
+    report = run_cycle(ctx, strategies, TODAY)
+
+    assert report.notices == 4
+    messages = rows(ctx.store, "SELECT id, channel FROM notice_message ORDER BY id")
+    assert [c for _, c in messages] == ["email"]
+    lines = rows(ctx.store, "SELECT invoice, kind, level, message FROM notice ORDER BY invoice")
+    assert [(i, k, lv) for i, k, lv, _ in lines] == [
+        (invoices[0], "dun", 1),
+        (invoices[1], "dun", 1),
+        (invoices[2], "dun", 1),
+        (invoices[3], "remind", 0),
+    ]
+    assert {m for *_, m in lines} == {messages[0][0]}
+    assert scalar(ctx.store, "SELECT COUNT(*) FROM outbox WHERE type = 'o2c.notice.requested'") == 1
+
+
+def test_a_per_invoice_strategy_sends_one_message_per_invoice_and_the_cap_counts_messages(
+    ctx: Context, book: Portfolio, tmp_path: Path
+) -> None:
+    ladder = DAILY_LADDER.replace("max_dunning_level: 3", "max_dunning_level: 3\n  consolidate: per_invoice").replace(
+        "daily-ladder", "per-invoice"
+    )
+    folder = tmp_path / "per-invoice"
+    folder.mkdir()
+    (folder / "per-invoice.yaml").write_text(ladder + "")
+    per_invoice = load_registry(folder).current
+    book.customer("smb-low", "smb", "low")
+    for dpd in (5, 6, 7, 8):
+        book.invoice("smb-low", dpd)
+
+    report = run_cycle(ctx, per_invoice, TODAY)
+
+    # the default cap (3 messages in 7 days) stops the fourth invoice's message
+    assert report.notices == 3
+    assert scalar(ctx.store, "SELECT COUNT(*) FROM notice_message") == 3
+    assert scalar(ctx.store, "SELECT COUNT(DISTINCT message) FROM notice") == 3
 
 
 def test_after_a_cycle_no_two_events_of_one_entity_share_an_entity_version(
@@ -386,7 +436,7 @@ def test_an_invoice_partly_paid_between_planning_and_writing_is_replanned_on_fre
     assert dun["facts"]["open_amount"] == "700.00 EUR"  # what was owed when it was written, not planned
 
 
-def test_the_contact_cap_limits_notices_per_customer_within_its_window(
+def test_the_contact_cap_counts_messages_so_one_message_carries_all_of_a_customers_invoices(
     ctx: Context, book: Portfolio, strategies: StrategySet
 ) -> None:
     cap = strategies.route("smb", "low").strategy.settings.contact_cap
@@ -401,12 +451,15 @@ def test_the_contact_cap_limits_notices_per_customer_within_its_window(
         run_cycle(ctx, strategies, day)
 
     sent = [n for invoice in many for n in notices(ctx.store, invoice)]
-    assert len(sent) == cap.max  # on the first day, then nothing more within the window
+    # the cap counts messages: all five invoices go in the one message of the first day
+    assert len(sent) == 5
     assert {day for _, _, _, day in sent} == {"2026-03-02"}
+    assert (
+        scalar(ctx.store, "SELECT COUNT(*) FROM notice_message WHERE customer = $c", {"c": book.customers["many"]}) == 1
+    )
     assert len(notices(ctx.store, single)) == 1  # another customer is not held back
-    # the capped invoices were still marked overdue, so they wait at level 0 for their turn
     states = Counter(invoice_state(ctx.store, invoice) for invoice in many)
-    assert states == Counter({("dunning", 1): 2, ("overdue", 0): 3})
+    assert states == Counter({("dunning", 1): 5})
 
 
 def test_account_rules_place_a_credit_hold_with_the_rule_as_its_cause(

@@ -1,5 +1,5 @@
 """Every event the service writes matches its catalogue schema: a demo portfolio, a daily cycle,
-a payment and its reversal, a customer update and a risk re-score, on SQLite and PostgreSQL."""
+its messages rendered, a payment and its reversal, a customer update and a risk re-score, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from engine.commands import AllocationLine, RecordPayment, UpdateCustomer
 from engine.cycle.runner import run_cycle
 from engine.demo import load_demo
 from engine.journal.catalogue import CATALOGUE
+from engine.notices.render import render_pending
+from engine.notices.templates import load
 from engine.scoring import score_all
 from engine.service import Collections
 from engine.store.unit_of_work import read_only
@@ -26,7 +28,9 @@ def test_every_written_event_validates_against_its_catalogue_schema(service: Col
     ctx = service.ctx
     load_demo(service, seed=3, customers=60, invoices=600)
     today = ctx.clock.today()
-    run_cycle(ctx, load_registry(STRATEGIES).current, today)
+    strategies = load_registry(STRATEGIES).current
+    run_cycle(ctx, strategies, today)
+    render_pending(ctx.store, load(STRATEGIES.parent / "templates"), strategies, ctx.now())
     with read_only(ctx.store) as uow:
         inv_id, cust_id, currency = uow.select(
             "SELECT id, customer, currency FROM invoice WHERE open_amount > 100 ORDER BY id LIMIT 1"
@@ -56,5 +60,6 @@ def test_every_written_event_validates_against_its_catalogue_schema(service: Col
         "o2c.payment.reversed",
         "o2c.customer.updated",
         "o2c.notice.requested",
+        "o2c.notice.rendered",
     ):
         assert seen[expected] > 0, expected

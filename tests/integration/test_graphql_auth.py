@@ -54,6 +54,11 @@ MUTATIONS: dict[str, str] = {
     "disableWebhook": 'disableWebhook(id: "999") { id }',
     "rotateWebhookSecret": 'rotateWebhookSecret(id: "999") { secret }',
     "redeliverWebhook": 'redeliverWebhook(deliveryId: "999") { id }',
+    "startBacktest": "startBacktest(days: 0) { __typename }",
+    "cancelNotice": 'cancelNotice(id: "999", reason: "r") { __typename }',
+    "addContact": 'addContact(customerId: "999", input: {email: "ap@example.com"}) { __typename }',
+    "updateContact": 'updateContact(input: {id: "999"}) { __typename }',
+    "removeContact": 'removeContact(id: "999")',
 }
 QUERIES: dict[str, str] = {
     "webhooks": "webhooks { id }",
