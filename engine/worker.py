@@ -9,7 +9,7 @@ from datetime import date, time
 from engine.config import positive
 from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
-from engine.cycle.runner import done_before, pending_dates, run_due
+from engine.cycle.runner import run_due
 from engine.events.retention import prune, retention_days
 from engine.notices.render import render_due
 from engine.rules.registry import Registry
@@ -35,10 +35,6 @@ def build_scheduler(
     count = partitions or positive(ctx.settings.extra, "O2C_CYCLE_PARTITIONS", 4)
 
     def daily(today: date) -> None:
-        pending = pending_dates(ctx, today)
-        previous = done_before(ctx, pending[0]) if pending else None
-        if previous is not None:  # its timers belong to it: finish them before the next date's cycle
-            run_timers(ctx, previous, on_change=reevaluate)
         for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):
             if not report.already_done:
                 log.info("cycle %s: %s", report.business_date, report.as_dict())

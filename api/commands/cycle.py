@@ -15,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from engine.bootstrap import build_context
-from engine.cycle.runner import CycleReport, done_before, pending_dates, run_cycle
+from engine.cycle.runner import CycleReport, pending_dates, run_cycle
 from engine.notices.render import render_due
 from engine.strategies_in_force import load_registry
 from engine.timers import run_timers
@@ -56,9 +56,6 @@ def _cycle(args: argparse.Namespace) -> int:
     as_of = args.as_of or ctx.today()
     days = [as_of] if (args.dry_run or args.no_catch_up or args.backfill) else pending_dates(ctx, as_of) or [as_of]
     reports: list[CycleReport] = []
-    previous = done_before(ctx, days[0]) if days and not args.dry_run else None
-    if previous is not None:  # its timers belong to it: finish them before the next date's cycle
-        run_timers(ctx, previous)
     for day in days:
         bar = None if args.json or not sys.stderr.isatty() else tqdm(total=0, unit="inv", desc=str(day))
 

@@ -85,19 +85,6 @@ def check_not_behind(ctx: Context, as_of: date) -> None:
         )
 
 
-def done_before(ctx: Context, day: date) -> date | None:
-    """The day before `day` if its cycle is done: its timers (promises judged, dispute deadlines)
-    belong to it and must have run before the cycle of `day` starts. Run them again first — they
-    are idempotent per item — so that a process killed between a date's cycle and its timers ends,
-    once rerun, exactly as an uninterrupted run (nothing judged a day late)."""
-    previous = day - timedelta(days=1)
-    with UnitOfWork(ctx.store) as uow:
-        done = uow.select(
-            "SELECT COUNT(*) FROM cycle_run WHERE business_date = $d AND status = 'done'", {"d": previous.isoformat()}
-        )[0]
-    return previous if done else None
-
-
 def pending_dates(ctx: Context, through: date) -> list[date]:
     """Business dates still to run, oldest first: after the last finished run, up to `through`."""
     with UnitOfWork(ctx.store) as uow:
