@@ -11,8 +11,12 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.blocks.mutations import BlockMutations
+from schema.blocks.queries import BlockQueries
 from schema.cashapp.mutations import CashMutations
 from schema.cashapp.queries import CashQueries
+from schema.collectors.mutations import CollectorMutations
+from schema.collectors.queries import CollectorQueries
 from schema.common.dates import DATE_SCALAR
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
@@ -27,16 +31,22 @@ from schema.events.subscriptions import EventSubscriptions
 from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
+from schema.kpis.queries import KpiQueries
 from schema.machines.queries import MachineQueries
 from schema.notices.mutations import NoticeMutations
 from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
+from schema.predictions.queries import PredictionQueries
 from schema.reports.queries import ReportQueries
 from schema.single_operation import OneOperationOrName
 from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
+from schema.tasks.mutations import TaskMutations
+from schema.tasks.queries import TaskQueries
+from schema.timeline.mutations import TimelineMutations
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
+from schema.write_offs.mutations import WriteOffMutations, WriteOffQueries
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -54,8 +64,14 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    PredictionQueries,
+    KpiQueries,
     CashQueries,
     NoticeQueries,
+    TaskQueries,
+    BlockQueries,
+    CollectorQueries,
+    WriteOffQueries,
 ):
     pass
 
@@ -72,6 +88,11 @@ class Mutation(
     WebhookMutations,
     CashMutations,
     NoticeMutations,
+    TaskMutations,
+    BlockMutations,
+    TimelineMutations,
+    CollectorMutations,
+    WriteOffMutations,
 ):
     pass
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from typing import Any
 
 from graphql import FieldNode, GraphQLError
 from strawberry.extensions import MaskErrors
 
+from engine.log_context import current_correlation_id
 from states.errors import DomainError, ValidationFailed, camel
 
 log = logging.getLogger("o2c.api.errors")
@@ -50,7 +50,7 @@ class ErrorCodes(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message="Internal error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        correlation_id = uuid.uuid4().hex[:16]
+        correlation_id = current_correlation_id()  # the request's: every line it logged carries it
         original = error.original_error
         log.error(
             "unexpected error %s at %s",

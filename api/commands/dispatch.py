@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from types import FrameType
 
 from engine.bootstrap import build_context
@@ -78,6 +79,7 @@ def dispatcher_for(
         after_send=after_send,
         allow_private=allow_private(extra),
         retry_scale=positive(extra, "O2C_WEBHOOK_RETRY_SCALE", 1.0),
+        disable_after=timedelta(days=positive(extra, "O2C_WEBHOOK_DISABLE_AFTER_DAYS", 5.0)),
     )
 
 

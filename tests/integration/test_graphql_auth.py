@@ -59,6 +59,27 @@ MUTATIONS: dict[str, str] = {
     "addContact": 'addContact(customerId: "999", input: {email: "ap@example.com"}) { __typename }',
     "updateContact": 'updateContact(input: {id: "999"}) { __typename }',
     "removeContact": 'removeContact(id: "999")',
+    # the collectors' workspace (docs/collectors.md)
+    "createTask": 'createTask(input: {customerId: "999", queue: "q"}) { id }',
+    "assignTask": 'assignTask(taskId: "999", assignee: "x") { id }',
+    "startTask": 'startTask(taskId: "999") { id }',
+    "completeTask": 'completeTask(input: {taskId: "999", outcome: REACHED}) { id }',
+    "snoozeTask": 'snoozeTask(taskId: "999", until: "2026-12-31") { id }',
+    "cancelTask": 'cancelTask(taskId: "999", reason: "r") { id }',
+    "placeDunningBlock": 'placeDunningBlock(input: {customerId: "999", reasonCode: LEGAL}) { id }',
+    "liftDunningBlock": 'liftDunningBlock(blockId: "999", reason: "r") { id }',
+    "addNote": 'addNote(input: {customerId: "999", text: "t"}) { id }',
+    "logCall": 'logCall(input: {customerId: "999", outcome: REACHED}) { id }',
+    "addAttachment": 'addAttachment(input: {customerId: "999", filename: "a.txt", contentType: "text/plain", '
+    'contentBase64: "aGk="}) { id }',
+    "commentOnDispute": 'commentOnDispute(disputeId: "999", text: "t") { id }',
+    "assignDispute": 'assignDispute(disputeId: "999", owner: "q") { id }',
+    "assignCustomer": 'assignCustomer(customerId: "999", collectorId: null)',
+    "writeOffInvoice": 'writeOffInvoice(invoiceId: "999", note: "n") { writtenOff }',
+    "approveWriteOff": 'approveWriteOff(requestId: "999") { id }',
+    "rejectWriteOff": 'rejectWriteOff(requestId: "999", reason: "r") { id }',
+    "createCollector": 'createCollector(input: {name: "N", email: "n@example.com"}) { id }',
+    "assignPortfolios": "assignPortfolios { assigned }",
 }
 QUERIES: dict[str, str] = {
     "webhooks": "webhooks { id }",
