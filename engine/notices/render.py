@@ -130,7 +130,7 @@ def render_pending(
         if not ids:
             break
         after = ids[-1]
-        plans = [plan_message(templates, strategies, *loaded) for loaded in _load(store, ids)]
+        plans = [plan_message(templates, strategies, *loaded) for loaded in load_messages(store, ids)]
         _write(store, plans, now, outcome)
         done += len(ids)
     return outcome
@@ -147,7 +147,7 @@ def _pending(store: Store, after: int, size: int) -> list[int]:
         ]
 
 
-def _load(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], list[Item], list[ContactView]]]:
+def load_messages(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], list[Item], list[ContactView]]]:
     with read_only(store) as uow:
         messages = {
             int(m.id): {
@@ -184,7 +184,7 @@ def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> 
             if msg is None or msg.version != plan.version or msg.state != ntc.REQUESTED:
                 continue  # changed meanwhile (cancelled by a person, rendered by another worker)
             if plan.task_note is not None:
-                tasks.append(_task(store, msg, plan.task_note, now))
+                tasks.append(task_row(store, msg, plan.task_note, now))
                 outcome.tasks += 1
             if plan.rendered is None:
                 msg.error = plan.cancel_reason
@@ -208,7 +208,7 @@ def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> 
         uow.commit()
 
 
-def _task(store: Store, msg: Any, note: str, now: datetime) -> tuple[Any, ...]:
+def task_row(store: Store, msg: Any, note: str, now: datetime) -> tuple[Any, ...]:
     day: date = msg.business_date
     return (None, int(msg.customer.id), TASK_QUEUE, note[:2000], day_param(store, day), f"notice:{msg.id}", "open",
             timestamp_param(store, now))  # fmt: skip
