@@ -21,6 +21,7 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY strategies strategies
+COPY policy policy
 COPY examples examples
 # Single box (the default command): SQLite under /app/data; mount a volume there to keep it.
 RUN mkdir -p /app/data && chown o2c /app/data

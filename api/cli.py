@@ -25,6 +25,7 @@ GROUPS = (
     "events",
     "templates",
     "notices",
+    "simulate",
 )
 
 

@@ -59,6 +59,15 @@ class RecordPayment:
 
 
 @dataclass(frozen=True)
+class ApplyCredit:
+    """Apply unapplied credit in `currency`: the allocations named, or oldest due first."""
+
+    customer_id: int
+    currency: str
+    allocations: tuple[AllocationLine, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
 class OpenDispute:
     invoice_id: int
     reason_code: str

@@ -21,6 +21,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "UTC"
     strategies_dir: Path = Path("strategies")
+    cash_policy: Path = Path("policy/cash-application.yaml")  # docs/cash-application.md
     templates_dir: Path = Path("templates")  # customer messages (engine/notices/templates.py)
     host: str = "127.0.0.1"
     port: int = 8000
@@ -93,6 +94,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         database_url=env.get("O2C_DATABASE_URL", DEFAULT_DATABASE_URL),
         timezone=tz,
         strategies_dir=Path(env.get("O2C_STRATEGIES_DIR", "strategies")),
+        cash_policy=Path(env.get("O2C_CASH_POLICY", "policy/cash-application.yaml")),
         templates_dir=Path(env.get("O2C_TEMPLATES_DIR", "templates")),
         host=env.get("O2C_HOST", "127.0.0.1"),
         port=_int(env, "O2C_PORT", 8000),

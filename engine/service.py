@@ -7,7 +7,8 @@ from collections.abc import Callable
 from engine import commands as c
 from engine.notices.contacts import ContactFields
 from engine.notices.recipients import ContactView
-from engine.services import contacts, customers, disputes, holds, invoices, payments, promises
+from engine.services import bank_transactions, contacts, customers, disputes, holds, invoices, payments, promises
+from engine.services.bank_transactions import StatementSummary
 from engine.services.context import Context
 from engine.views import CustomerView, DisputeView, HoldView, InvoiceView, PaymentView, PromiseView
 from states.actors import Actor
@@ -53,6 +54,38 @@ class Collections:
 
     def reverse_payment(self, payment_id: int, reason: str, actor: Actor) -> PaymentView:
         view = payments.reverse_payment(self.ctx, payment_id, reason, actor)
+        self._changed([a.invoice_id for a in view.allocations])
+        return view
+
+    # -- cash application (docs/cash-application.md) --------------------------------
+    def import_statement(self, text: str, fmt: str | None, actor: Actor) -> StatementSummary:
+        summary = bank_transactions.import_statement(self.ctx, text, fmt, actor)
+        self._changed(summary.invoice_ids)
+        return summary
+
+    def apply_bank_transaction(
+        self, txn_id: int, customer_id: int, allocations: tuple[c.AllocationLine, ...], actor: Actor
+    ) -> int:
+        txn, invoice_ids = bank_transactions.apply_bank_transaction(self.ctx, txn_id, customer_id, allocations, actor)
+        self._changed(invoice_ids)
+        return txn
+
+    def exclude_bank_transaction(self, txn_id: int, reason: str, actor: Actor) -> int:
+        return bank_transactions.settle_bank_transaction(self.ctx, txn_id, "exclude", reason, actor)
+
+    def return_bank_transaction(self, txn_id: int, reason: str, actor: Actor) -> int:
+        return bank_transactions.settle_bank_transaction(self.ctx, txn_id, "return_funds", reason, actor)
+
+    def add_payer_alias(self, customer_id: int, kind: str, value: str, actor: Actor) -> tuple[str, str]:
+        return bank_transactions.add_payer_alias(self.ctx, customer_id, kind, value, actor)
+
+    def apply_credit(self, cmd: c.ApplyCredit, actor: Actor) -> list[PaymentView]:
+        views = payments.apply_credit(self.ctx, cmd, actor)
+        self._changed([a.invoice_id for v in views for a in v.allocations])
+        return views
+
+    def unapply_payment(self, payment_id: int, reason: str, actor: Actor) -> PaymentView:
+        view = payments.unapply_payment(self.ctx, payment_id, reason, actor)
         self._changed([a.invoice_id for a in view.allocations])
         return view
 

@@ -10,6 +10,8 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.cashapp.mutations import CashMutations
+from schema.cashapp.queries import CashQueries
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -49,6 +51,7 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    CashQueries,
     NoticeQueries,
 ):
     pass
@@ -64,6 +67,7 @@ class Mutation(
     StrategyMutations,
     CycleMutations,
     WebhookMutations,
+    CashMutations,
     NoticeMutations,
 ):
     pass

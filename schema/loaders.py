@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 
-from engine.queries import batches, history, notices
+from engine.queries import batches, cashapp, history, notices
 from engine.services.contacts import contacts_by_customer_ids
 from engine.services.context import Context as EngineContext
 from engine.store.database import Store
@@ -76,6 +76,10 @@ class Loaders:
         self.promises_of_customer = _many(store, batches.promises_by_customer_ids)
         self.holds_of_customer = _many(store, batches.holds_by_customer_ids)
         self.exposure = _one(store, batches.exposure_by_customer_ids)
+        self.payments_of_invoice = _many(store, cashapp.payments_by_invoice_ids)
+        self.unapplied_of_customer = _many(store, cashapp.unapplied_by_customer_ids)
+        self.aliases_of_customer = _many(store, cashapp.aliases_by_customer_ids)
+        self.credit_notes_of_invoice = _many(store, cashapp.credit_notes_by_invoice_ids)
         self.notice = _one(store, notices.notices_by_ids)
         self.notices_of_invoice = _many(store, notices.notices_by_invoice_ids)
         self.contacts_of_customer = _many(store, contacts_by_customer_ids)

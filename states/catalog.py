@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from states.account import ACCOUNT
+from states.bank_transaction import BANK_TRANSACTION
 from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 from states.invoice import INVOICE
 from states.notice import NOTICE
 from states.workflow import Workflow
 
-MACHINES: dict[str, Workflow] = {"invoice": INVOICE, "dispute": DISPUTE, "account": ACCOUNT, "notice": NOTICE}
+MACHINES: dict[str, Workflow] = {
+    "invoice": INVOICE,
+    "dispute": DISPUTE,
+    "account": ACCOUNT,
+    "bank_transaction": BANK_TRANSACTION,
+    "notice": NOTICE,
+}
 
 
 def machine(kind: str) -> Workflow:

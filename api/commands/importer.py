@@ -1,4 +1,5 @@
-"""`o2c import customers|invoices|payments|contacts FILE.csv` — all rows or none (docs/import.md)."""
+"""`o2c import customers|invoices|payments|contacts FILE.csv` — all rows or none (docs/import.md);
+`o2c import statement FILE` — a bank statement (docs/cash-application.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from api.commands.statement import import_statement
 from engine.bootstrap import build_context
+from engine.cashapp.formats import FORMATS
 from engine.importer import KINDS, count_lines, import_file
 
 PROGRESS_FROM_LINES = 10_000
@@ -21,13 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Every row is checked first; if any is bad, each is reported as FILE:LINE: message "
         "and nothing is written. Columns: docs/import.md.",
     )
-    p.add_argument("kind", choices=KINDS)
-    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("kind", choices=(*KINDS, "statement"), help="statement: a bank statement (cash application)")
+    p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on large files")
+    p.add_argument("--format", choices=FORMATS, help="statement only: the format (detected when omitted)")
+    p.add_argument("--json", action="store_true", help="statement only: the summary as JSON on the last line")
     p.set_defaults(run=_import)
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.kind == "statement":
+        return import_statement(args)
     path: Path = args.file
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)

@@ -121,10 +121,15 @@ def load_book(
         f"SELECT c.id, c.risk_score, c.credit_limit, c.broken_promises, {acc_state_sql}, c.segment, c.risk_class, "
         f"c.currency, COALESCE(c.email, '') FROM customer c WHERE {customers.where('c.id')} ORDER BY c.id"
     )
+    unapplied_sql = (
+        "SELECT p.customer, p.currency, SUM(p.unapplied_amount) FROM payment p WHERE p.unapplied_amount > 0 "
+        f"AND p.reversed_at IS NULL AND {customers.where('p.customer')} GROUP BY p.customer, p.currency"
+    )
     with UnitOfWork(store) as uow:
         rows = fetch_all(uow, sql)
         # after the invoices: every customer they name exists (customers are never deleted)
         customer_rows = fetch_all(uow, customer_sql)
+        unapplied = {(int(r[0]), str(r[1])): int(r[2]) for r in fetch_all(uow, unapplied_sql)}
     inv = _matrix(rows, 11)
     del rows
     inv = inv[np.lexsort((inv[:, 0], inv[:, 1]))]
@@ -133,6 +138,7 @@ def load_book(
     state = _decode("invoice.state", inv[:, 3], state_lookup)
     currency = _decode("invoice.currency", inv[:, 7], currency_lookup)
     accounts = _accounts(inv, state, currency, cust, today)
+    accounts.unapplied = unapplied
     todo = inv[:, 10] < today
     if only_ids is not None:
         todo &= np.isin(inv[:, 0], np.asarray(list(only_ids), dtype=np.int64))

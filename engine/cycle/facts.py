@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -30,9 +30,30 @@ class Accounts:
     broken_promises: IntArray
     state: npt.NDArray[np.str_]
     currency: npt.NDArray[np.str_]
+    # Unapplied cash by (customer id, currency); few customers have any, so a dict beats arrays.
+    unapplied: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def unapplied_in(self, customer_ids: IntArray, currencies: npt.NDArray[np.str_]) -> IntArray:
+        """Unapplied cash of each row's customer in that row's currency (0 for nearly everyone)."""
+        out = np.zeros(customer_ids.size, dtype=np.int64)
+        if not self.unapplied:
+            return out
+        holders = np.fromiter({c for c, _ in self.unapplied}, dtype=np.int64)
+        for i in np.flatnonzero(np.isin(customer_ids, holders)):
+            out[i] = self.unapplied.get((int(customer_ids[i]), str(currencies[i])), 0)
+        return out
 
     def index_of(self, customer_ids: IntArray) -> IntArray:
         return np.searchsorted(self.customer_id, customer_ids).astype(np.int64)
+
+    def take(self, mask: npt.NDArray[np.bool_]) -> Accounts:
+        """The accounts of the rows `mask` selects (unapplied cash is looked up by id: kept whole)."""
+        return Accounts(
+            **{
+                f.name: getattr(self, f.name) if f.name == "unapplied" else getattr(self, f.name)[mask]
+                for f in fields(Accounts)
+            }
+        )
 
 
 def account_facts(acc: Accounts, rows: IntArray, as_of: date, recent: IntArray) -> dict[str, Any]:
@@ -55,6 +76,8 @@ def account_facts(acc: Accounts, rows: IntArray, as_of: date, recent: IntArray) 
         "account.max_days_past_due": acc.max_days_past_due[rows],
         "account.broken_promises": acc.broken_promises[rows],
         "account.on_hold": acc.state[rows] == "on_hold",
+        "account.unapplied_cash": acc.unapplied_in(acc.customer_id[rows], acc.currency[rows]),
+        "covered_by_credit": np.zeros(n, dtype=bool),
         "business_day": np.full(n, as_of.weekday() < 5, dtype=bool),
         "recent_notices": recent,
     }
@@ -65,7 +88,10 @@ def invoice_facts(p: Portfolio, acc: Accounts, recent: IntArray) -> dict[str, An
     rows = acc.index_of(p.customer_id)
     facts = account_facts(acc, rows, p.as_of, recent)
     dpd = p.today - p.due_day
+    unapplied = acc.unapplied_in(p.customer_id, p.currency)
     facts |= {
+        "account.unapplied_cash": unapplied,
+        "covered_by_credit": (unapplied > 0) & (unapplied >= p.open_amount),
         "currency": p.currency,
         "days_past_due": dpd,
         "days_to_due": -dpd,

@@ -18,6 +18,7 @@ from engine.cycle.portfolio import Portfolio
 from engine.cycle.writer import Change, InvoicePlan, NoticeRow, TaskRow
 from engine.rules.compiler import CompiledStrategy
 from engine.rules.decision import Decision, shown_facts
+from engine.rules.experiment import arms_of
 from engine.rules.numpy_eval import evaluate
 from engine.rules.registry import StrategySet
 from states import invoice as inv_states
@@ -51,11 +52,11 @@ class Budget:
 
 # One cause per rule (of one strategy version): the same dict for every decision of that rule, so
 # that the writer encodes it once. Callers never mutate it (they build `cause | {...}`).
-_CAUSES: dict[tuple[str, int, str, str, str, str], dict[str, Any]] = {}
+_CAUSES: dict[tuple[str, int, str, str, str, str, str, str], dict[str, Any]] = {}
 
 
 def rule_cause(d: Decision) -> dict[str, Any]:
-    key = (d.strategy, d.version, d.content_hash, d.rule_id, d.track, d.evaluator)
+    key = (d.strategy, d.version, d.content_hash, d.rule_id, d.track, d.evaluator, d.experiment, d.variant)
     found = _CAUSES.get(key)
     if found is None:
         found = _CAUSES[key] = {
@@ -67,6 +68,8 @@ def rule_cause(d: Decision) -> dict[str, Any]:
             "track": d.track,
             "evaluator": d.evaluator,
         }
+        if d.experiment:  # champion/challenger: the customer's arm decided
+            found |= {"experiment": d.experiment, "variant": d.variant}
     return found
 
 
@@ -99,8 +102,9 @@ def plan_invoices(
     pairs = np.char.add(np.char.add(p.segment, "|"), p.risk)
     for pair in np.unique(pairs):
         segment, risk = str(pair).split("|")
-        compiled = strategies.route(segment, risk)
-        _plan_group(p.take(pairs == pair), acc, compiled, recent, plan, decider)
+        group = p.take(pairs == pair)
+        for arm, rows in arms_of(strategies.route(segment, risk), group.customer_id):
+            _plan_group(group.take(rows), acc, arm, recent, plan, decider)
 
 
 def _recent_for(compiled: CompiledStrategy, customer_ids: Any, recent: dict[int, dict[int, int]]) -> Any:
@@ -298,17 +302,21 @@ def plan_accounts(acc: Accounts, strategies: StrategySet, as_of: date, plan: Pla
     pairs = np.char.add(np.char.add(acc.segment, "|"), acc.risk)
     for pair in np.unique(pairs):
         segment, risk = str(pair).split("|")
-        compiled = strategies.route(segment, risk)
-        if not compiled.scoped("account"):
-            continue
-        rows = np.nonzero(pairs == pair)[0].astype(np.int64)
-        result = evaluate(compiled, account_facts(acc, rows, as_of, np.zeros(rows.size, dtype=np.int64)), "account")
-        acted = result.acted()
-        decisions_of = result.decider(acted)
-        for k in np.nonzero(acted)[0].tolist():
-            for d in decisions_of(k):
-                for order in d.orders:
-                    if order.kind in ("credit_hold", "release_hold"):
-                        cid = int(acc.customer_id[rows[k]])
-                        plan.accounts.append(AccountOrder(cid, order.kind, order.params.get("reason", "overdue"), d))
-                        plan.by_rule[f"{d.strategy}/{d.rule_id}"] += 1
+        in_pair = np.nonzero(pairs == pair)[0].astype(np.int64)
+        for compiled, mask in arms_of(strategies.route(segment, risk), acc.customer_id[in_pair]):
+            if compiled.scoped("account"):
+                _plan_account_rows(acc, compiled, in_pair[mask], as_of, plan)
+
+
+def _plan_account_rows(acc: Accounts, compiled: CompiledStrategy, rows: Any, as_of: date, plan: Plan) -> None:
+    """The account rules of one strategy (or one arm of its experiment) for account rows `rows`."""
+    result = evaluate(compiled, account_facts(acc, rows, as_of, np.zeros(rows.size, dtype=np.int64)), "account")
+    acted = result.acted()
+    decisions_of = result.decider(acted)
+    for k in np.nonzero(acted)[0].tolist():
+        for d in decisions_of(k):
+            for order in d.orders:
+                if order.kind in ("credit_hold", "release_hold"):
+                    cid = int(acc.customer_id[rows[k]])
+                    plan.accounts.append(AccountOrder(cid, order.kind, order.params.get("reason", "overdue"), d))
+                    plan.by_rule[f"{d.strategy}/{d.rule_id}"] += 1

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine import commands as c
+from engine.cashapp.demo_statement import demo_statement
 from engine.demo.portfolio import BEHAVIOURS, SEGMENTS, Portfolio, generate
 from engine.importer.write import (
     ALLOCATION_COLUMNS,
@@ -58,6 +59,7 @@ class Summary:
             f"demo: {self.customers} customers, {self.invoices} invoices, {self.payments} payments, "
             f"{self.broken_promises} broken promises, {self.disputes} open disputes, "
             f"{self.promises} active promises, {self.holds} customers on hold"
+            + (f"; bank statement: {st}" if (st := self.extra.get("statement")) else "")
         )
 
 
@@ -85,6 +87,7 @@ def load_demo(service: Collections, customers: int = 2000, invoices: int = 20000
         journal.write()
         uow.commit()
     _live_situations(service, pf, cids, open_ids, summary, seed)
+    summary.extra["statement"] = demo_statement(service, seed).as_json()
     score_all(ctx.store, ctx.today(), now=ctx.now())
     return summary
 
@@ -213,7 +216,7 @@ def _write_ledger(
             extra = (amount % 37 + 1) * 100 if iid % 53 == 0 and not pf.partial[k] else 0
             payments.append((pid, cid, f"PAY-{pid:07d}", bulk.day(day), cur, applied + extra, extra, None,
                              bulk.moment(_naive(day))))  # fmt: skip
-            allocations.append((pid, iid, applied))
+            allocations.append((pid, iid, applied, 0))
             credit[cid] = credit.get(cid, 0) + extra
             open_amount -= applied
             version += 1

@@ -2,9 +2,10 @@
 
 Lines that share `customer_ref` and `reference` form one payment (its amount is their sum);
 each line pays the invoice it names, or stays unapplied credit when it names none. The rules
-are the service's (`engine.services.payments`): the invoice must be in the payment's currency
+are the service's, stated once in `states.cash`: the invoice must be in the payment's currency
 and still collectible; an allocation takes at most the open amount and the excess stays
-unapplied; an invoice whose open amount reaches zero is paid. Lines apply in file order.
+unapplied; an invoice whose open amount reaches zero is paid — through the invoice machine's
+`pay`, as every other path. Lines apply in file order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from engine.importer.checks import customers_by_ref
 from engine.importer.columns import PaymentRow
 from engine.importer.reader import Problem
 from engine.store.bulk import Bulk
-from states import invoice as inv_states
+from states.cash import allocation_problem, allocation_take, settles
+from states.invoice import INVOICE
 
 
 @dataclass
@@ -40,6 +42,7 @@ class InvoiceAccount:
 @dataclass
 class PlannedPayment:
     customer_id: int
+    customer_currency: str
     reference: str
     received_on: date
     currency: str
@@ -111,7 +114,7 @@ def plan_payments(bulk: Bulk, rows: list[PaymentRow]) -> tuple[list[Problem], Pa
         lines_seen[line_key] = r.line
         payment = payments.get((r.customer_ref, r.reference))
         if payment is None:
-            payment = PlannedPayment(customer.id, r.reference, r.received_on, r.currency)
+            payment = PlannedPayment(customer.id, customer.currency, r.reference, r.received_on, r.currency)
             payments[(r.customer_ref, r.reference)] = payment
             plan.payments.append(payment)
         elif (payment.received_on, payment.currency) != (r.received_on, r.currency):
@@ -136,19 +139,18 @@ def _apply_line(
     inv = invoices.get((customer_id, r.invoice_number))
     if inv is None:
         return f"invoice '{r.invoice_number}' of customer '{r.customer_ref}' does not exist"
-    if inv.currency != r.currency:
-        return f"invoice {inv.number} is in {inv.currency}, the payment in {r.currency}"
-    if inv.state not in inv_states.COLLECTIBLE:
-        return f"invoice {inv.number} is {inv.state} and takes no payment"
+    problem = allocation_problem(inv.number, inv.currency, inv.state, r.currency)
+    if problem:
+        return problem
     payment.amount += r.amount
-    applied = min(r.amount, inv.open_amount)
+    applied = allocation_take(r.amount, inv.open_amount)
     plan.invoices[inv.id] = inv
     payment.allocations.append((inv.id, applied))
     inv.open_amount -= applied
     inv.version += 1
-    if inv.open_amount == 0:
+    if settles(inv.open_amount):
         inv.state_before_payment = inv.state
-        inv.state = inv_states.PAID
+        INVOICE.fire(inv, "pay", inv.id, past_due=payment.received_on > inv.due_date)
         inv.version += 1
         payment.paid.append(inv.id)
     return None

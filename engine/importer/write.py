@@ -65,7 +65,7 @@ PAYMENT_COLUMNS = (
     "reversed_at",
     "created_at",
 )
-ALLOCATION_COLUMNS = ("payment", "invoice", "amount")
+ALLOCATION_COLUMNS = ("payment", "invoice", "amount", "short_paid")
 
 
 def decimal_text(minor: int, currency: str) -> str:
@@ -158,15 +158,15 @@ def write_payments(
     ids = bulk.reserve_ids("payment", len(plan.payments))
     at = bulk.moment(stored(now))
     payments: list[tuple[Any, ...]] = []
-    allocations: list[tuple[int, int, int]] = []
+    allocations: list[tuple[int, int, int, int]] = []
     credit: list[tuple[int, int]] = []
     last_payment: dict[int, tuple[int, str]] = {}
     for pid, p in zip(ids, plan.payments, strict=True):
         payments.append(
             (pid, p.customer_id, p.reference, bulk.day(p.received_on), p.currency, p.amount, p.unapplied, None, at)
         )
-        allocations.extend((pid, inv_id, amount) for inv_id, amount in p.allocations if amount > 0)
-        if p.unapplied:
+        allocations.extend((pid, inv_id, amount, 0) for inv_id, amount in p.allocations if amount > 0)
+        if p.unapplied and p.currency == p.customer_currency:  # other currencies: on the payment only
             credit.append((p.customer_id, p.unapplied))
         last_payment.update({inv_id: (pid, p.reference) for inv_id, amount in p.allocations if amount > 0})
     bulk.insert("payment", PAYMENT_COLUMNS, payments)

@@ -20,6 +20,7 @@ ENTITY_PATHS = {
     "dispute": "disputes",
     "account": "customers",
     "payment": "payments",
+    "bank_transaction": "bank-transactions",
     "notice": "notices",
 }
 

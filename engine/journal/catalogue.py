@@ -254,7 +254,46 @@ _TYPES = (
     ),
 )
 
-CATALOGUE: dict[str, EventType] = {t.name: t for t in _TYPES}
+_CASH_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "o2c.payment.unapplied",
+        "payment",
+        "A payment's allocations were taken back (a wrong match); the money is unapplied credit again.",
+        {
+            "type": "object",
+            "required": ["reason", "actor", "snapshot"],
+            "properties": {
+                "reason": NULLABLE_STRING,
+                "actor": {"type": "string"},
+                "snapshot": _snapshot(["id"], {"id": {"type": "integer"}, "unapplied": MONEY}),
+            },
+        },
+    ),
+    EventType(
+        "o2c.bank_transaction.state_changed",
+        "bank_transaction",
+        "A bank transaction moved in cash application (auto-applied, suggested, unmatched, applied, "
+        "on account, excluded, returned); `reason` holds the match's reasons.",
+        transition(
+            _snapshot(
+                ["id", "state", "version"],
+                {
+                    "id": {"type": "integer"},
+                    "bankRef": {"type": "string"},
+                    "state": {"type": "string"},
+                    "amount": MONEY,
+                    "currency": {"type": "string"},
+                    "customerId": {"type": ["integer", "null"]},
+                    "paymentId": {"type": ["integer", "null"]},
+                    "confidence": {"type": "integer"},
+                    "version": {"type": "integer"},
+                },
+            )
+        ),
+    ),
+)
+
+CATALOGUE: dict[str, EventType] = {t.name: t for t in (*_TYPES, *_CASH_TYPES)}
 EVENT_TYPES: tuple[str, ...] = tuple(CATALOGUE)
 
 

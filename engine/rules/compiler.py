@@ -14,7 +14,7 @@ state machines demand (see docs/strategies.md, "Hit policy"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from engine.rules import ir
@@ -53,6 +53,9 @@ class CompiledRule:
 class CompiledStrategy:
     strategy: Strategy
     rules: tuple[CompiledRule, ...]
+    # With an experiment: one compiled copy per arm (holdout if any, the variants, the champion),
+    # in the order customers are assigned to them (see engine/rules/experiment.py).
+    arms: tuple[CompiledStrategy, ...] = ()
 
     @property
     def name(self) -> str:
@@ -97,7 +100,8 @@ class CompiledStrategy:
     @cached_property
     def label(self) -> str:
         """A ruleset name unique per content: name, version and the first 16 hex of the hash."""
-        return f"o2c.{self.name}.v{self.version}.{self.content_hash[:16]}"
+        arm = f".{self.strategy.variant}" if self.strategy.variant else ""
+        return f"o2c.{self.name}.v{self.version}.{self.content_hash[:16]}{arm}"
 
 
 def compile_strategy(strategy: Strategy) -> CompiledStrategy:
@@ -105,7 +109,16 @@ def compile_strategy(strategy: Strategy) -> CompiledStrategy:
     for rule in strategy.rules:
         g = guard(rule, strategy.settings)
         rules.append(CompiledRule(rule, g, ir.all_of(rule.when, g)))
-    return CompiledStrategy(strategy, tuple(rules))
+    found = CompiledStrategy(strategy, tuple(rules))
+    experiment = strategy.experiment
+    if experiment is None or strategy.variant:
+        return found
+    arms = [replace(strategy, variant="holdout")] if experiment.holdout else []
+    for variant in experiment.variants:
+        by_id = {r.id: replace(r, index=strategy.rule(r.id).index) for r in variant.rules}
+        arms.append(replace(strategy, rules=tuple(by_id.get(r.id, r) for r in strategy.rules), variant=variant.name))
+    arms.append(replace(strategy, variant="champion"))
+    return replace(found, arms=tuple(compile_strategy(arm) for arm in arms))
 
 
 def _is(name: str, value: int | str | bool, op: str = "==") -> ir.Cond:
@@ -139,6 +152,7 @@ def guard(rule: Rule, settings: Settings) -> ir.Cond:
             for code, minimum in sorted(settings.min_amount.items())
         ]
         parts.append(ir.any_of(*per_currency))
+        parts.append(_is("covered_by_credit", False))  # cash already received pays it: never chase it
         if settings.contact_cap:
             parts.append(_is("recent_notices", settings.contact_cap.max, "<"))
     return ir.all_of(*parts)

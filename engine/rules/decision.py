@@ -48,10 +48,13 @@ class Decision:
     orders: tuple[Order, ...]
     facts: Mapping[str, FactValue]
     evaluator: str  # "numpy" | "durable-rules"
+    experiment: str = ""  # champion/challenger: the experiment and the customer's arm in it
+    variant: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready; money facts are shown as "120.00 EUR". Store it with the transition."""
-        return {
+        arm = {"experiment": self.experiment, "variant": self.variant} if self.experiment else {}
+        return arm | {
             "strategy": self.strategy,
             "version": self.version,
             "content_hash": self.content_hash,
@@ -125,6 +128,13 @@ def decide(
             orders_for(compiled, rule, facts),
             seen,
             evaluator,
+            *arm_of(compiled),
         )
         for track, rule in sorted(winners.items(), key=lambda item: item[1].rule.index)
     ]
+
+
+def arm_of(compiled: CompiledStrategy) -> tuple[str, str]:
+    """(experiment name, arm) of a compiled arm; ("", "") outside any experiment."""
+    experiment = compiled.strategy.experiment
+    return (experiment.name, compiled.strategy.variant) if experiment and compiled.strategy.variant else ("", "")

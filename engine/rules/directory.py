@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from engine.rules.compiler import CompiledStrategy, compile_strategy
 from engine.rules.errors import Loc, Problem, StrategyError
-from engine.rules.loader import load_file
+from engine.rules.loader import load_file, load_text
+from engine.rules.strategy import Strategy
 from engine.rules.validate import duplicate_names, routing_problems, strategy_problems
 
 PATTERNS = ("*.yaml", "*.yml")
@@ -34,17 +37,28 @@ def load_directory(directory: Path) -> Loaded:
     files = strategy_files(directory)
     if not files:
         return Loaded((), (Problem(Loc(where, 1, 1), "no strategy files (*.yaml) in this directory"),))
+    return _judged([partial(load_file, path) for path in files], where)
+
+
+def load_sources(sources: Sequence[tuple[str, str]], where: str) -> Loaded:
+    """A whole set from texts (file name, YAML text), judged exactly as a directory of those files."""
+    if not sources:
+        return Loaded((), (Problem(Loc(where, 1, 1), "no strategy files"),))
+    return _judged([partial(load_text, text, name) for name, text in sources], where)
+
+
+def _judged(readers: Sequence[Callable[[], Strategy]], where: str) -> Loaded:
     compiled: list[CompiledStrategy] = []
     problems: list[Problem] = []
-    for path in files:
+    for read in readers:
         try:
-            c = compile_strategy(load_file(path))
+            c = compile_strategy(read())
         except StrategyError as exc:
             problems += exc.problems
             continue
         problems += strategy_problems(c)
         compiled.append(c)
     problems += duplicate_names(compiled)
-    if len(compiled) == len(files):  # routing is judged only over a complete set
+    if len(compiled) == len(readers):  # routing is judged only over a complete set
         problems += routing_problems(compiled, where)
     return Loaded(tuple(compiled), tuple(sorted(problems)))

@@ -166,6 +166,23 @@ _ALL: list[Fact] = [
         "Promises to pay the customer broke in the last 365 days.",
         "2",
     ),
+    Fact(
+        "account.unapplied_cash",
+        Kind.MONEY,
+        "money",
+        _C,
+        "The customer's unapplied cash (received, not yet allocated) in the currency of this evaluation.",
+        "250.00 EUR",
+    ),
+    Fact(
+        "covered_by_credit",
+        Kind.BOOL,
+        "yes/no",
+        _I,
+        "The customer's unapplied cash in the invoice's currency covers its open amount; no notice is "
+        "sent for such an invoice (the credit is applied first: docs/cash-application.md).",
+        "false",
+    ),
     Fact("account.on_hold", Kind.BOOL, "yes/no", _C, "The customer's credit account is on hold.", "false"),
     Fact("business_day", Kind.BOOL, "yes/no", _C, "Today is a business day in the customer's calendar.", "true"),
 ]

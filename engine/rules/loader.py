@@ -9,6 +9,7 @@ import yaml
 
 from engine.rules.errors import Loc, Problem, StrategyError
 from engine.rules.expectations import read_tests
+from engine.rules.experiment_reader import read_experiment
 from engine.rules.facts import RISKS, SEGMENTS
 from engine.rules.rule_reader import RULE_ID, read_rules
 from engine.rules.strategy import CONSOLIDATE, DEFAULT_CONTACT_CAP, ContactCap, Settings, Strategy
@@ -18,7 +19,7 @@ from states.errors import ValidationFailed
 from states.money import CURRENCY_EXPONENTS, to_minor
 
 TOP = ("strategy", "version", "applies_to", "settings", "rules")
-TOP_OPTIONAL = ("description", "tests")
+TOP_OPTIONAL = ("description", "tests", "experiment")
 
 
 def load_file(path: Path, display: str | None = None) -> Strategy:
@@ -48,11 +49,12 @@ def load_text(text: str, file: str, content_hash: str | None = None) -> Strategy
     settings = _settings(r, top["settings"][1]) if "settings" in top else None
     rules = read_rules(r, top["rules"][1]) if "rules" in top else []
     tests = read_tests(r, top["tests"][1], {x.id for x in rules}) if "tests" in top else []
+    experiment = read_experiment(r, top["experiment"][1], rules) if "experiment" in top else None
     if r.problems or name is None or version is None or settings is None:
         raise StrategyError(r.problems or [Problem(Loc(file, 1, 1), "incomplete strategy")])
     return Strategy(
         name, version, description or "", segments, risks, settings, tuple(rules), tuple(tests), file, digest,
-        r.at(top["strategy"][0]), r.at(top["applies_to"][0]),
+        r.at(top["strategy"][0]), r.at(top["applies_to"][0]), experiment,
     )  # fmt: skip
 
 

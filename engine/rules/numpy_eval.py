@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from engine.rules import ir
 from engine.rules.compiler import CompiledStrategy
-from engine.rules.decision import Decision, Order, orders_for
+from engine.rules.decision import Decision, Order, arm_of, orders_for
 from engine.rules.errors import EvaluationError
 from engine.rules.facts import FACTS, MAX_MAGNITUDE, Kind
 from engine.rules.strategy import FactValue
@@ -122,6 +122,7 @@ class RowDecisions:
             self.columns.append([fact.values[v] for v in values] if fact.kind is Kind.ENUM else values)
         self.winners = {track: won[picked].tolist() for track, won in result.winners.items()}
         self.orders: dict[tuple[int, Any], tuple[Order, ...]] = {}
+        self.arm = arm_of(self.compiled)
 
     def __call__(self, row: int) -> list[Decision]:
         k = self.position[row]
@@ -149,6 +150,7 @@ class RowDecisions:
                     orders,
                     facts,
                     "numpy",
+                    *self.arm,
                 )
             )
         return decisions

@@ -65,6 +65,27 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A challenger: the champion's rules with some replaced (same id, same position)."""
+
+    name: str
+    weight: int  # percent of all the strategy's customers
+    rules: tuple[Rule, ...]  # the replacements
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Champion/challenger: customers are assigned to an arm by a hash of (experiment, customer).
+    `holdout` percent stay on the champion's rules, out of the comparison; each variant takes its
+    weight in percent; the champion takes the rest."""
+
+    name: str
+    holdout: int
+    variants: tuple[Variant, ...]
+    loc: Loc = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Strategy:
     name: str
     version: int
@@ -78,6 +99,8 @@ class Strategy:
     content_hash: str  # sha256 of the file's bytes
     loc: Loc = field(compare=False)
     applies_loc: Loc = field(compare=False)
+    experiment: Experiment | None = None
+    variant: str = ""  # the arm of `experiment` this copy is ("": the strategy as written)
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

@@ -41,6 +41,8 @@ def define_entities(db: Database) -> None:
         notices = Set("Notice")
         contacts = Set("Contact")
         tasks = Set("CollectorTask")
+        bank_transactions = Set("BankTransaction")
+        payer_aliases = Set("PayerAlias")
 
     class Invoice(db.Entity):
         _table_ = "invoice"
@@ -80,6 +82,7 @@ def define_entities(db: Database) -> None:
         reversed_at = Optional(datetime)
         created_at = Required(datetime)
         allocations = Set("Allocation")
+        bank_transactions = Set("BankTransaction")
         composite_key(customer, reference)
 
     class Allocation(db.Entity):
@@ -88,6 +91,7 @@ def define_entities(db: Database) -> None:
         payment = Required(Payment, index=True)
         invoice = Required(Invoice, index=True)
         amount = Required(int, **MONEY)
+        short_paid = Required(int, default=0, **MONEY)  # a short payment settled within tolerance
 
     class CreditNote(db.Entity):
         _table_ = "credit_note"
@@ -347,6 +351,43 @@ def define_entities(db: Database) -> None:
         duration_ms = Required(int)
         dispatcher = Required(str, 200)
 
+    class BankTransaction(db.Entity):
+        """One entry of an imported bank statement (cash application, `states/bank_transaction.py`)."""
+
+        _table_ = "bank_transaction"
+        id = PrimaryKey(int, auto=True, size=64)
+        bank_ref = Required(str, 140, unique=True)  # the bank's reference: the duplicate key
+        statement = Required(str, 140)
+        source_format = Required(str, 16)
+        direction = Required(str, 8)  # credit | debit
+        booked_on = Required(date, index=True)
+        currency = Required(str, 3)
+        amount = Required(int, **MONEY)
+        payer_name = Optional(str, 200, nullable=True)
+        payer_iban = Optional(str, 34, nullable=True)
+        remittance = Optional(str, 2000, nullable=True)
+        state = Required(str, 16, index=True)
+        customer = Optional(Customer, index=True)
+        payment = Optional(Payment, index=True)
+        confidence = Required(int, default=0)  # percent
+        candidates = Required(Json, default=[])
+        note = Optional(str, 2000, nullable=True)
+        version = Required(int, default=1)
+        created_at = Required(datetime)
+        updated_at = Required(datetime)
+
+    class PayerAlias(db.Entity):
+        """A payer name or IBAN as a bank writes it, known to belong to a customer (taught by a
+        person's manual match, or registered)."""
+
+        _table_ = "payer_alias"
+        id = PrimaryKey(int, auto=True)
+        customer = Required(Customer, index=True)
+        kind = Required(str, 8)  # name | iban
+        value = Required(str, 200)  # normalised
+        created_at = Required(datetime)
+        composite_key(kind, value)
+
     class SchemaVersion(db.Entity):
         _table_ = "schema_version"
         version = PrimaryKey(int)
@@ -354,6 +395,7 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
+    _ = (BankTransaction, PayerAlias)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 
 

@@ -65,6 +65,12 @@ STEPS: list[Step] = [
     ),
     Step(
         9,
+        "cash application: bank transactions, payer aliases, allocation.short_paid",
+        create_tables=True,
+        add_columns=(("allocation", "short_paid", "BIGINT NOT NULL DEFAULT 0"),),
+    ),
+    Step(
+        10,
         "contacts (the customer email becomes a billing contact); notices become messages with lines",
         (
             "INSERT INTO contact (customer, role, email, opt_out, version, created_at) "
@@ -73,7 +79,7 @@ STEPS: list[Step] = [
             "INSERT INTO notice_message (customer, channel, business_date, group_key, state, template, strategy, "
             "error, attempts, version, created_at, updated_at) SELECT customer, channel, business_date, 'customer', "
             "'cancelled', MIN(template), MIN(strategy), "
-            "'requested before notices were rendered (schema step 9)', 0, 1, "
+            "'requested before notices were rendered (schema step 10)', 0, 1, "
             "MIN(created_at), MIN(created_at) FROM notice WHERE message IS NULL "
             "GROUP BY customer, channel, business_date",
             "UPDATE notice SET message = (SELECT m.id FROM notice_message m WHERE m.customer = notice.customer "
@@ -84,7 +90,7 @@ STEPS: list[Step] = [
         add_columns=(("notice", "message", "BIGINT"),),
     ),
     Step(
-        10,
+        11,
         "notice delivery: attempts, retry time, sender lease, what the channel said",
         ("CREATE INDEX IF NOT EXISTS idx_notice_message_due ON notice_message (state, next_attempt_at)",),
         add_columns=(

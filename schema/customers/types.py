@@ -16,6 +16,7 @@ from schema.history.types import Transition, check_last
 from schema.ids import to_id
 
 if TYPE_CHECKING:
+    from schema.cashapp.types import PayerAlias
     from schema.disputes.types import Dispute
     from schema.invoices.types import Invoice, InvoiceState
     from schema.notices.types import Contact
@@ -57,7 +58,9 @@ class Customer:
     tags: list[str]
     email: str | None
     state: AccountState
-    unapplied_credit: Money
+    unapplied_credit: Money = strawberry.field(
+        description="Unapplied credit in the customer's own currency (other currencies: `unappliedCredits`)."
+    )
     broken_promises: int
     version: int
     customer_id: strawberry.Private[int]
@@ -83,6 +86,18 @@ class Customer:
             version=v.version,
             customer_id=v.id,
         )
+
+    @strawberry.field(description="How this customer appears on bank statements (IBANs, payer names).")
+    async def payer_aliases(self, info: Info) -> list[Annotated["PayerAlias", strawberry.lazy("schema.cashapp.types")]]:
+        from schema.cashapp.types import PayerAlias
+
+        found = await info.context.loaders.aliases_of_customer.load(self.customer_id)
+        return [PayerAlias(kind=kind, value=value) for kind, value in found]
+
+    @strawberry.field(description="Unapplied credit per currency (never added across currencies).")
+    async def unapplied_credits(self, info: Info) -> list[Money]:
+        found = await info.context.loaders.unapplied_of_customer.load(self.customer_id)
+        return [Money.of(amount, currency) for currency, amount in found]
 
     @strawberry.field(description="Open receivables in the customer's currency.")
     async def exposure(self, info: Info) -> Money:

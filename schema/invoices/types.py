@@ -15,10 +15,12 @@ from schema.ids import to_id
 from schema.loaders import now_or_later
 
 if TYPE_CHECKING:
+    from schema.cashapp.types import CreditNote
     from schema.credit.types import PromiseToPay
     from schema.customers.types import Customer
     from schema.disputes.types import Dispute
     from schema.notices.types import Notice
+    from schema.payments.types import Payment
 
 
 @strawberry.enum
@@ -120,6 +122,28 @@ class Invoice:
 
         found = await info.context.loaders.promises_of_invoice.load(self.invoice_id)
         return [PromiseToPay.of(p, self.currency) for p in found]
+
+    @strawberry.field(description="Credit notes that lowered this invoice.")
+    async def credit_notes(self, info: Info) -> list[Annotated["CreditNote", strawberry.lazy("schema.cashapp.types")]]:
+        from schema.cashapp.types import CreditNote
+
+        found = await info.context.loaders.credit_notes_of_invoice.load(self.invoice_id)
+        return [
+            CreditNote(
+                id=to_id(n.id),
+                amount=Money.of(n.amount, self.currency),
+                reason=n.reason,
+                dispute_id=to_id(n.dispute_id) if n.dispute_id else None,
+                created_at=n.created_at,
+            )
+            for n in found
+        ]
+
+    @strawberry.field(description="Payments allocated to this invoice: where the money came from.")
+    async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("schema.payments.types")]]:
+        from schema.payments.types import Payment
+
+        return [Payment.of(p) for p in await info.context.loaders.payments_of_invoice.load(self.invoice_id)]
 
     @strawberry.field(description="The messages this invoice was in, newest first, each with its status.")
     def notices(self, info: Info) -> list[Annotated["Notice", strawberry.lazy("schema.notices.types")]]:

@@ -12,6 +12,7 @@ class MachineKind(Enum):
     INVOICE = "invoice"
     DISPUTE = "dispute"
     ACCOUNT = "account"
+    BANK_TRANSACTION = "bank_transaction"
     NOTICE = "notice"
 
 

@@ -39,6 +39,24 @@ MUTATIONS: dict[str, str] = {
     "reloadStrategies": "reloadStrategies { ok }",
     "validateStrategy": 'validateStrategy(source: "strategy: x") { ok }',
     "runCycle": "runCycle(dryRun: true) { applied }",
+    "importStatement": 'importStatement(text: "bank_ref,booked_on,amount,currency") { transactions }',
+    "applyBankTransaction": 'applyBankTransaction(id: "999", customerId: "999") { id }',
+    "excludeBankTransaction": 'excludeBankTransaction(id: "999", reason: "r") { id }',
+    "returnBankTransaction": 'returnBankTransaction(id: "999", reason: "r") { id }',
+    "applyCredit": 'applyCredit(customerId: "999", currency: "EUR") { id }',
+    "unapplyPayment": 'unapplyPayment(id: "999", reason: "r") { id }',
+    "reversePayment": 'reversePayment(id: "999", reason: "r") { id }',
+    "addPayerAlias": 'addPayerAlias(customerId: "999", kind: NAME, value: "x") { kind }',
+}
+CASH = {
+    "importStatement",
+    "applyBankTransaction",
+    "excludeBankTransaction",
+    "returnBankTransaction",
+    "applyCredit",
+    "unapplyPayment",
+    "reversePayment",
+    "addPayerAlias",
 }
 COLLECTING = {
     "transitionInvoice",
@@ -49,6 +67,7 @@ COLLECTING = {
     "recordPromiseToPay",
     "placeCreditHold",
     "releaseCreditHold",
+    *CASH,
 }
 STRATEGIES = {"reloadStrategies", "validateStrategy"}
 # The role matrix of docs/api.md, written out independently of schema/permissions.py.
