@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-catch-up", action="store_true", help="run only --as-of, not missed earlier dates")
     p.add_argument("--chunk-size", type=int, default=5000, help="invoices per transaction")
+    p.add_argument("--no-render", action="store_true", help="leave the requested messages for `o2c notices render`")
     p.set_defaults(run=_cycle)
 
 
@@ -79,7 +80,7 @@ def _cycle(args: argparse.Namespace) -> int:
             break
         if not args.dry_run:
             run_timers(ctx, day)
-    rendered = None if args.dry_run else render_due(ctx, strategies)
+    rendered = None if args.dry_run or args.no_render else render_due(ctx, strategies)
     if args.json:
         out: dict[str, Any] = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}
         if len(reports) > 1:
