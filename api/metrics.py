@@ -79,6 +79,7 @@ class Recorded:
     rule_hits: dict[str, int] = field(default_factory=dict)  # over every finished cycle
     deliveries: list[tuple[str, int]] = field(default_factory=list)  # webhook deliveries by status
     attempts: list[tuple[str, int]] = field(default_factory=list)  # webhook attempts by outcome
+    notices: list[tuple[str, str, int]] = field(default_factory=list)  # messages by channel used and state
 
 
 def _stats(raw: Any) -> dict[str, Any]:
@@ -103,6 +104,9 @@ def read_recorded(store: Store) -> Recorded:
         attempts = uow.select(
             "SELECT CASE WHEN status_code BETWEEN 200 AND 299 THEN 'success' WHEN status_code IS NULL "
             "THEN 'network_error' ELSE 'http_error' END AS outcome, COUNT(*) FROM webhook_attempt GROUP BY 1"
+        )
+        notices = uow.select(
+            "SELECT COALESCE(via, channel), state, COUNT(*) FROM notice_message GROUP BY COALESCE(via, channel), state"
         )
         runs = uow.select(
             "SELECT business_date, started_at, finished_at, stats FROM cycle_run "
@@ -129,6 +133,7 @@ def read_recorded(store: Store) -> Recorded:
         dict(hits),
         [(str(st), int(n)) for st, n in deliveries],
         [(str(o), int(n)) for o, n in attempts],
+        [(str(c), str(st), int(n)) for c, st, n in notices],
     )
 
 
@@ -189,6 +194,15 @@ class DatabaseCollector(Collector):
         for outcome, count in recorded.attempts:
             attempts.add_metric([outcome], count)
         yield attempts
+        messages = GaugeMetricFamily(
+            "o2c_notices",
+            "Messages to customers by channel (the one used once rendered) and state: sent, bounced, failed, "
+            "queued (a channel not configured keeps them there), …",
+            labels=["channel", "state"],
+        )
+        for channel, state, count in recorded.notices:
+            messages.add_metric([channel, state], count)
+        yield messages
         last = recorded.last_cycle
         duration = GaugeMetricFamily(
             "o2c_cycle_last_duration_seconds",

@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategies
 
+from api.metrics import read_recorded
 from engine.commands import AllocationLine, RecordPayment
 from engine.cycle.runner import run_cycle
 from engine.notices.channels import Adapter, adapters_from
@@ -128,6 +129,9 @@ def test_cycle_render_send_reaches_the_smtp_server_once_per_customer_without_pai
     assert "ap@refuse.example" in note and "550" in note
     sent_event = rows(ctx.store, "SELECT data FROM outbox WHERE type = 'o2c.notice.sent'")
     assert len(sent_event) == 1
+
+    by_outcome = {(c, st): n for c, st, n in read_recorded(ctx.store).notices}  # what /metrics reports
+    assert by_outcome == {("email", "sent"): 1, ("email", "bounced"): 1, ("email", "cancelled"): 1}
 
     second = _send(ctx, strategies, adapters)
     assert (second["sent"], second["bounced"], second["cancelled"]) == (0, 0, 0)
