@@ -64,6 +64,7 @@ class SmtpMail:
         self.user = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.sender, self.reply_to = sender, reply_to
+        self._open: smtplib.SMTP | None = None  # one connection per batch (closed by `finish`)
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls:
@@ -75,13 +76,24 @@ class SmtpMail:
             smtp.ehlo()
         return smtp
 
+    def _session(self) -> smtplib.SMTP:
+        if self._open is None:
+            smtp = self._connect()
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            self._open = smtp
+        return self._open
+
     def send(self, message: Outgoing) -> str:
         mail = build(message, self.sender, self.reply_to)
         try:
-            with self._connect() as smtp:
-                if self.user:
-                    smtp.login(self.user, self.password or "")
-                smtp.send_message(mail)
+            try:
+                self._session().send_message(mail)
+            except smtplib.SMTPRecipientsRefused:
+                raise  # smtplib has reset the transaction: the connection serves the next message
+            except (smtplib.SMTPException, OSError):
+                self.finish()  # a broken connection is opened anew for the next message
+                raise
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             if 500 <= int(code) < 600:
@@ -94,7 +106,12 @@ class SmtpMail:
         return f"accepted by {self.host}:{self.port}"
 
     def finish(self) -> None:
-        return None
+        smtp, self._open = self._open, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
 
 def _text(value: bytes | str) -> str:

@@ -161,10 +161,11 @@ def load_messages(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], li
                 "customer_name": m.customer.name,
                 "customer_ref": m.customer.external_ref,
             }
-            for m in uow.Notice.select(lambda m: m.id in ids)
+            for m in uow.Notice.select(lambda m: m.id in ids).prefetch(uow.Customer)
         }
         items: dict[int, list[Item]] = defaultdict(list)
-        for line in uow.NoticeLine.select(lambda n: n.message.id in ids).order_by(lambda n: n.id):
+        lines = uow.NoticeLine.select(lambda n: n.message.id in ids).order_by(lambda n: n.id).prefetch(uow.Invoice)
+        for line in lines:
             inv = line.invoice
             if inv.state not in inv_states.CHASEABLE | {inv_states.ESCALATED} or inv.open_amount <= 0:
                 continue  # settled, disputed, promised or stopped since the cycle asked

@@ -21,7 +21,7 @@ from typing import Any
 from engine.clock import stored
 from engine.cycle.writer import insert_tasks
 from engine.notices.channels import Adapter, Outgoing, Refused, Unavailable
-from engine.notices.machine import fire_notice, invoice_numbers
+from engine.notices.machine import fire_notice, numbers_of
 from engine.notices.render import Plan, load_messages, plan_message, task_row
 from engine.notices.templates import TemplateSet
 from engine.rules.registry import StrategySet
@@ -68,8 +68,7 @@ def send_due(
         if not seen:
             break
         done += seen
-        for message_id, lease, channel in claimed:
-            _send_one(store, templates, strategies, adapters[channel], message_id, lease, now, outcome)
+        _send_batch(store, templates, strategies, adapters, claimed, now, outcome)
         for adapter in adapters.values():
             adapter.finish()
     return outcome
@@ -92,11 +91,13 @@ def _claim(
             {"a": after, "t": at},
         )
         ids = [int(r) for r in rows]
+        messages = {int(m.id): m for m in uow.Notice.select(lambda m: m.id in ids)}
+        numbers = numbers_of(uow, ids)
         for mid in ids:
-            msg = uow.Notice[mid]
+            msg = messages[mid]
             channel = msg.via or msg.channel
             if msg.state == ntc.RENDERED:
-                fire_notice(uow, msg, "queue", ACTOR, now)
+                fire_notice(uow, msg, "queue", ACTOR, now, invoices=numbers[mid])
             if channel not in adapters:
                 if msg.error != f"channel {channel} is not configured":
                     msg.error = f"channel {channel} is not configured"
@@ -109,92 +110,103 @@ def _claim(
     return claimed, (ids[-1] if ids else after), len(ids)
 
 
-def _send_one(
+@dataclass(frozen=True)
+class Attempt:
+    """What sending one message did, recorded with its batch."""
+
+    message_id: int
+    lease: datetime
+    plan: Plan
+    dropped: list[str]
+    delivery: str | None
+    error: str | None
+    refused: bool
+
+
+def _send_batch(
     store: Store,
     templates: TemplateSet,
     strategies: StrategySet | None,
-    adapter: Adapter,
-    message_id: int,
-    lease: datetime,
+    adapters: dict[str, Adapter],
+    claimed: list[tuple[int, datetime, str]],
     now: datetime,
     outcome: SendOutcome,
 ) -> None:
-    loaded = load_messages(store, [message_id])
-    if not loaded:
+    """Re-check the claimed messages (one read), send each, record the batch (one write). A crash
+    before the record re-sends this batch's messages once their leases expire (same Message-IDs)."""
+    if not claimed:
         return
-    msg, items, contacts = loaded[0]
+    ids = [mid for mid, _, _ in claimed]
+    loaded = {int(m["id"]): (m, items, contacts) for m, items, contacts in load_messages(store, ids)}
     with read_only(store) as uow:
-        before = invoice_numbers(uow.Notice[message_id])
-    plan = plan_message(templates, strategies, msg, items, contacts)  # the re-check: as things stand now
-    dropped = sorted(set(before) - set(plan.invoices))
-    error: str | None = None
-    delivery: str | None = None
-    refused = False
-    if plan.rendered is not None and plan.recipient is not None and plan.recipient.address:
-        r = plan.rendered
-        outgoing = Outgoing(message_id, r.channel, plan.recipient.address, r.subject, r.text, r.html, r.pdf,
-                            msg["business_date"], msg["customer_ref"])  # fmt: skip
-        try:
-            delivery = adapter.send(outgoing)
-        except Refused as exc:
-            error, refused = str(exc), True
-        except Unavailable as exc:
-            error = str(exc)
-    _record(store, message_id, lease, now, plan, dropped, delivery, error, refused, outcome)
-
-
-def _record(
-    store: Store,
-    message_id: int,
-    lease: datetime,
-    now: datetime,
-    plan: Plan,
-    dropped: list[str],
-    delivery: str | None,
-    error: str | None,
-    refused: bool,
-    outcome: SendOutcome,
-) -> None:
-    with UnitOfWork(store, write=True) as uow:
-        msg = uow.Notice.get(id=message_id)
-        if msg is None or msg.lease_until != lease or msg.state != ntc.QUEUED:
-            return  # cancelled meanwhile, or the lease was lost: whoever holds it records
-        msg.lease_until = None
-        cause: dict[str, Any] = {"kind": "send", "dropped": dropped} if dropped else {"kind": "send"}
-        invoices = list(plan.invoices)
-        if plan.rendered is None or plan.recipient is None or not plan.recipient.address:
-            why = plan.cancel_reason or "nobody to send it to any more"
-            msg.error = why
-            fire_notice(uow, msg, "cancel", ACTOR, now, reason=why, cause=cause, invoices=invoices)
-            outcome.cancelled += 1
-        elif delivery is not None:
+        before = numbers_of(uow, ids)
+    attempts = []
+    for mid, lease, channel in claimed:
+        if mid not in loaded:
+            continue
+        msg, items, contacts = loaded[mid]
+        plan = plan_message(templates, strategies, msg, items, contacts)  # the re-check: as things stand now
+        dropped = sorted(set(before[mid]) - set(plan.invoices))
+        delivery = error = None
+        refused = False
+        if plan.rendered is not None and plan.recipient is not None and plan.recipient.address:
             r = plan.rendered
-            msg.subject, msg.body_text, msg.body_html, msg.document = r.subject, r.text, r.html, r.pdf
-            msg.recipient, msg.attempts, msg.delivery, msg.error = (
-                plan.recipient.address,
-                msg.attempts + 1,
-                delivery,
-                None,
-            )
-            fire_notice(uow, msg, "send", ACTOR, now, reason=delivery, cause=cause, invoices=invoices)
-            outcome.sent += 1
-            outcome.by_channel[r.channel] += 1
-        elif refused:
-            msg.error, msg.attempts = error, msg.attempts + 1
-            fire_notice(uow, msg, "bounce", ACTOR, now, reason=error, cause=cause, invoices=invoices)
-            note = (
-                f"Message {msg.id} to {plan.recipient.address} bounced ({error}): check the contact, "
-                f"then reach the customer about {', '.join(invoices)}."
-            )
-            uow.flush()
-            insert_tasks(store, uow.connection().cursor(), [task_row(store, msg, note, now)])
-            outcome.bounced += 1
-        else:
-            msg.error, msg.attempts = error, msg.attempts + 1
-            if msg.attempts > len(BACKOFF):
-                fire_notice(uow, msg, "fail", ACTOR, now, reason=error, cause=cause, invoices=invoices)
-                outcome.failed += 1
-            else:
-                msg.next_attempt_at = stored(now + BACKOFF[msg.attempts - 1])
-                outcome.retrying += 1
+            outgoing = Outgoing(mid, r.channel, plan.recipient.address, r.subject, r.text, r.html, r.pdf,
+                                msg["business_date"], msg["customer_ref"])  # fmt: skip
+            try:
+                delivery = adapters[channel].send(outgoing)
+            except Refused as exc:
+                error, refused = str(exc), True
+            except Unavailable as exc:
+                error = str(exc)
+        attempts.append(Attempt(mid, lease, plan, dropped, delivery, error, refused))
+    with UnitOfWork(store, write=True) as uow:
+        list(uow.Notice.select(lambda m: m.id in ids))  # one read for the batch (Pony's identity map)
+        for attempt in attempts:
+            _record(store, uow, attempt, now, outcome)
         uow.commit()
+
+
+def _record(store: Store, uow: UnitOfWork, attempt: Attempt, now: datetime, outcome: SendOutcome) -> None:
+    plan, dropped, delivery, error = attempt.plan, attempt.dropped, attempt.delivery, attempt.error
+    msg = uow.Notice.get(id=attempt.message_id)
+    if msg is None or msg.lease_until != attempt.lease or msg.state != ntc.QUEUED:
+        return  # cancelled meanwhile, or the lease was lost: whoever holds it records
+    msg.lease_until = None
+    cause: dict[str, Any] = {"kind": "send", "dropped": dropped} if dropped else {"kind": "send"}
+    invoices = list(plan.invoices)
+    if plan.rendered is None or plan.recipient is None or not plan.recipient.address:
+        why = plan.cancel_reason or "nobody to send it to any more"
+        msg.error = why
+        fire_notice(uow, msg, "cancel", ACTOR, now, reason=why, cause=cause, invoices=invoices)
+        outcome.cancelled += 1
+    elif delivery is not None:
+        r = plan.rendered
+        msg.subject, msg.body_text, msg.body_html, msg.document = r.subject, r.text, r.html, r.pdf
+        msg.recipient, msg.attempts, msg.delivery, msg.error = (
+            plan.recipient.address,
+            msg.attempts + 1,
+            delivery,
+            None,
+        )
+        fire_notice(uow, msg, "send", ACTOR, now, reason=delivery, cause=cause, invoices=invoices)
+        outcome.sent += 1
+        outcome.by_channel[r.channel] += 1
+    elif attempt.refused:
+        msg.error, msg.attempts = error, msg.attempts + 1
+        fire_notice(uow, msg, "bounce", ACTOR, now, reason=error, cause=cause, invoices=invoices)
+        note = (
+            f"Message {msg.id} to {plan.recipient.address} bounced ({error}): check the contact, "
+            f"then reach the customer about {', '.join(invoices)}."
+        )
+        uow.flush()
+        insert_tasks(store, uow.connection().cursor(), [task_row(store, msg, note, now)])
+        outcome.bounced += 1
+    else:
+        msg.error, msg.attempts = error, msg.attempts + 1
+        if msg.attempts > len(BACKOFF):
+            fire_notice(uow, msg, "fail", ACTOR, now, reason=error, cause=cause, invoices=invoices)
+            outcome.failed += 1
+        else:
+            msg.next_attempt_at = stored(now + BACKOFF[msg.attempts - 1])
+            outcome.retrying += 1
