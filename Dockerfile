@@ -7,18 +7,21 @@ FROM python:3.11-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# Dependencies exactly as requirements.lock pins them (hashes checked), then the project alone.
+COPY requirements.lock ./
+RUN pip wheel --no-cache-dir --require-hashes --wheel-dir /wheels -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY engine engine
 COPY schema schema
 COPY states states
 COPY api api
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # Runtime stage: no compiler, only the wheels; runs as an unprivileged user.
 FROM python:3.11-slim AS runtime
 RUN useradd --create-home --uid 10001 o2c
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --no-deps /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY strategies strategies
 COPY policy policy

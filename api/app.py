@@ -16,22 +16,31 @@ from typing import Any
 
 import anyio.to_thread
 from graphql import DocumentNode
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
+from api.dispatching import start_dispatcher
+from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
+from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from engine.bootstrap import build_context
-from engine.config import Settings, load_settings
+from engine.config import Settings, load_settings, switched_on
 from engine.events.hub import existing_hubs
 from engine.notices.channels import channel_status
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
@@ -52,6 +61,8 @@ class Background:
     """What runs beside the API in this process (`o2c serve` decides; tests usually want none)."""
 
     scheduler: bool = False  # the leader-leased scheduler: daily cycle and timers
+    dispatch: bool = False  # the webhook dispatcher, in a thread (several processes share the work)
+    dispatch_idle_seconds: float = 1.0
     hot_reload: bool = False  # reload strategies on file change (polling) and on SIGHUP
     cycle_at: time = time(6, 0)
     tick_seconds: float = 5.0
@@ -113,11 +124,20 @@ class _ReuseValidDocuments(SchemaExtension):
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, engine: EngineContext, registry: Registry, allowed_origins: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        engine: EngineContext,
+        registry: Registry,
+        allowed_origins: tuple[str, ...],
+        *,
+        graphiql: bool = True,
+        introspection: bool = True,
+    ) -> None:
         documents = ValidDocuments()
+        no_introspection = () if introspection else (lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]),)
         super().__init__(
-            build_schema(extra_extensions=(GraphQLMetrics, documents.extension)),
-            graphql_ide="graphiql",
+            build_schema(extra_extensions=(GraphQLMetrics, OperationContext, documents.extension, *no_introspection)),
+            graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=False,  # GET serves GraphiQL; queries are POSTed
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=allowed_origins,
@@ -130,6 +150,37 @@ class GraphQLApp(GraphQL[Context, None]):
         return make_context(
             self.engine, principal, auth_error=error, request=request, response=response, registry=self.registry
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # the service's own copy of GraphiQL: no CDN
+
+    # GraphQL over HTTP: the media type the client accepts decides the answer's type and status.
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate(request.headers.get("accept"))
+        if isinstance(request, Request):
+            request.state.graphql_sub_response = sub_response
+        return sub_response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        sub_response: Response | None = getattr(request.state, "graphql_sub_response", None)
+        if (
+            sub_response is not None
+            and sub_response.media_type == GRAPHQL_RESPONSE
+            and is_request_error(result.data, result.errors)
+        ):
+            body.pop("data", None)
+            sub_response.status_code = 400
+        return body
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authentication at `connection_init`: a valid key in the payload (`{"Authorization":
@@ -169,6 +220,24 @@ def _strategies_ready(registry: Registry) -> dict[str, Any]:
     }
 
 
+def cors(settings: Settings) -> list[Middleware]:
+    """CORS for browser front ends on other origins: `O2C_CORS_ORIGINS` (comma-separated origins, or `*`);
+    none by default, so a browser on another origin may not call the API."""
+    allowed = [o.strip() for o in settings.extra.get("O2C_CORS_ORIGINS", "").split(",") if o.strip()]
+    if not allowed:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=allowed,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "accept", "x-correlation-id"],
+            expose_headers=["x-correlation-id"],
+            max_age=600,
+        )
+    ]
+
+
 def create_app(
     settings: Settings | None = None,
     engine: EngineContext | None = None,
@@ -184,7 +253,13 @@ def create_app(
     ctx = engine or build_context(settings)
     jobs = background or Background()
     origins = tuple(o for o in settings.extra.get("O2C_ALLOWED_ORIGINS", "").split(",") if o)
-    graphql = GraphQLApp(ctx, registry, origins)
+    graphql = GraphQLApp(
+        ctx,
+        registry,
+        origins,
+        graphiql=switched_on(settings.extra, "O2C_GRAPHIQL"),
+        introspection=switched_on(settings.extra, "O2C_INTROSPECTION"),
+    )
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -219,6 +294,7 @@ def create_app(
                 sighup = True
             except (ValueError, RuntimeError, NotImplementedError, AttributeError):  # not the main thread, or no SIGHUP
                 log.warning("SIGHUP reload unavailable in this process; file changes still reload")
+        dispatching = start_dispatcher(ctx, jobs.dispatch_idle_seconds) if jobs.dispatch else None
         if jobs.scheduler:
             scheduler = build_scheduler(ctx, registry, jobs.cycle_at, jobs.tick_seconds, jobs.lease_seconds)
             scheduler.start()
@@ -226,6 +302,8 @@ def create_app(
         try:
             yield
         finally:
+            if dispatching is not None:
+                await run_in_threadpool(dispatching.stop)  # finishes the claimed batch
             if scheduler is not None:
                 await run_in_threadpool(scheduler.stop)  # waits for a running job; releases the lease
             if sighup:
@@ -243,7 +321,9 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    if switched_on(settings.extra, "O2C_GRAPHIQL"):
+        routes.append(graphiql.assets())
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings)])
     app.state.ctx = ctx
     app.state.registry = registry
     return app

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
+from api.logs import configure as configure_logging
+from engine import tracing
 from states.errors import DomainError
 
 GROUPS = (
@@ -23,9 +26,13 @@ GROUPS = (
     "risk",
     "dispatch",
     "events",
+    "predict",
+    "forecast",
+    "kpis",
     "templates",
     "notices",
     "simulate",
+    "webhooks",
 )
 
 
@@ -41,9 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        configure_logging(args.verbose, os.environ.get("O2C_LOG_FORMAT"))
+        tracing.configure(os.environ)
+    except DomainError as exc:
+        print(f"o2c: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
     logging.getLogger("transitions").setLevel(logging.WARNING)  # it logs every callback at INFO
     try:
         return int(args.run(args) or 0)

@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -31,12 +39,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
+from engine.kpi_history import latest
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
+from engine.webhooks.fanout import fanout_position
 
 log = logging.getLogger("o2c.api.metrics")
 
 REGISTRY = CollectorRegistry()
+# The conventional process_* (CPU, memory, open files, start time) and python_* (version, GC) series.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
 
 GRAPHQL_LATENCY = Histogram(
     "o2c_graphql_operation_seconds",
@@ -79,6 +93,8 @@ class Recorded:
     rule_hits: dict[str, int] = field(default_factory=dict)  # over every finished cycle
     deliveries: list[tuple[str, int]] = field(default_factory=list)  # webhook deliveries by status
     attempts: list[tuple[str, int]] = field(default_factory=list)  # webhook attempts by outcome
+    outbox_position: int = 0  # the newest event's position
+    fanout_position: int | None = None  # the last event fanned out to webhook deliveries (None: no endpoint yet)
     notices: list[tuple[str, str, int]] = field(default_factory=list)  # messages by channel used and state
 
 
@@ -105,6 +121,7 @@ def read_recorded(store: Store) -> Recorded:
             "SELECT CASE WHEN status_code BETWEEN 200 AND 299 THEN 'success' WHEN status_code IS NULL "
             "THEN 'network_error' ELSE 'http_error' END AS outcome, COUNT(*) FROM webhook_attempt GROUP BY 1"
         )
+        newest = uow.select("SELECT MAX(id) FROM outbox")[0]  # one column: a list of values
         notices = uow.select(
             "SELECT COALESCE(via, channel), state, COUNT(*) FROM notice_message GROUP BY COALESCE(via, channel), state"
         )
@@ -133,6 +150,8 @@ def read_recorded(store: Store) -> Recorded:
         dict(hits),
         [(str(st), int(n)) for st, n in deliveries],
         [(str(o), int(n)) for o, n in attempts],
+        int(newest or 0),
+        fanout_position(store),
         [(str(c), str(st), int(n)) for c, st, n in notices],
     )
 
@@ -194,6 +213,17 @@ class DatabaseCollector(Collector):
         for outcome, count in recorded.attempts:
             attempts.add_metric([outcome], count)
         yield attempts
+        outbox = GaugeMetricFamily("o2c_outbox_position", "Position (id) of the newest event in the outbox.")
+        outbox.add_metric([], recorded.outbox_position)
+        yield outbox
+        fanned = GaugeMetricFamily(
+            "o2c_webhook_fanout_position",
+            "Position of the last event turned into webhook deliveries; o2c_outbox_position minus this is the "
+            "webhook lag in events (absent until an endpoint is registered).",
+        )
+        if recorded.fanout_position is not None:
+            fanned.add_metric([], recorded.fanout_position)
+        yield fanned
         messages = GaugeMetricFamily(
             "o2c_notices",
             "Messages to customers by channel (the one used once rendered) and state: sent, bounced, failed, "
@@ -258,12 +288,62 @@ class SubscriptionCollector(Collector):
             yield gauge
 
 
+class KpiCollector(Collector):
+    """The newest KPI snapshot (engine/kpi_history) as gauges, labelled by currency, dimension (all,
+    segment, strategy) and key; read at scrape time, cached for `ttl` seconds."""
+
+    FIGURES = (
+        ("o2c_kpi_open_receivables_minor", "Open receivables in minor units.", "open_receivables"),
+        ("o2c_kpi_current_percent", "Current (not yet due) share of open receivables, percent.", "pct_current"),
+        ("o2c_kpi_countback_dso_days", "Countback DSO in days.", "countback_dso"),
+        ("o2c_kpi_promise_kept_ratio", "Kept / decided promises to pay of the last 90 days.", "promise_kept_rate"),
+        ("o2c_kpi_unapplied_cash_minor", "Unapplied cash in minor units.", "unapplied_cash"),
+        ("o2c_kpi_dispute_cycle_days", "Mean days to resolve a dispute (last 90 days).", "dispute_cycle_days"),
+        ("o2c_kpi_open_disputes", "Open disputes.", "open_disputes"),
+    )
+
+    def __init__(self, store: Store, ttl: float = 10.0) -> None:
+        self.store, self.ttl = store, ttl
+        self._lock = threading.Lock()
+        self._cached: tuple[float, list[Any]] | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            with self._lock:
+                now = time.monotonic()
+                if self._cached is None or now - self._cached[0] >= self.ttl:
+                    self._cached = (now, latest(self.store))
+                rows = self._cached[1]
+        except Exception:  # reported by o2c_metrics_database_up's collector; a scrape never fails
+            log.warning("metrics: reading the KPI snapshot failed", exc_info=True)
+            return
+        labels = ["currency", "dimension", "key"]
+        for name, doc, figure in self.FIGURES:
+            gauge = GaugeMetricFamily(name, doc, labels=labels)
+            for row in rows:
+                value = row.figures.get(figure)
+                if value is not None:
+                    gauge.add_metric([row.currency, row.dimension, row.key], float(value))
+            yield gauge
+        aging = GaugeMetricFamily(
+            "o2c_kpi_aging_minor", "Open receivables by aging bucket, minor units.", labels=[*labels, "bucket"]
+        )
+        for row in rows:
+            for bucket, amount in dict(row.figures.get("aging") or {}).items():
+                aging.add_metric([row.currency, row.dimension, row.key, bucket], float(amount))
+        yield aging
+
+
 def metrics_endpoint(store: Store, ttl: float = 10.0) -> Any:
     """`GET /metrics` for one app: the process registry plus its database's aggregates. The
     database is read on a worker thread, never on the event loop."""
     database = CollectorRegistry(auto_describe=False)
     database.register(DatabaseCollector(store, ttl))
     database.register(SubscriptionCollector(store))
+    database.register(KpiCollector(store, ttl))
 
     def render() -> bytes:
         return generate_latest(REGISTRY) + generate_latest(database)

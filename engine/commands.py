@@ -105,6 +105,7 @@ class ReleaseHold:
     reason: str
     reason_code: str | None = None
     note: str | None = None
+    exception_until: date | None = None  # a person releasing an automatic reason (default: policy)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from engine.clock import stored
+from engine.clock import loaded, stored
 from engine.services.context import Context
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
@@ -29,6 +30,7 @@ class Principal:
     prefix: str
     role: str
     name: str
+    collector_email: str | None = None  # the key acts as this collector
 
 
 def _digest(key: str) -> str:
@@ -42,8 +44,9 @@ def _parse(key: str) -> str | None:
     return parts[1]
 
 
-def create_key(ctx: Context, role: str, name: str = "") -> tuple[Principal, str]:
-    """Create a key; returns it with its secret, which is never stored and never shown again."""
+def create_key(ctx: Context, role: str, name: str = "", collector_email: str | None = None) -> tuple[Principal, str]:
+    """Create a key; returns it with its secret, which is never stored and never shown again.
+    With `collector_email`, the key acts as that collector (changes made with it are theirs)."""
     if role not in ROLES:
         raise ValidationFailed(f"unknown role '{role}'; one of {', '.join(ROLES)}", "role")
     prefix = secrets.token_hex(4)
@@ -51,9 +54,21 @@ def create_key(ctx: Context, role: str, name: str = "") -> tuple[Principal, str]
     label = name.strip() or f"{role} key {prefix}"
 
     def work(uow: UnitOfWork) -> Principal:
-        row = uow.ApiKey(prefix=prefix, secret_hash=_digest(key), role=role, name=label, created_at=stored(ctx.now()))
+        collector = None
+        if collector_email:
+            collector = uow.Collector.get(email=collector_email.strip().lower())
+            if collector is None:
+                raise ValidationFailed(f"no collector with email '{collector_email}'", "collector")
+        row = uow.ApiKey(
+            prefix=prefix,
+            secret_hash=_digest(key),
+            role=role,
+            name=label,
+            created_at=stored(ctx.now()),
+            collector=collector,
+        )
         uow.flush()
-        return Principal(row.id, prefix, role, label)
+        return Principal(row.id, prefix, role, label, collector.email if collector else None)
 
     return transact(ctx.store, work), key
 
@@ -69,7 +84,26 @@ def verify_key(store: Store, key: str) -> Principal | None:
             return None
         if not hmac.compare_digest(row.secret_hash, _digest(key)):
             return None
-        return Principal(row.id, row.prefix, row.role, row.name)
+        return Principal(row.id, row.prefix, row.role, row.name, row.collector.email if row.collector else None)
+
+
+@dataclass(frozen=True)
+class KeyListing:
+    prefix: str
+    role: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_keys(store: Store) -> list[KeyListing]:
+    """Every key, oldest first, without its secret (which is not stored)."""
+    with read_only(store) as uow:
+        rows = uow.ApiKey.select().order_by(lambda k: k.id)
+        return [
+            KeyListing(k.prefix, k.role, k.name, loaded(k.created_at), loaded(k.revoked_at) if k.revoked_at else None)
+            for k in rows
+        ]
 
 
 def revoke_key(ctx: Context, prefix: str) -> bool:

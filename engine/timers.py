@@ -9,8 +9,10 @@ from datetime import date, timedelta
 
 from engine.clock import stored
 from engine.scoring import score_customer
+from engine.services.blocks import expire_blocks
 from engine.services.common import fire_invoice, record_dispute_transition
 from engine.services.context import Context
+from engine.services.tasks import wake_snoozed
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from states import dispute as dsp
 from states import invoice as inv_states
@@ -25,6 +27,8 @@ class TimerReport:
     promises_kept: list[int] = field(default_factory=list)
     promises_broken: list[int] = field(default_factory=list)
     disputes_escalated: list[int] = field(default_factory=list)
+    tasks_woken: list[int] = field(default_factory=list)
+    blocks_expired: list[int] = field(default_factory=list)
 
     @property
     def touched_invoices(self) -> int:
@@ -122,6 +126,8 @@ def run_timers(
     for did in overdue_disputes(ctx):
         if escalate_dispute(ctx, did):
             report.disputes_escalated.append(did)
+    report.tasks_woken = wake_snoozed(ctx, day, TIMER)
+    report.blocks_expired = expire_blocks(ctx, day, TIMER)
     return report
 
 

@@ -135,6 +135,7 @@ class DisputeView:
     due_at: datetime
     resolved_at: datetime | None
     version: int
+    owner: str | None = None  # a queue or a collector
 
     @staticmethod
     def of(d: Entity) -> DisputeView:
@@ -152,6 +153,7 @@ class DisputeView:
             loaded(d.due_at),
             loaded(d.resolved_at) if d.resolved_at else None,
             d.version,
+            d.owner,
         )
 
 
@@ -184,6 +186,7 @@ class HoldView:
     released_at: datetime | None
     released_by: str | None
     release_reason_code: str | None
+    exception_until: date | None = None  # the cycle does not place this reason again until then
 
     @staticmethod
     def of(h: Entity) -> HoldView:
@@ -197,6 +200,7 @@ class HoldView:
             loaded(h.released_at) if h.released_at else None,
             h.released_by,
             h.release_reason_code,
+            h.exception_until,
         )
 
 

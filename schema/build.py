@@ -10,8 +10,12 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.blocks.mutations import BlockMutations
+from schema.blocks.queries import BlockQueries
 from schema.cashapp.mutations import CashMutations
 from schema.cashapp.queries import CashQueries
+from schema.collectors.mutations import CollectorMutations
+from schema.collectors.queries import CollectorQueries
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -25,15 +29,21 @@ from schema.events.subscriptions import EventSubscriptions
 from schema.history.queries import HistoryQueries
 from schema.invoices.mutations import InvoiceMutations
 from schema.invoices.queries import InvoiceQueries
+from schema.kpis.queries import KpiQueries
 from schema.machines.queries import MachineQueries
 from schema.notices.mutations import NoticeMutations
 from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
+from schema.predictions.queries import PredictionQueries
 from schema.reports.queries import ReportQueries
 from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
+from schema.tasks.mutations import TaskMutations
+from schema.tasks.queries import TaskQueries
+from schema.timeline.mutations import TimelineMutations
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
+from schema.write_offs.mutations import WriteOffMutations, WriteOffQueries
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -51,8 +61,14 @@ class Query(
     StrategyQueries,
     EventQueries,
     WebhookQueries,
+    PredictionQueries,
+    KpiQueries,
     CashQueries,
     NoticeQueries,
+    TaskQueries,
+    BlockQueries,
+    CollectorQueries,
+    WriteOffQueries,
 ):
     pass
 
@@ -69,6 +85,11 @@ class Mutation(
     WebhookMutations,
     CashMutations,
     NoticeMutations,
+    TaskMutations,
+    BlockMutations,
+    TimelineMutations,
+    CollectorMutations,
+    WriteOffMutations,
 ):
     pass
 

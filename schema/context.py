@@ -54,6 +54,8 @@ class Context:
         """Changes made through the API are made by a person (or system) holding a key."""
         if self.principal is None:
             return person("anonymous")
+        if self.principal.collector_email:
+            return person(self.principal.collector_email)  # a collector's key acts as that person
         return person(f"{self.principal.name} (key {self.principal.prefix})")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -4,12 +4,12 @@ unexpected is masked as INTERNAL with a correlation id that is also in the serve
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from engine.log_context import current_correlation_id
 from states.errors import DomainError, ValidationFailed
 
 log = logging.getLogger("o2c.api.errors")
@@ -49,7 +49,7 @@ class ErrorCodes(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message="Internal error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        correlation_id = uuid.uuid4().hex[:16]
+        correlation_id = current_correlation_id()  # the request's: every line it logged carries it
         original = error.original_error
         log.error(
             "unexpected error %s at %s",

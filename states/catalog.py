@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from states.account import ACCOUNT
 from states.bank_transaction import BANK_TRANSACTION
+from states.block import BLOCK
 from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 from states.invoice import INVOICE
 from states.notice import NOTICE
+from states.task import TASK
 from states.workflow import Workflow
+from states.write_off import WRITE_OFF
 
 MACHINES: dict[str, Workflow] = {
     "invoice": INVOICE,
@@ -16,6 +19,9 @@ MACHINES: dict[str, Workflow] = {
     "account": ACCOUNT,
     "bank_transaction": BANK_TRANSACTION,
     "notice": NOTICE,
+    "task": TASK,
+    "dunning_block": BLOCK,
+    "write_off": WRITE_OFF,
 }
 
 

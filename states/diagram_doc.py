@@ -10,7 +10,7 @@ def render() -> str:
         "# State machines",
         "",
         "Generated from `states/` by `make diagrams` (`python -m states.diagram_doc`); a test fails when",
-        "this file is stale. `o2c states diagram invoice|dispute|account|bank_transaction|notice` prints one diagram.",
+        "this file is stale. `o2c states diagram KIND` prints one diagram (KIND: a heading below).",
         "",
     ]
     for kind, wf in MACHINES.items():

@@ -13,7 +13,8 @@ FINAL = frozenset({RESOLVED, WITHDRAWN})
 ACTIVE = frozenset({OPEN, UNDER_REVIEW, AWAITING_CUSTOMER, ESCALATED})
 
 OUTCOMES = ("accepted", "partial", "rejected")
-REASON_CODES = ("pricing", "quantity", "quality", "not_received", "duplicate", "terms", "other")
+# `deduction`: a short payment's difference (cash application) disputed on the customer's behalf.
+REASON_CODES = ("pricing", "quantity", "quality", "not_received", "duplicate", "terms", "deduction", "other")
 
 
 def _known_outcome(e: EventData) -> bool:

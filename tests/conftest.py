@@ -9,6 +9,7 @@ from datetime import date
 
 import psycopg2
 import pytest
+from event_contract import contract_breaches
 
 from engine.clock import FixedClock, clock_for_date
 from engine.config import Settings
@@ -42,6 +43,16 @@ TABLES = (
     "webhook_attempt",
     "webhook_delivery",
     "webhook_endpoint",
+    "dunning_block",
+    "dispute_comment",
+    "attachment",
+    "customer_note",
+    "collector",
+    "write_off_request",
+    "prediction_model",
+    "invoice_prediction",
+    "cash_forecast_snapshot",
+    "kpi_snapshot",
 )
 
 
@@ -94,10 +105,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
+    """A store at the latest schema; after the test, every event it wrote must match its schema."""
     s = Store(database_url)
     upgrade(s)
     yield s
-    s.disconnect()
+    try:
+        breaches = contract_breaches(s)
+    finally:
+        s.disconnect()
+    assert not breaches, f"events that break their catalogue schema: {breaches}"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import argparse
 from engine.config import load_settings
 from engine.store.database import Store
 from engine.store.upgrades import LATEST, current_version, upgrade
+from engine.webhooks.endpoints import seal_stored_secrets
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +24,9 @@ def _upgrade(_args: argparse.Namespace) -> int:
     applied = upgrade(store)
     for step in applied:
         print(f"applied schema step {step.version}: {step.description}")
+    sealed = seal_stored_secrets(store)
+    if sealed:
+        print(f"sealed {sealed} webhook secret(s) stored before encryption at rest")
     print(f"schema at version {current_version(store)} (latest {LATEST})")
     return 0
 

@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from types import FrameType
 
 from engine.bootstrap import build_context
@@ -75,6 +76,7 @@ def dispatcher_for(
         timeout=timeout or positive(extra, "O2C_DISPATCH_TIMEOUT", 10.0),
         lease_seconds=lease,  # None: batch × (timeout + 1) + 30
         after_send=after_send,
+        disable_after=timedelta(days=positive(extra, "O2C_WEBHOOK_DISABLE_AFTER_DAYS", 5.0)),
     )
 
 

@@ -1,9 +1,10 @@
 """`o2c serve [--host] [--port] [--no-scheduler]` — the HTTP server (uvicorn).
 
 By default one box does everything: besides the API it runs the leader-leased scheduler (daily
-cycle at `O2C_CYCLE_AT`, timers every `O2C_TICK_SECONDS`) and reloads the strategies when a file
-changes or on SIGHUP. API-only replicas pass `--no-scheduler` (or set `O2C_SCHEDULER=0`) and leave
-the scheduler to `o2c worker` or one serving box."""
+cycle at `O2C_CYCLE_AT`, timers every `O2C_TICK_SECONDS`), the webhook dispatcher
+(`O2C_SERVE_DISPATCH=0` turns it off) and reloads the strategies when a file changes or on SIGHUP.
+API-only replicas pass `--no-scheduler` (no background work at all) and leave the scheduler and
+webhooks to `o2c worker`."""
 
 from __future__ import annotations
 
@@ -34,8 +35,13 @@ def background_for(settings: Settings, no_scheduler: bool = False) -> Background
     """What runs beside the API, from `O2C_*` settings; a bad value fails before anything starts."""
     from api.app import Background
 
+    # `--no-scheduler` (O2C_SCHEDULER=0) means no background work at all (API replicas);
+    # O2C_SERVE_DISPATCH=0 keeps the scheduler but leaves webhooks to `o2c worker` / `o2c dispatch`.
+    background = not no_scheduler and switched_on(settings.extra, "O2C_SCHEDULER")
     return Background(
-        scheduler=not no_scheduler and switched_on(settings.extra, "O2C_SCHEDULER"),
+        scheduler=background,
+        dispatch=background and switched_on(settings.extra, "O2C_SERVE_DISPATCH"),
+        dispatch_idle_seconds=positive(settings.extra, "O2C_DISPATCH_IDLE", 1.0),
         hot_reload=True,
         cycle_at=time_of_day(settings.extra, "O2C_CYCLE_AT", "06:00"),
         tick_seconds=positive(settings.extra, "O2C_TICK_SECONDS", 5.0),
@@ -48,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.logs import json_logs
     from engine.keys import ensure_demo_admin_key
 
     settings = load_settings()
@@ -66,7 +73,9 @@ def _serve(args: argparse.Namespace) -> int:
         f"scheduler on (cycle at {background.cycle_at.isoformat('minutes')})"
         if background.scheduler
         else "scheduler off"
-    )
+    ) + (", webhook dispatcher on" if background.dispatch else ", webhook dispatcher off")
     print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql; {scheduler})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # JSON logs: uvicorn's own loggers go through the root handler (one JSON line each, access log included).
+    log_config = None if json_logs(settings.extra.get("O2C_LOG_FORMAT")) else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config)
     return 0

@@ -1,4 +1,4 @@
-"""`o2c states diagram invoice|dispute|account` — the mermaid diagram from the machine itself."""
+"""`o2c states diagram invoice|dispute|account|task` — the mermaid diagram from the machine itself."""
 
 from __future__ import annotations
 

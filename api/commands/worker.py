@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from api.commands.dispatch import dispatcher_for
+from api.dispatching import Dispatching, start_dispatcher
 from engine.bootstrap import build_context
 from engine.config import load_settings, positive, switched_on, time_of_day
 from engine.strategies_in_force import load_registry
@@ -55,7 +56,8 @@ def _worker(args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     registry = load_registry(settings.strategies_dir)
     scheduler = build_scheduler(ctx, registry, cycle_at, tick, lease)
-    dispatcher = dispatcher_for(ctx) if dispatch else None
+    if dispatch:
+        dispatcher_for(ctx).close()  # bad O2C_DISPATCH_* settings stop the process before anything starts
     if not args.verbose:  # APScheduler logs every tick, httpx every request, at INFO; our jobs log what they do
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -70,27 +72,16 @@ def _worker(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
-    sending: threading.Thread | None = None
-    if dispatcher is not None:
-
-        def send_webhooks() -> None:
-            try:
-                dispatcher.run(stop, idle_seconds=idle)
-            finally:
-                dispatcher.close()
-
-        sending = threading.Thread(target=send_webhooks, name="webhook-dispatcher", daemon=True)
     scheduler.start()
-    if sending is not None:
-        sending.start()
-    sends = f"dispatcher {dispatcher.holder}" if dispatcher is not None else "dispatcher off"
+    sending: Dispatching | None = start_dispatcher(ctx, idle) if dispatch else None
+    sends = f"dispatcher {sending.dispatcher.holder}" if sending is not None else "dispatcher off"
     print(f"o2c worker {scheduler.holder} running ({sends})", flush=True)
     heartbeat = Path(settings.extra["O2C_HEARTBEAT_FILE"]) if settings.extra.get("O2C_HEARTBEAT_FILE") else None
     while not stop.wait(1.0):
         # A container health check reads the file's age: it stays fresh while the dispatcher lives.
-        if heartbeat is not None and (sending is None or sending.is_alive()):
+        if heartbeat is not None and (sending is None or sending.alive()):
             heartbeat.write_text(f"{time.time():.0f}\n")
     if sending is not None:
-        sending.join(timeout=60)
+        sending.stop()
     scheduler.stop()
     return 0

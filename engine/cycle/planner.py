@@ -22,6 +22,7 @@ from engine.rules.experiment import arms_of
 from engine.rules.numpy_eval import evaluate
 from engine.rules.registry import StrategySet
 from states import invoice as inv_states
+from states.block import WITHHELD_ACTIONS
 from states.errors import InvalidTransition
 from states.invoice import INVOICE
 
@@ -70,6 +71,8 @@ def rule_cause(d: Decision) -> dict[str, Any]:
         }
         if d.experiment:  # champion/challenger: the customer's arm decided
             found |= {"experiment": d.experiment, "variant": d.variant}
+    if d.predicted:  # the values differ per invoice: not cached
+        return found | {"prediction": d.prediction}
     return found
 
 
@@ -149,7 +152,7 @@ def _plan_group(
             )
         for d in decisions:
             _apply_decision(g, row, inv, d, plan, cap.max if cap else None, budget, sent, per_invoice)
-        if inv.changes or inv.notice or inv.task:
+        if inv.changes or inv.notice or inv.tasks:
             plan.invoices.append(inv)
 
 
@@ -229,7 +232,10 @@ def _apply_decision(
     per_invoice: bool = False,
 ) -> None:
     cause, facts = rule_cause(d), shown_facts(d.facts)
+    blocked = bool(g.blocked[row])
     for order in d.orders:
+        if blocked and order.kind in WITHHELD_ACTIONS:
+            continue  # a dunning block is in force: no reminder, notice or escalation
         if order.kind in ("remind", "dun"):
             if inv.notice is not None:
                 continue  # at most one notice per invoice per evaluation
@@ -273,21 +279,22 @@ def _apply_decision(
                 per_invoice,
             )
         elif order.kind == "escalate":
-            _change(
-                inv,
-                "escalate",
-                cause | {"to": order.params.get("to")},
-                facts,
-                plan,
-                f"escalated to {order.params.get('to')}",
-            )
+            to = order.params.get("to", "collector")
+            if _change(inv, "escalate", cause | {"to": to}, facts, plan, f"escalated to {to}"):
+                inv.tasks.append(
+                    TaskRow(inv.invoice_id, inv.customer_id, to, f"escalated to {to}", d.rule_id, "escalation", cause)
+                )
         elif order.kind == "create_task":
-            inv.task = TaskRow(
-                inv.invoice_id,
-                inv.customer_id,
-                order.params.get("queue", "collections"),
-                order.params.get("note"),
-                d.rule_id,
+            inv.tasks.append(
+                TaskRow(
+                    inv.invoice_id,
+                    inv.customer_id,
+                    order.params.get("queue", "collections"),
+                    order.params.get("note"),
+                    d.rule_id,
+                    "rule",
+                    cause,
+                )
             )
         else:
             continue

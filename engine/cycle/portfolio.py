@@ -43,6 +43,10 @@ class Portfolio:
     broken_promises: IntArray
     account_state: npt.NDArray[np.str_]
     customer_email: npt.NDArray[np.str_]
+    blocked: npt.NDArray[np.bool_]  # a dunning block covers it today (`engine/blocks`)
+    collectible_amount: IntArray  # open amount less what active disputes contest
+    expected_day: IntArray  # predicted payment day (engine/predict); the due-date baseline when unscored
+    p_late: IntArray  # percent 0-100
 
     def __len__(self) -> int:
         return int(self.invoice_id.size)
@@ -73,6 +77,10 @@ _COLUMNS = (
     "broken_promises",
     "account_state",
     "customer_email",
+    "blocked",
+    "collectible_amount",
+    "expected_day",
+    "p_late",
 )
 
 

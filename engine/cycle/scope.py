@@ -18,7 +18,9 @@ from engine.cycle.writer import write_chunk
 from engine.rules.decision import shown_facts
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
+from engine.services.holds import excepted_reasons
 from engine.store.tuning import data_version
+from engine.tracing import span
 from states.actors import Actor
 
 CYCLE_ACTOR = Actor("rule", "cycle")
@@ -66,38 +68,42 @@ def run_scope(
     `stopped` is asked between chunks: once true (a partition's lease was lost) nothing more is
     written; what was written stays, and the next holder loads only what is left. With
     `partition_id`, every write adds its counts to that partition's row in its own transaction."""
-    loaded_at = data_version(ctx.store)  # before the load: a commit during it counts as later
-    book = load_book(ctx.store, as_of, customers)
-    accounts_at_load = book.accounts
-    report.invoices_evaluated += len(book.portfolio)
-    conflicted = False
-    for _attempt in range(3):
-        plan = _plan(ctx, strategies, as_of, book, customers)
-        report.refused += plan.refused
-        if dry_run:
-            _count(report, plan.invoices, by_rule)
-            break
-        conflicts = _write(ctx, plan, as_of, chunk_size, progress, after_chunk, report, by_rule, stopped, partition_id)
-        report.conflicts += len(conflicts)
+    attributes = {"o2c.business_date": as_of.isoformat(), "o2c.partition": partition_id or 0, "o2c.dry_run": dry_run}
+    with span("o2c.cycle", attributes):
+        loaded_at = data_version(ctx.store)  # before the load: a commit during it counts as later
+        book = load_book(ctx.store, as_of, customers)
+        accounts_at_load = book.accounts
+        report.invoices_evaluated += len(book.portfolio)
+        conflicted = False
+        for _attempt in range(3):
+            plan = _plan(ctx, strategies, as_of, book, customers)
+            report.refused += plan.refused
+            if dry_run:
+                _count(report, plan.invoices, by_rule)
+                break
+            conflicts = _write(
+                ctx, plan, as_of, chunk_size, progress, after_chunk, report, by_rule, stopped, partition_id
+            )
+            report.conflicts += len(conflicts)
+            if stopped is not None and stopped():
+                return
+            if not conflicts:
+                break
+            conflicted = True
+            stale = set(conflicts)
+            owners = sorted({p.customer_id for p in plan.invoices if p.invoice_id in stale})
+            book = load_book(ctx.store, as_of, Customers(ids=tuple(owners)), conflicts)
+        # Account rules see the accounts as they are now, after the invoice transitions of the day. The
+        # cycle's own transitions (mark_overdue, dun, escalate) change no aggregate (collectible, not
+        # disputed, same amounts), so the accounts of the load are still exact unless someone else
+        # committed since: on SQLite `data_version` tells; otherwise they are read again.
+        fresh = not conflicted and loaded_at is not None and data_version(ctx.store) == loaded_at
+        accounts = plan_accounts_only(ctx, strategies, as_of, customers, accounts_at_load if fresh else None)
         if stopped is not None and stopped():
             return
-        if not conflicts:
-            break
-        conflicted = True
-        stale = set(conflicts)
-        owners = sorted({p.customer_id for p in plan.invoices if p.invoice_id in stale})
-        book = load_book(ctx.store, as_of, Customers(ids=tuple(owners)), conflicts)
-    # Account rules see the accounts as they are now, after the invoice transitions of the day. The
-    # cycle's own transitions (mark_overdue, dun, escalate) change no aggregate (collectible, not
-    # disputed, same amounts), so the accounts of the load are still exact unless someone else
-    # committed since: on SQLite `data_version` tells; otherwise they are read again.
-    fresh = not conflicted and loaded_at is not None and data_version(ctx.store) == loaded_at
-    accounts = plan_accounts_only(ctx, strategies, as_of, customers, accounts_at_load if fresh else None)
-    if stopped is not None and stopped():
-        return
-    by_rule.update(accounts.by_rule)
-    # A dry run decides the account orders exactly as the real run (no-ops included) and writes nothing.
-    _apply_accounts(ctx, accounts, report, dry_run, partition_id)
+        by_rule.update(accounts.by_rule)
+        # A dry run decides the account orders exactly as the real run (no-ops included) and writes nothing.
+        _apply_accounts(ctx, accounts, report, dry_run, partition_id)
 
 
 def _plan(ctx: Context, strategies: StrategySet, as_of: date, book: Book, customers: Customers) -> Plan:
@@ -123,6 +129,10 @@ def plan_accounts_only(
     if accounts is None:
         accounts = load_book(ctx.store, as_of, customers, accounts_only=True).accounts
     plan_accounts(accounts, strategies, as_of, plan)
+    if any(o.kind == "credit_hold" for o in plan.accounts):
+        # a person released that reason with an exception that still runs: not placed again
+        excepted = excepted_reasons(ctx.store, as_of, customers.where("customer"))
+        plan.accounts = [o for o in plan.accounts if (o.customer_id, o.reason) not in excepted]
     return plan
 
 
@@ -130,7 +140,7 @@ def _count(report: CycleReport, plans: list[Any], by_rule: Counter[str] | None =
     for p in plans:
         report.applied += len(p.changes)
         report.notices += p.notice is not None
-        report.tasks += p.task is not None
+        report.tasks += len(p.tasks) if p.opened is None else p.opened
         if by_rule is not None:
             by_rule.update(p.rules)
 
@@ -158,7 +168,8 @@ def _write(
         chunk = ordered[start : start + chunk_size]
         if stopped is not None and stopped():
             break
-        outcome = write_chunk(ctx.store, chunk, as_of, ctx.now(), str(CYCLE_ACTOR), partition_id)
+        with span("o2c.cycle.chunk", {"o2c.business_date": as_of.isoformat(), "o2c.invoices": len(chunk)}):
+            outcome = write_chunk(ctx.store, chunk, as_of, ctx.now(), str(CYCLE_ACTOR), partition_id)
         conflicts.extend(outcome.conflicts)
         _count(report, outcome.written, by_rule)
         if progress:

@@ -17,10 +17,13 @@ from engine.cycle import tally
 from engine.cycle.event_json import JsonTexts, transition_data
 from engine.cycle.messages import Line, open_messages
 from engine.journal.batch import insert_journal
-from engine.store.bulk import new_event_id
+from engine.store.bulk import Bulk, new_event_id
 from engine.store.database import Store
 from engine.store.dialect import PG_PAGE, day_param, execute_many, sql_for, timestamp_param
 from engine.store.unit_of_work import UnitOfWork
+from engine.tasks.handover import handovers
+from engine.tasks.opening import TaskRequest, open_tasks
+from states.actors import Actor
 
 
 @dataclass
@@ -60,6 +63,8 @@ class TaskRow:
     queue: str
     note: str | None
     rule: str
+    source: str = "rule"  # rule (create_task) | escalation (escalate: {to: queue}, with the hand-over)
+    cause: dict[str, Any] | None = None
 
 
 @dataclass
@@ -71,7 +76,8 @@ class InvoicePlan:
     loaded_version: int
     changes: list[Change] = field(default_factory=list)
     notice: NoticeRow | None = None
-    task: TaskRow | None = None
+    tasks: list[TaskRow] = field(default_factory=list)
+    opened: int | None = None  # tasks actually opened by the write (an unfinished one may already exist)
     final_state: str = ""
     final_level: int = 0
     snapshot: dict[str, Any] = field(default_factory=dict)
@@ -116,11 +122,12 @@ def write_chunk(
             else:
                 outcome.written.append(p)
         _write(store, cur, outcome.written, as_of, now, source_actor)
+        _open_tasks(uow, outcome.written, as_of, now, source_actor)
         if partition_id is not None:
             counts = {
                 "applied": sum(len(p.changes) for p in outcome.written),
                 "notices": sum(p.notice is not None for p in outcome.written),
-                "tasks": sum(p.task is not None for p in outcome.written),
+                "tasks": sum(p.opened or 0 for p in outcome.written),
                 "conflicts": len(outcome.conflicts),
             }
             tally.add(store, cur, partition_id, counts, Counter(r for p in outcome.written for r in p.rules))
@@ -138,7 +145,7 @@ def _reread(store: Store, cur: Any, ids: list[int]) -> dict[int, tuple[int, str 
 
 def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
     ts, day = timestamp_param(store, now), day_param(store, as_of)
-    updates, history, outbox, notices, tasks = [], [], [], [], []
+    updates, history, outbox, notices = [], [], [], []
     lines: list[Line] = []
     enc = JsonTexts()
     for plan in plans:
@@ -193,9 +200,6 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
             )  # fmt: skip
             notices.append([n.invoice_id, n.customer_id, n.kind, n.channel, n.template, None, n.level, day, n.rule,
                             n.strategy, ts, None])  # fmt: skip
-        if plan.task is not None:
-            t = plan.task
-            tasks.append((t.invoice_id, t.customer_id, t.queue, t.note, day, t.rule, "open", ts))
         updates.append(
             (
                 plan.final_state,
@@ -220,19 +224,34 @@ def _write(store: Store, cur: Any, plans: Sequence[InvoicePlan], as_of: date, no
         "business_date, rule, strategy, created_at, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         notices,
     )
-    insert_tasks(store, cur, tasks)
 
 
-def insert_tasks(store: Store, cur: Any, tasks: Sequence[tuple[Any, ...]]) -> None:
-    """Collector tasks: rows (invoice or None, customer, queue, note, business date, rule, status, created_at).
-    The one writer of tasks for the cycle and the notices (a phone call, a customer nobody can reach)."""
-    execute_many(
-        store,
-        cur,
-        "INSERT INTO collector_task (invoice, customer, queue, note, business_date, rule, status, "
-        "created_at) VALUES (?,?,?,?,?,?,?,?)",
-        tasks,
-    )
+def _open_tasks(uow: UnitOfWork, plans: Sequence[InvoicePlan], as_of: date, now: datetime, actor: str) -> None:
+    """Through `engine.tasks.opening.open_tasks`, which keeps one unfinished task per subject and
+    queue; an escalation's task carries the hand-over. Sets each plan's `opened`."""
+    wanted = [(p, t) for p in plans for t in p.tasks]
+    if not wanted:
+        return
+    escalated = [t.invoice_id for _, t in wanted if t.source == "escalation"]
+    carried = handovers(Bulk(uow), escalated, as_of) if escalated else {}
+    requests = [
+        TaskRequest(
+            customer_id=t.customer_id,
+            invoice_id=t.invoice_id,
+            queue=t.queue,
+            business_date=as_of,
+            source=t.source,
+            rule=t.rule,
+            note=t.note,
+            handover=carried.get(t.invoice_id) if t.source == "escalation" else None,
+            cause=t.cause,
+        )
+        for _, t in wanted
+    ]
+    kind, _, name = actor.partition(":")
+    opened = Counter(o.request.invoice_id for o in open_tasks(uow, requests, Actor(kind, name), now))
+    for p, _ in wanted:
+        p.opened = opened.get(p.invoice_id, 0)
 
 
 def _update_invoices(store: Store, cur: Any, updates: Sequence[tuple[Any, ...]]) -> None:

@@ -89,7 +89,23 @@ def load_demo(service: Collections, customers: int = 2000, invoices: int = 20000
     _live_situations(service, pf, cids, open_ids, summary, seed)
     summary.extra["statement"] = demo_statement(service, seed).as_json()
     score_all(ctx.store, ctx.today(), now=ctx.now())
+    summary.extra["portfolios"] = _collectors(service)
     return summary
+
+
+DEMO_COLLECTORS = (
+    ("Kim Keys", "key-accounts@example.com", ("key-accounts", "manager")),
+    ("Rita Risk", "high-risk@example.com", ("collections-smb", "agency")),
+    ("Carl Coll", "collections@example.com", ("collections", "collections-mm", "collector")),
+)
+
+
+def _collectors(service: Collections) -> dict[str, int]:
+    """The collectors `policy/portfolios.yaml` names, with the portfolios its rules give them."""
+    for name, email, queues in DEMO_COLLECTORS:
+        service.create_collector(name, email, queues)
+    report = service.assign_portfolios()
+    return {"collectors": len(DEMO_COLLECTORS), "assigned": report.assigned}
 
 
 def _write_customers(bulk: Bulk, journal: JournalBatch, pf: Portfolio, now: datetime) -> list[int]:

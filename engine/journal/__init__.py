@@ -13,6 +13,7 @@ from typing import Any
 from engine.clock import stored
 from engine.journal.catalogue import event_type as catalogued
 from engine.store.unit_of_work import UnitOfWork
+from engine.tracing import traceparent
 from states.actors import Actor
 
 ENTITY_PATHS = {
@@ -20,6 +21,11 @@ ENTITY_PATHS = {
     "dispute": "disputes",
     "account": "customers",
     "payment": "payments",
+    "task": "tasks",
+    "dunning_block": "dunning-blocks",
+    "note": "notes",
+    "attachment": "attachments",
+    "write_off": "write-offs",
     "bank_transaction": "bank-transactions",
     "notice": "notices",
 }
@@ -47,9 +53,15 @@ def emit(
         entity_version=entity_version,
         customer_id=customer_id,
         time=stored(at),
-        data={**data, "entityVersion": entity_version},
+        data=traced({**data, "entityVersion": entity_version}),
     )
     return event_id
+
+
+def traced(data: dict[str, Any]) -> dict[str, Any]:
+    """The event data with the current span's `traceparent` when one is recording (OpenTelemetry)."""
+    parent = traceparent()
+    return {**data, "traceparent": parent} if parent else data
 
 
 def record_transition(

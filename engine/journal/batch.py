@@ -13,6 +13,7 @@ from engine.journal.catalogue import event_type as catalogued
 from engine.store.bulk import Bulk, new_event_id
 from engine.store.database import Store
 from engine.store.dialect import execute_many
+from engine.tracing import traceparent
 from states.actors import Actor
 
 HISTORY_COLUMNS = (
@@ -161,6 +162,9 @@ def insert_journal(
     `HISTORY_COLUMNS` / `OUTBOX_COLUMNS` order, set-based on the caller's cursor."""
     for type_ in {row[1] for row in outbox}:
         catalogued(type_)
+    parent = traceparent()
+    if parent:  # inside a span (a cycle chunk): each event names the trace of the change that caused it
+        outbox = [(*row[:-1], f'{str(row[-1])[:-1]}, "traceparent": "{parent}"}}') for row in outbox]
     for table, columns, rows in (("transition_history", HISTORY_COLUMNS, history), ("outbox", OUTBOX_COLUMNS, outbox)):
         marks = ",".join("?" * len(columns))
         execute_many(store, cur, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

@@ -16,6 +16,11 @@ JSON = dict[str, Any]
 
 MONEY: JSON = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "decimal amount, no exponent"}
 NULLABLE_STRING: JSON = {"type": ["string", "null"]}
+TRACEPARENT: JSON = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    "description": "W3C trace context of the change that caused the event (present when it was traced)",
+}
 CAUSE: JSON = {
     "type": "object",
     "required": ["kind"],
@@ -126,7 +131,11 @@ class EventType:
     def schema(self) -> JSON:
         """The JSON Schema of the event's `data`, with the `entityVersion` every event carries."""
         required = [*self.data.get("required", []), "entityVersion"]
-        properties = {**self.data.get("properties", {}), "entityVersion": {"type": "integer", "minimum": 1}}
+        properties = {
+            **self.data.get("properties", {}),
+            "entityVersion": {"type": "integer", "minimum": 1},
+            "traceparent": TRACEPARENT,
+        }
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": self.name,
@@ -293,7 +302,147 @@ _CASH_TYPES: tuple[EventType, ...] = (
     ),
 )
 
-CATALOGUE: dict[str, EventType] = {t.name: t for t in (*_TYPES, *_CASH_TYPES)}
+# The collectors' workspace (issue 16): tasks, dunning blocks, dispute comments and owners, the
+# customer timeline, portfolios, write-off requests.
+TASK_SNAPSHOT = _snapshot(
+    ["id", "subject", "queue", "status", "version"],
+    {
+        "id": {"type": "integer"},
+        "subject": {"type": "string", "description": "invoice:ID or customer:ID"},
+        "queue": {"type": "string"},
+        "status": {"type": "string"},
+        "assignee": NULLABLE_STRING,
+        "customerId": {"type": "integer"},
+        "invoiceId": {"type": ["integer", "null"]},
+        "version": {"type": "integer"},
+    },
+)
+BLOCK_SNAPSHOT = _snapshot(
+    ["id", "customerId", "reasonCode", "status", "version"],
+    {
+        "id": {"type": "integer"},
+        "customerId": {"type": "integer"},
+        "invoiceId": {"type": ["integer", "null"]},
+        "reasonCode": {"type": "string"},
+        "status": {"type": "string"},
+        "startsOn": {"type": "string", "format": "date"},
+        "endsOn": {"type": ["string", "null"], "format": "date"},
+        "version": {"type": "integer"},
+    },
+)
+
+
+def _news(required: list[str], properties: JSON) -> JSON:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+_COLLECTOR_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "o2c.task.opened",
+        "task",
+        "A task was opened for a queue (by a rule, an escalation with its hand-over, a person, the phone "
+        "channel or an undeliverable notice); at most one unfinished per subject and queue.",
+        transition(TASK_SNAPSHOT),
+    ),
+    EventType(
+        "o2c.task.state_changed",
+        "task",
+        "A task moved: assigned, started, snoozed, woken, completed with an outcome, cancelled.",
+        transition(TASK_SNAPSHOT),
+    ),
+    EventType(
+        "o2c.dunning_block.placed",
+        "dunning_block",
+        "Dunning was blocked on a customer or an invoice (reason code, optional end date).",
+        transition(BLOCK_SNAPSHOT),
+    ),
+    EventType(
+        "o2c.dunning_block.state_changed",
+        "dunning_block",
+        "A dunning block was lifted by a person or expired after its end date.",
+        transition(BLOCK_SNAPSHOT),
+    ),
+    EventType(
+        "o2c.dispute.commented",
+        "dispute",
+        "A person commented on a dispute.",
+        _news(
+            ["author", "text", "snapshot"],
+            {"author": {"type": "string"}, "text": {"type": "string"}, "snapshot": DISPUTE_SNAPSHOT},
+        ),
+    ),
+    EventType(
+        "o2c.dispute.owner_changed",
+        "dispute",
+        "A dispute got another owner (a queue or a collector).",
+        _news(
+            ["from", "to", "actor", "snapshot"],
+            {
+                "from": NULLABLE_STRING,
+                "to": {"type": "string"},
+                "actor": {"type": "string"},
+                "snapshot": DISPUTE_SNAPSHOT,
+            },
+        ),
+    ),
+    EventType(
+        "o2c.note.added",
+        "note",
+        "A person added a note to a customer's timeline (optionally about one invoice).",
+        _news(
+            ["text", "author"],
+            {"text": {"type": "string"}, "author": {"type": "string"}, "invoiceId": {"type": ["integer", "null"]}},
+        ),
+    ),
+    EventType(
+        "o2c.call.logged",
+        "note",
+        "A person logged a call with its outcome (reached, voicemail, promise, dispute, wrong number…).",
+        _news(
+            ["outcome", "author"],
+            {
+                "outcome": {"type": "string"},
+                "text": {"type": "string"},
+                "author": {"type": "string"},
+                "invoiceId": {"type": ["integer", "null"]},
+            },
+        ),
+    ),
+    EventType(
+        "o2c.attachment.added",
+        "attachment",
+        "A file was stored for a customer (its type sniffed from the bytes, its size checked).",
+        _news(
+            ["filename", "contentType", "size", "sha256"],
+            {
+                "filename": {"type": "string"},
+                "contentType": {"type": "string"},
+                "size": {"type": "integer"},
+                "sha256": {"type": "string"},
+            },
+        ),
+    ),
+    EventType(
+        "o2c.customer.collector_assigned",
+        "account",
+        "A person put a customer in a collector's portfolio by hand (rules assign in bulk without events).",
+        _news(["from", "to", "by"], {"from": NULLABLE_STRING, "to": NULLABLE_STRING, "by": {"type": "string"}}),
+    ),
+    EventType(
+        "o2c.write_off.state_changed",
+        "write_off",
+        "A write-off above the requester's limit was requested, approved (the invoice is written off in "
+        "the same transaction) or rejected.",
+        transition(
+            _snapshot(
+                ["id", "invoiceId", "status"],
+                {"id": {"type": "integer"}, "invoiceId": {"type": "integer"}, "status": {"type": "string"}},
+            )
+        ),
+    ),
+)
+
+CATALOGUE: dict[str, EventType] = {t.name: t for t in (*_TYPES, *_CASH_TYPES, *_COLLECTOR_TYPES)}
 EVENT_TYPES: tuple[str, ...] = tuple(CATALOGUE)
 
 
@@ -324,7 +473,7 @@ def markdown() -> str:
         "| type | subject | data (besides `entityVersion`) | when |",
         "| --- | --- | --- | --- |",
     ]
-    for t in _TYPES:
+    for t in CATALOGUE.values():
         keys = ", ".join(f"`{k}`" for k in t.data.get("properties", {}))
         lines.append(f"| `{t.name}` | `{t.entity_type}` | {keys} | {t.summary} |")
     return "\n".join(lines)

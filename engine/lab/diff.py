@@ -35,7 +35,7 @@ class Treatment:
     level: int
     transitions: tuple[str, ...]
     notice: tuple[str, str, str] | None  # kind, channel, template
-    task: str | None  # the queue
+    task: str | None  # the queues, comma-separated
 
     @staticmethod
     def of(plan: InvoicePlan) -> Treatment:
@@ -46,7 +46,7 @@ class Treatment:
             plan.final_level,
             tuple(c.trigger for c in plan.changes),
             (notice.kind, notice.channel, notice.template) if notice else None,
-            plan.task.queue if plan.task else None,
+            ",".join(sorted(t.queue for t in plan.tasks)) or None,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -226,7 +226,7 @@ class _Side:
         for p in shared.invoices + own.invoices:  # exactly what a dry run counts (engine.cycle.scope._count)
             by_rule.update(p.rules)
             transitions += len(p.changes)
-            tasks += p.task is not None
+            tasks += len(p.tasks)
             if p.notice is not None:
                 notices[p.customer_id] += 1
                 pairs.append((p.customer_id, p.notice.channel, day))

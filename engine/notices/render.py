@@ -13,10 +13,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from engine.cycle.writer import insert_tasks
 from engine.notices.content import Item, MessageData, Rendered, render
 from engine.notices.machine import fire_notice
 from engine.notices.recipients import ContactView, Recipient, language_of, recipient_for
@@ -25,8 +24,8 @@ from engine.rules.registry import StrategySet
 from engine.services.contacts import contacts_of
 from engine.services.context import Context
 from engine.store.database import Store
-from engine.store.dialect import day_param, timestamp_param
 from engine.store.unit_of_work import UnitOfWork, read_only
+from engine.tasks.opening import TaskRequest, open_tasks
 from states import invoice as inv_states
 from states import notice as ntc
 from states.actors import Actor
@@ -164,8 +163,7 @@ def load_messages(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], li
             for m in uow.Notice.select(lambda m: m.id in ids).prefetch(uow.Customer)
         }
         items: dict[int, list[Item]] = defaultdict(list)
-        lines = uow.NoticeLine.select(lambda n: n.message.id in ids).order_by(lambda n: n.id).prefetch(uow.Invoice)
-        for line in lines:
+        for line in uow.NoticeLine.select(lambda n: n.message.id in ids).order_by(lambda n: n.id):
             inv = line.invoice
             if inv.state not in inv_states.CHASEABLE | {inv_states.ESCALATED} or inv.open_amount <= 0:
                 continue  # settled, disputed, promised or stopped since the cycle asked
@@ -179,14 +177,13 @@ def load_messages(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], li
 
 def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> None:
     with UnitOfWork(store, write=True) as uow:
-        tasks: list[tuple[Any, ...]] = []
+        tasks: list[TaskRequest] = []
         for plan in plans:
             msg = uow.Notice.get(id=plan.message_id)
             if msg is None or msg.version != plan.version or msg.state != ntc.REQUESTED:
                 continue  # changed meanwhile (cancelled by a person, rendered by another worker)
             if plan.task_note is not None:
-                tasks.append(task_row(store, msg, plan.task_note, now))
-                outcome.tasks += 1
+                tasks.append(task_request(msg, plan.task_note))
             if plan.rendered is None:
                 msg.error = plan.cancel_reason
                 fire_notice(uow, msg, "cancel", ACTOR, now, reason=plan.cancel_reason, invoices=list(plan.invoices))
@@ -205,14 +202,23 @@ def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> 
             outcome.rendered += 1
             outcome.by_channel[r.channel] += 1
         uow.flush()
-        insert_tasks(store, uow.connection().cursor(), tasks)
+        # one unfinished task per customer and queue (a second message's task joins the first), with history
+        outcome.tasks += len(open_tasks(uow, tasks, ACTOR, now))
         uow.commit()
 
 
-def task_row(store: Store, msg: Any, note: str, now: datetime) -> tuple[Any, ...]:
-    day: date = msg.business_date
-    return (None, int(msg.customer.id), TASK_QUEUE, note[:2000], day_param(store, day), f"notice:{msg.id}", "open",
-            timestamp_param(store, now))  # fmt: skip
+def task_request(msg: Any, note: str, source: str | None = None) -> TaskRequest:
+    """A phone call to make, or a customer nobody can reach: a task for the collectors' queue."""
+    return TaskRequest(
+        customer_id=int(msg.customer.id),
+        invoice_id=None,
+        queue=TASK_QUEUE,
+        business_date=msg.business_date,
+        source=source or ("phone" if msg.channel == "phone" else "fallback"),
+        rule=f"notice:{msg.id}",
+        note=note[:2000],
+        cause={"kind": "notice", "notice_id": int(msg.id), "channel": msg.channel},
+    )
 
 
 def render_due(ctx: Context, strategies: StrategySet | None, limit: int | None = None) -> Outcome | None:

@@ -19,14 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.clock import stored
-from engine.cycle.writer import insert_tasks
 from engine.notices.channels import Adapter, Outgoing, Refused, Unavailable
 from engine.notices.machine import fire_notice, numbers_of
-from engine.notices.render import Plan, load_messages, plan_message, task_row
+from engine.notices.render import Plan, load_messages, plan_message, task_request
 from engine.notices.templates import TemplateSet
 from engine.rules.registry import StrategySet
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only
+from engine.tasks.opening import open_tasks
 from states import notice as ntc
 from states.actors import Actor
 
@@ -199,8 +199,7 @@ def _record(store: Store, uow: UnitOfWork, attempt: Attempt, now: datetime, outc
             f"Message {msg.id} to {plan.recipient.address} bounced ({error}): check the contact, "
             f"then reach the customer about {', '.join(invoices)}."
         )
-        uow.flush()
-        insert_tasks(store, uow.connection().cursor(), [task_row(store, msg, note, now)])
+        open_tasks(uow, [task_request(msg, note, source="bounce")], ACTOR, now)
         outcome.bounced += 1
     else:
         msg.error, msg.attempts = error, msg.attempts + 1

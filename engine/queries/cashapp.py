@@ -186,7 +186,13 @@ def credit_notes_by_invoice_ids(store: Store, invoice_ids: Sequence[int]) -> dic
     with read_only(store) as uow:
         for n in uow.CreditNote.select_by_sql(f"SELECT * FROM credit_note WHERE invoice IN ({marks}) ORDER BY id"):
             view = CreditNoteView(
-                n.id, n.invoice.id, n.dispute.id if n.dispute else None, n.amount, n.reason, loaded(n.created_at)
+                n.id,
+                n.invoice.id,
+                n.dispute.id if n.dispute else None,
+                n.amount,
+                n.reason,
+                loaded(n.created_at),
+                n.number,
             )
             out.setdefault(view.invoice_id, []).append(view)
     return out
@@ -200,3 +206,4 @@ class CreditNoteView:
     amount: int
     reason: str
     created_at: datetime
+    number: str | None = None  # CN-YYYY-NNNNNN (engine/services/disputes.py)

@@ -14,7 +14,7 @@ from engine.store.unit_of_work import read_only
 from engine.views import TransitionView
 from states.errors import ValidationFailed
 
-ENTITY_TYPES = ("invoice", "dispute", "account", "notice")
+ENTITY_TYPES = ("invoice", "dispute", "account", "notice", "task", "dunning_block", "write_off")
 
 
 def _check_kind(entity_type: str) -> str:

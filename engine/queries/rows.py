@@ -138,6 +138,7 @@ DISPUTE_COLUMNS = (
     "due_at",
     "resolved_at",
     "version",
+    "owner",
 )
 
 
@@ -156,6 +157,7 @@ def dispute_view(r: Sequence[Any]) -> DisputeView:
         _instant(r[10]),
         _instant_or_none(r[11]),
         int(r[12]),
+        r[13],
     )
 
 

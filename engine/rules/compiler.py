@@ -7,8 +7,9 @@ state machines demand (see docs/strategies.md, "Hit policy"):
 * `dun`: dunning_level < max_dunning_level (a level is never skipped: the target is level + 1),
   and days_past_due >= grace_days;
 * `remind`: days_past_due <= 0 (before or on the due date) or days_past_due >= grace_days;
-* any notice (remind, dun): open_amount >= min_amount of the invoice's currency (a currency
-  without a minimum gets no notices) and recent_notices < contact_cap.max;
+* any notice (remind, dun): collectible_amount (the open amount less what is disputed) >=
+  min_amount of the invoice's currency (a currency without a minimum gets no notices) and
+  recent_notices < contact_cap.max;
 * `release_hold`: the account is on hold.
 """
 
@@ -148,7 +149,11 @@ def guard(rule: Rule, settings: Settings) -> ir.Cond:
         parts.append(ir.any_of(_is("days_past_due", 0, "<="), _is("days_past_due", settings.grace_days, ">=")))
     if any(a.spec.notice for a in rule.actions):
         per_currency = [
-            ir.all_of(_is("currency", code), _is("open_amount", minimum, ">="))
+            ir.all_of(
+                _is("currency", code),
+                _is("open_amount", minimum, ">="),
+                _is("collectible_amount", max(minimum, 1), ">="),
+            )
             for code, minimum in sorted(settings.min_amount.items())
         ]
         parts.append(ir.any_of(*per_currency))

@@ -71,6 +71,14 @@ _ALL: list[Fact] = [
     Fact("amount", Kind.MONEY, "money", _I, "The invoice's original gross amount.", "1200.00 EUR"),
     Fact("open_amount", Kind.MONEY, "money", _I, "What is still owed on the invoice.", "350.00 EUR"),
     Fact(
+        "collectible_amount",
+        Kind.MONEY,
+        "money",
+        _I,
+        "The open amount less what active disputes contest (0 at least): what notices may still chase.",
+        "250.00 EUR",
+    ),
+    Fact(
         "dunning_level",
         Kind.INT,
         "level",
@@ -111,6 +119,40 @@ _ALL: list[Fact] = [
         _I,
         "True exactly while the invoice is in state promised (a promise to pay runs).",
         "false",
+    ),
+    Fact(
+        "blocked",
+        Kind.BOOL,
+        "yes/no",
+        _I,
+        "A dunning block (on the invoice or its customer) is in force today; a blocked invoice gets no "
+        "reminder, notice or escalation whatever the rules say.",
+        "false",
+    ),
+    Fact(
+        "p_late",
+        Kind.INT,
+        "percent 0-100",
+        _I,
+        "Predicted probability, in whole percent, that the invoice is paid after its due date (the payment "
+        "model, engine/predict); 100 once it is past due and unpaid. Not scored yet: 100 past due, else 0.",
+        "72",
+    ),
+    Fact(
+        "predicted_days_late",
+        Kind.INT,
+        "days",
+        _I,
+        "Predicted payment date minus the due date, never below 0. Not scored yet: max(days_past_due, 0).",
+        "12",
+    ),
+    Fact(
+        "days_to_expected_payment",
+        Kind.INT,
+        "days",
+        _I,
+        "Days from today to the predicted payment date (0: expected today). Not scored yet: max(days_to_due, 0).",
+        "20",
     ),
     Fact(
         "currency",
@@ -188,6 +230,7 @@ _ALL: list[Fact] = [
 ]
 
 FACTS: dict[str, Fact] = {f.name: f for f in _ALL}
+PREDICTED = ("p_late", "predicted_days_late", "days_to_expected_payment")  # facts from the payment model
 CUSTOMER_FACTS = frozenset(f.name for f in _ALL if f.scope is Scope.CUSTOMER)
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from engine.clock import stored
+from engine.clock import loaded, stored
 from engine.commands import OpenDispute, ResolveDispute
+from engine.journal import emit
+from engine.policy.disputes import dispute_policy
 from engine.scoring import score_customer
-from engine.services.common import fire_invoice, get, record_dispute_transition
+from engine.services.common import dispute_snapshot, fire_invoice, get, record_dispute_transition, require_reason
 from engine.services.context import Context
 from engine.services.holds import clear_automatic_holds
 from engine.services.payments import settle
 from engine.store.models import Entity
-from engine.store.unit_of_work import UnitOfWork, transact
+from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from engine.views import DisputeView
 from states import dispute as dsp
 from states import invoice as inv_states
@@ -20,16 +22,6 @@ from states.actors import Actor
 from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 
-# Days to resolve a dispute before it escalates, per reason code.
-SLA_DAYS = {
-    "pricing": 10,
-    "quantity": 10,
-    "quality": 15,
-    "not_received": 7,
-    "duplicate": 5,
-    "terms": 15,
-    "other": 15,
-}
 ADVANCE_TRIGGERS = ("review", "request_info", "customer_replied", "escalate", "withdraw")
 
 
@@ -39,15 +31,20 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
             f"unknown dispute reason '{cmd.reason_code}'; one of {', '.join(dsp.REASON_CODES)}", "reason_code"
         )
 
+    policy = dispute_policy(ctx.settings.extra)
+
     def work(uow: UnitOfWork) -> DisputeView:
         inv = get(uow, "Invoice", cmd.invoice_id)
         if any(d.state in dsp.ACTIVE for d in inv.disputes):
             raise ValidationFailed(f"invoice {inv.number} already has an open dispute", "invoice_id")
         amount = inv.open_amount if cmd.amount is None else cmd.amount
         now = ctx.now()
-        # Fire first so that a final invoice is refused as the forbidden trigger it is; a bad
-        # amount below rolls the whole unit of work back.
-        fire_invoice(uow, inv, "dispute", actor, now, ctx.today(), reason=f"dispute: {cmd.reason_code}")
+        if amount >= inv.open_amount or inv.state not in inv_states.CHASEABLE:
+            # The whole open amount (or an invoice off the ladder): dunning on the invoice pauses.
+            # Fired first so that a final invoice is refused as the forbidden trigger it is; a bad
+            # amount below rolls the whole unit of work back.
+            fire_invoice(uow, inv, "dispute", actor, now, ctx.today(), reason=f"dispute: {cmd.reason_code}")
+        # else a part of it: the invoice stays on the ladder for its `collectible_amount`
         if not 0 < amount <= inv.open_amount:
             raise ValidationFailed("the disputed amount must be positive and at most the open amount", "amount")
         d = uow.Dispute(
@@ -58,7 +55,8 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
             state=dsp.OPEN,
             description=cmd.description,
             opened_at=stored(now),
-            due_at=stored(now + timedelta(days=SLA_DAYS[cmd.reason_code])),
+            due_at=stored(now + timedelta(days=policy.sla_days(cmd.reason_code, inv.customer.segment))),
+            owner=policy.owner,
         )
         uow.flush()
         record_dispute_transition(uow, d, None, dsp.OPEN, "open", actor, now, None, cmd.description)
@@ -103,13 +101,15 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
         d.outcome, d.credit_amount, d.resolved_at = cmd.outcome, credit or None, stored(now)
         cause = {"kind": "dispute", "dispute_id": d.id, "outcome": cmd.outcome}
         if credit:
-            uow.CreditNote(
+            note = uow.CreditNote(
                 invoice=inv,
                 dispute=d,
                 amount=credit,
                 reason=f"dispute {d.id} {cmd.outcome}",
                 created_at=stored(now),
             )
+            uow.flush()
+            note.number = credit_note_number(note.id, ctx.today().year)
             inv.open_amount -= credit
         if inv.open_amount == 0:
             if any(True for _ in inv.allocations):
@@ -136,3 +136,70 @@ def _resume_invoice(
 ) -> None:
     if inv.state == inv_states.DISPUTED:
         fire_invoice(uow, inv, "resolve_dispute", actor, ctx.now(), ctx.today(), reason=why, cause=cause)
+
+
+def credit_note_number(note_id: int, year: int) -> str:
+    """`CN-2026-000042`: the year it was issued and its id (unique, never reused)."""
+    return f"CN-{year}-{note_id:06d}"
+
+
+COMMENTED = "o2c.dispute.commented"
+OWNER_CHANGED = "o2c.dispute.owner_changed"
+EVENT_TYPES = (COMMENTED, OWNER_CHANGED)
+MAX_COMMENT = 4000
+
+
+def comment_on_dispute(ctx: Context, dispute_id: int, text: str, actor: Actor) -> DisputeView:
+    body = require_reason(text, "text")
+    if len(body) > MAX_COMMENT:
+        raise ValidationFailed(f"a comment has at most {MAX_COMMENT} characters", "text")
+
+    def work(uow: UnitOfWork) -> DisputeView:
+        d = get(uow, "Dispute", dispute_id)
+        now = ctx.now()
+        uow.DisputeComment(dispute=d, author=str(actor), text=body, at=stored(now))
+        _news(uow, d, now, COMMENTED, {"author": str(actor), "text": body})
+        return DisputeView.of(d)
+
+    return transact(ctx.store, work)
+
+
+def assign_dispute(ctx: Context, dispute_id: int, owner: str, actor: Actor) -> DisputeView:
+    who = require_reason(owner, "owner")
+
+    def work(uow: UnitOfWork) -> DisputeView:
+        d = get(uow, "Dispute", dispute_id)
+        before, d.owner = d.owner, who
+        _news(uow, d, ctx.now(), OWNER_CHANGED, {"from": before, "to": who, "actor": str(actor)})
+        return DisputeView.of(d)
+
+    return transact(ctx.store, work)
+
+
+def comments_of(ctx: Context, dispute_id: int) -> list[tuple[str, str, datetime]]:
+    """(author, text, at) of a dispute's comments, oldest first."""
+    with read_only(ctx.store) as uow:
+        d = get(uow, "Dispute", dispute_id)
+        return [(c.author, c.text, loaded(c.at)) for c in d.comments.order_by(lambda c: c.id)]
+
+
+def _news(uow: UnitOfWork, d: Entity, at: datetime, event: str, data: dict[str, object]) -> None:
+    """A change of the dispute that is no transition: a new version and its event."""
+    d.version += 1
+    emit(
+        uow,
+        type=event,
+        entity_type="dispute",
+        entity_id=d.id,
+        entity_version=d.version,
+        customer_id=d.customer.id,
+        at=at,
+        data={**data, "snapshot": dispute_snapshot(d)},
+    )
+
+
+def credit_notes_of(ctx: Context, dispute_id: int) -> list[tuple[str | None, int]]:
+    """(number, amount) of the credit notes a dispute's resolution issued."""
+    with read_only(ctx.store) as uow:
+        d = get(uow, "Dispute", dispute_id)
+        return [(n.number, n.amount) for n in d.credit_notes.order_by(lambda n: n.id)]

@@ -3,15 +3,17 @@ reason is active. Automatic reasons clear themselves; a manual one needs a perso
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.clock import stored
 from engine.commands import PlaceHold, ReleaseHold
+from engine.policy.credit import credit_policy
 from engine.services.common import fire_account, get
 from engine.services.context import Context
+from engine.store.database import Store
 from engine.store.models import Entity
-from engine.store.unit_of_work import UnitOfWork, transact
+from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from engine.views import CustomerView, HoldView
 from states import account as acc
 from states import invoice as inv_states
@@ -128,9 +130,40 @@ def place_hold(ctx: Context, cmd: PlaceHold, actor: Actor) -> HoldView:
 
 
 def release_hold(ctx: Context, cmd: ReleaseHold, actor: Actor) -> CustomerView:
+    until = _exception_until(ctx, cmd, actor)
+
     def work(uow: UnitOfWork) -> CustomerView:
         customer = get(uow, "Customer", cmd.customer_id)
-        release(uow, customer, cmd.reason, actor, ctx.now(), reason_code=cmd.reason_code, note=cmd.note)
+        hold = release(uow, customer, cmd.reason, actor, ctx.now(), reason_code=cmd.reason_code, note=cmd.note)
+        hold.exception_until = until
         return CustomerView.of(customer)
 
     return transact(ctx.store, work)
+
+
+def _exception_until(ctx: Context, cmd: ReleaseHold, actor: Actor) -> date | None:
+    """A person releasing an automatic reason makes an exception the cycle respects until a date
+    (policy/credit.yaml: the default and the longest); none for a manual reason or a rule."""
+    if not actor.is_person or cmd.reason not in acc.AUTOMATIC_REASONS:
+        if cmd.exception_until is not None:
+            raise ValidationFailed("only a person's release of an automatic reason makes an exception", "until")
+        return None
+    policy, today = credit_policy(ctx.settings.extra), ctx.today()
+    until = cmd.exception_until or today + timedelta(days=policy.hold_release_exception_days)
+    if not today < until <= today + timedelta(days=policy.max_exception_days):
+        raise ValidationFailed(
+            f"an exception ends after today and within {policy.max_exception_days} days", "exception_until"
+        )
+    return until
+
+
+def excepted_reasons(store: Store, as_of: date, customers: str = "1 = 1") -> set[tuple[int, str]]:
+    """(customer, reason) pairs a person's release keeps off until a date on or after `as_of`
+    (`customers`: a condition on the column `customer`)."""
+    day = f"DATE '{as_of.isoformat()}'" if store.is_postgres else f"'{as_of.isoformat()}'"
+    with read_only(store) as uow:
+        found = uow.select(
+            f"SELECT customer, reason FROM credit_hold WHERE exception_until IS NOT NULL AND exception_until >= {day}"
+            f" AND {customers}"
+        )
+    return {(int(c), str(r)) for c, r in found}

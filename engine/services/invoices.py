@@ -19,7 +19,7 @@ from states.money import check_currency
 
 # Triggers a person may fire by hand; the others belong to payments, disputes and promises,
 # which create their own records.
-MANUAL_TRIGGERS = ("mark_overdue", "dun", "escalate", "recall", "write_off", "cancel")
+MANUAL_TRIGGERS = ("mark_overdue", "dun", "escalate", "recall", "cancel")  # write-offs: services/write_offs.py
 
 
 def validate_issue(cmd: IssueInvoice) -> None:

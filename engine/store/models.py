@@ -41,6 +41,12 @@ def define_entities(db: Database) -> None:
         notices = Set("Notice")
         contacts = Set("Contact")
         tasks = Set("CollectorTask")
+        blocks = Set("DunningBlock")
+        notes = Set("CustomerNote")
+        attachments = Set("Attachment")
+        write_offs = Set("WriteOffRequest")
+        collector = Optional("Collector", index=True)  # whose portfolio it is in
+        collector_assigned_by = Optional(str, 16, nullable=True)  # rule | manual (rules never override manual)
         bank_transactions = Set("BankTransaction")
         payer_aliases = Set("PayerAlias")
 
@@ -68,6 +74,9 @@ def define_entities(db: Database) -> None:
         credit_notes = Set("CreditNote")
         notice_lines = Set("NoticeLine")
         tasks = Set("CollectorTask")
+        blocks = Set("DunningBlock")
+        notes = Set("CustomerNote")
+        write_offs = Set("WriteOffRequest")
         composite_key(customer, number)
 
     class Payment(db.Entity):
@@ -101,6 +110,7 @@ def define_entities(db: Database) -> None:
         amount = Required(int, **MONEY)
         reason = Required(str, 200)
         created_at = Required(datetime)
+        number = Optional(str, 32, nullable=True, unique=True)  # CN-YYYY-NNNNNN, given when issued
 
     class Dispute(db.Entity):
         _table_ = "dispute"
@@ -118,6 +128,17 @@ def define_entities(db: Database) -> None:
         resolved_at = Optional(datetime)
         version = Required(int, default=1)
         credit_notes = Set(CreditNote)
+        owner = Optional(str, 200, nullable=True)  # a queue or a collector (policy/disputes.yaml: the default)
+        comments = Set("DisputeComment")
+        attachments = Set("Attachment")
+
+    class DisputeComment(db.Entity):
+        _table_ = "dispute_comment"
+        id = PrimaryKey(int, auto=True)
+        dispute = Required(Dispute, index=True)
+        author = Required(str, 200)
+        text = Required(str, 4000)
+        at = Required(datetime)
 
     class PromiseToPay(db.Entity):
         _table_ = "promise_to_pay"
@@ -144,6 +165,7 @@ def define_entities(db: Database) -> None:
         released_at = Optional(datetime)
         released_by = Optional(str, 200, nullable=True)
         release_reason_code = Optional(str, 64, nullable=True)
+        exception_until = Optional(date)  # a person released an automatic reason: not placed again until then
 
     class TransitionRecord(db.Entity):
         """Append-only history: every transition, whoever caused it, with why."""
@@ -189,6 +211,7 @@ def define_entities(db: Database) -> None:
         name = Required(str, 200)
         created_at = Required(datetime)
         revoked_at = Optional(datetime)
+        collector = Optional("Collector")  # a collector's key acts as that person
 
     class NoticeLine(db.Entity):
         """One invoice's line in a notice: requested for one invoice on one business date."""
@@ -260,6 +283,9 @@ def define_entities(db: Database) -> None:
         created_at = Required(datetime)
 
     class CollectorTask(db.Entity):
+        """Work for a person or a queue (`states/task.py`); at most one unfinished task per
+        subject and queue (a partial unique index, `engine/store/upgrades.py` step 12)."""
+
         _table_ = "collector_task"
         id = PrimaryKey(int, auto=True, size=64)
         invoice = Optional(Invoice, index=True)
@@ -270,6 +296,98 @@ def define_entities(db: Database) -> None:
         rule = Required(str, 64)
         status = Required(str, 16, default="open")
         created_at = Required(datetime)
+        subject = Optional(str, 32, nullable=True)  # invoice:ID | customer:ID
+        source = Optional(str, 16, nullable=True)  # rule | escalation | person | phone | fallback
+        assignee = Optional(str, 200, nullable=True)
+        due_on = Optional(date)
+        snoozed_until = Optional(date)
+        outcome = Optional(str, 32, nullable=True)
+        result_note = Optional(str, 2000, nullable=True)
+        handover = Optional(str, nullable=True)  # JSON text: what is owed, the history, the contacts
+        version = Optional(int, default=1)
+        updated_at = Optional(datetime)
+
+    class DunningBlock(db.Entity):
+        """No dunning for a customer (invoice None) or one invoice, from `starts_on` through
+        `ends_on` (None: until lifted); `states/block.py`."""
+
+        _table_ = "dunning_block"
+        id = PrimaryKey(int, auto=True)
+        customer = Required(Customer, index=True)
+        invoice = Optional(Invoice, index=True)
+        reason_code = Required(str, 32)
+        note = Optional(str, 2000, nullable=True)
+        starts_on = Required(date)
+        ends_on = Optional(date)
+        status = Required(str, 16, index=True)  # active | lifted | expired
+        placed_by = Required(str, 200)
+        placed_at = Required(datetime)
+        ended_at = Optional(datetime)
+        ended_by = Optional(str, 200, nullable=True)
+        end_reason = Optional(str, 2000, nullable=True)
+        version = Required(int, default=1)
+
+    class CustomerNote(db.Entity):
+        """A note or a logged call on a customer's timeline (optionally about one invoice)."""
+
+        _table_ = "customer_note"
+        id = PrimaryKey(int, auto=True, size=64)
+        customer = Required(Customer, index=True)
+        invoice = Optional(Invoice, index=True)
+        kind = Required(str, 8)  # note | call
+        text = Optional(str, 4000, nullable=True)  # a call may be logged without one
+        call_outcome = Optional(str, 16, nullable=True)  # reached | voicemail | promise | dispute | wrong_number …
+        author = Required(str, 200)
+        at = Required(datetime)
+        attachments = Set("Attachment")
+
+    class Attachment(db.Entity):
+        """A stored file's metadata; the bytes are under O2C_FILES_DIR at `path`."""
+
+        _table_ = "attachment"
+        id = PrimaryKey(int, auto=True, size=64)
+        customer = Required(Customer, index=True)
+        note = Optional(CustomerNote)
+        dispute = Optional(Dispute)
+        filename = Required(str, 200)
+        content_type = Required(str, 100)
+        size = Required(int, size=64)
+        sha256 = Required(str, 64)
+        path = Required(str, 300)
+        uploaded_by = Required(str, 200)
+        at = Required(datetime)
+
+    class Collector(db.Entity):
+        """A person who works a portfolio of customers and the tasks of some queues."""
+
+        _table_ = "collector"
+        id = PrimaryKey(int, auto=True)
+        name = Required(str, 200)
+        email = Required(str, 200, unique=True)
+        queues = Required(Json, default=[])
+        active = Required(bool, default=True)
+        created_at = Required(datetime)
+        customers = Set(Customer)
+        keys = Set(ApiKey)
+
+    class WriteOffRequest(db.Entity):
+        """A write-off above the requester's limit (policy/credit.yaml), waiting for an approver."""
+
+        _table_ = "write_off_request"
+        id = PrimaryKey(int, auto=True)
+        invoice = Required(Invoice, index=True)
+        customer = Required(Customer, index=True)
+        amount = Required(int, **MONEY)
+        currency = Required(str, 3)
+        status = Required(str, 16, index=True)  # pending | approved | rejected
+        note = Optional(str, 2000, nullable=True)
+        requested_by = Required(str, 200)
+        requested_role = Required(str, 16)
+        requested_at = Required(datetime)
+        decided_by = Optional(str, 200, nullable=True)
+        decided_at = Optional(datetime)
+        decision_note = Optional(str, 2000, nullable=True)
+        version = Required(int, default=1)
 
     class CycleRun(db.Entity):
         """One daily cycle per business date; `done` makes a re-run a no-op."""
@@ -319,6 +437,11 @@ def define_entities(db: Database) -> None:
         enabled = Required(bool, default=True)
         disabled_reason = Optional(str, 200, nullable=True)
         created_at = Required(datetime)
+        # `secret` and `previous_secret` are sealed (engine/webhooks/sealing.py); the previous one
+        # still signs until a day after `secret_rotated_at`.
+        previous_secret = Optional(str, 200, nullable=True)
+        secret_rotated_at = Optional(datetime)
+        failing_since = Optional(datetime)  # first failed attempt since the last success
         deliveries = Set("WebhookDelivery")
 
     class WebhookDelivery(db.Entity):
@@ -350,6 +473,58 @@ def define_entities(db: Database) -> None:
         error = Optional(str, 2000, nullable=True)
         duration_ms = Required(int)
         dispatcher = Required(str, 200)
+
+    class PredictionModel(db.Entity):
+        """A trained payment model (engine/predict): the pickled model written by the engine only."""
+
+        _table_ = "prediction_model"
+        id = PrimaryKey(int, auto=True)
+        kind = Required(str, 16)  # model | baseline
+        reason = Required(str, 400)
+        business_date = Required(date)
+        trained_at = Required(datetime)
+        rows = Required(int)
+        metrics = Required(Json, default={})
+        blob = Required(bytes)
+
+    class InvoicePrediction(db.Entity):
+        """The latest payment prediction of an open invoice (rewritten by every scoring run)."""
+
+        _table_ = "invoice_prediction"
+        invoice = PrimaryKey(int, size=64)
+        customer = Required(int, size=64, index=True)
+        model = Required(int)
+        business_date = Required(date)
+        expected_on = Required(date)
+        low_on = Required(date)
+        high_on = Required(date)
+        p_late = Required(int)  # per mille
+        days_late = Required(int)
+
+    class CashForecastSnapshot(db.Entity):
+        """Expected receipts per week as forecast on one business date (forecast-vs-actual)."""
+
+        _table_ = "cash_forecast_snapshot"
+        id = PrimaryKey(int, auto=True, size=64)
+        business_date = Required(date, index=True)
+        currency = Required(str, 3)
+        week_start = Required(date)
+        expected = Required(int, **MONEY)
+        low = Required(int, **MONEY)
+        high = Required(int, **MONEY)
+        composite_key(business_date, currency, week_start)
+
+    class KpiSnapshot(db.Entity):
+        """One business date's KPIs of one currency, for everyone or one segment or strategy (engine/kpi_history)."""
+
+        _table_ = "kpi_snapshot"
+        id = PrimaryKey(int, auto=True, size=64)
+        business_date = Required(date, index=True)
+        currency = Required(str, 3)
+        dimension = Required(str, 16)  # all | segment | strategy
+        key = Required(str, 64)
+        figures = Required(Json, default={})
+        composite_key(business_date, currency, dimension, key)
 
     class BankTransaction(db.Entity):
         """One entry of an imported bank statement (cash application, `states/bank_transaction.py`)."""
@@ -395,6 +570,8 @@ def define_entities(db: Database) -> None:
         applied_at = Required(datetime)
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
+    _ = (DunningBlock, DisputeComment, CustomerNote, Attachment, Collector, WriteOffRequest)
+    _ = (PredictionModel, InvoicePrediction, CashForecastSnapshot, KpiSnapshot)
     _ = (BankTransaction, PayerAlias)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 

@@ -36,6 +36,33 @@ OUTBOX_NOTIFY_SQL: tuple[str, ...] = (
     " FOR EACH STATEMENT EXECUTE FUNCTION o2c_outbox_notify()",
 )
 
+# Step 12: rows written before tasks had a subject get one; the duplicates the old cycle wrote every
+# day (one open task per rule and day) are cancelled, keeping the oldest, before the index forbids them.
+TASK_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("collector_task", "subject", "VARCHAR(32)"),
+    ("collector_task", "source", "VARCHAR(16)"),
+    ("collector_task", "assignee", "VARCHAR(200)"),
+    ("collector_task", "due_on", "DATE"),
+    ("collector_task", "snoozed_until", "DATE"),
+    ("collector_task", "outcome", "VARCHAR(32)"),
+    ("collector_task", "result_note", "VARCHAR(2000)"),
+    ("collector_task", "handover", "TEXT"),
+    ("collector_task", "version", "INTEGER"),
+    ("collector_task", "updated_at", "TIMESTAMP"),
+)
+TASK_UPGRADE_SQL: tuple[str, ...] = (
+    "UPDATE collector_task SET subject = CASE WHEN invoice IS NULL THEN 'customer:' || CAST(customer AS TEXT) "
+    "ELSE 'invoice:' || CAST(invoice AS TEXT) END WHERE subject IS NULL",
+    "UPDATE collector_task SET source = 'rule' WHERE source IS NULL",
+    "UPDATE collector_task SET version = 1 WHERE version IS NULL",
+    "UPDATE collector_task SET status = 'cancelled' WHERE status = 'open' AND id NOT IN "
+    "(SELECT MIN(id) FROM collector_task WHERE status = 'open' GROUP BY subject, queue)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS uq_task_unfinished ON collector_task (subject, queue) "
+    "WHERE status IN ('open', 'in_progress', 'snoozed')",
+    "CREATE INDEX IF NOT EXISTS idx_task_queue ON collector_task (queue, status)",
+    "CREATE INDEX IF NOT EXISTS idx_task_assignee ON collector_task (assignee, status)",
+)
+
 STEPS: list[Step] = [
     Step(
         1,
@@ -91,6 +118,57 @@ STEPS: list[Step] = [
     ),
     Step(
         11,
+        "webhook endpoints: the secret before the last rotation (both sign for a day), the start of a failing streak",
+        add_columns=(
+            ("webhook_endpoint", "previous_secret", "VARCHAR(200)"),
+            ("webhook_endpoint", "secret_rotated_at", "TIMESTAMP"),
+            ("webhook_endpoint", "failing_since", "TIMESTAMP"),
+        ),
+    ),
+    Step(
+        12,
+        "tasks as a machine: subject, assignee, snooze, outcome, hand-over; one unfinished task per subject and queue",
+        TASK_UPGRADE_SQL,
+        add_columns=TASK_COLUMNS,
+    ),
+    Step(13, "dunning blocks per customer or invoice, with a reason and an optional end date", create_tables=True),
+    Step(
+        14,
+        "disputes: an owner and comments; credit notes: a number",
+        ("CREATE UNIQUE INDEX IF NOT EXISTS uq_credit_note_number ON credit_note (number)",),
+        create_tables=True,
+        add_columns=(("dispute", "owner", "VARCHAR(200)"), ("credit_note", "number", "VARCHAR(32)")),
+    ),
+    Step(
+        15,
+        "the customer timeline: notes, logged calls, attachments",
+        ("CREATE INDEX IF NOT EXISTS idx_customer_note_at ON customer_note (customer, at)",),
+        create_tables=True,
+    ),
+    Step(
+        16,
+        "collectors: portfolios of customers, keys that act as a collector",
+        ("CREATE INDEX IF NOT EXISTS idx_customer_collector ON customer (collector)",),
+        create_tables=True,
+        add_columns=(
+            ("customer", "collector", "INTEGER"),
+            ("customer", "collector_assigned_by", "VARCHAR(16)"),
+            ("api_key", "collector", "INTEGER"),
+        ),
+    ),
+    Step(
+        17,
+        "credit holds: the exception a person's release of an automatic reason makes, until a date",
+        add_columns=(("credit_hold", "exception_until", "DATE"),),
+    ),
+    Step(18, "write-off requests above a role's limit, approved by another person", create_tables=True),
+    Step(
+        19,
+        "payment predictions: models, per-invoice predictions, cash forecast and KPI snapshots",
+        create_tables=True,
+    ),
+    Step(
+        20,
         "notice delivery: attempts, retry time, sender lease, what the channel said",
         ("CREATE INDEX IF NOT EXISTS idx_notice_message_due ON notice_message (state, next_attempt_at)",),
         add_columns=(

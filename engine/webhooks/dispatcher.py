@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -32,12 +32,15 @@ from email.utils import parsedate_to_datetime
 import httpx
 from standardwebhooks import Webhook
 
-from engine.clock import Clock, stored
+from engine import log_context
+from engine.clock import Clock, loaded, stored
 from engine.events.envelope import STRUCTURED_CONTENT_TYPE, to_json
 from engine.queries.events import EventView
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
+from engine.tracing import set_attribute, span
 from engine.webhooks.deliveries import prune
+from engine.webhooks.endpoints import signing_secrets
 from engine.webhooks.fanout import fan_out
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,7 @@ class Claimed:
     token: str  # the lease holder written by this claim
     endpoint_id: int
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the current secret, and the previous one within a day of a rotation
     attempts: int  # made before this one
     event: EventView
 
@@ -98,12 +101,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, min(seconds, float(MAX_RETRY_AFTER)))
 
 
-def sign(secret: str, msg_id: str, at: datetime, body: bytes) -> dict[str, str]:
-    """Standard Webhooks headers for `body` (the signature covers id, timestamp and body)."""
+def sign(secrets: str | Sequence[str], msg_id: str, at: datetime, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers for `body` (each signature covers id, timestamp and body); with
+    several secrets, `webhook-signature` lists one signature per secret, space-separated."""
+    keys = (secrets,) if isinstance(secrets, str) else tuple(secrets)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, at.astimezone(UTC), body.decode()),
+        "webhook-signature": " ".join(Webhook(k).sign(msg_id, at.astimezone(UTC), body.decode()) for k in keys),
     }
 
 
@@ -132,8 +137,10 @@ class Dispatcher:
         client: httpx.Client | None = None,
         rng: random.Random | None = None,
         after_send: Callable[[Claimed, Outcome], None] | None = None,
+        disable_after: timedelta = timedelta(days=5),
     ) -> None:
         self.store = store
+        self.disable_after = disable_after  # an endpoint failing this long without a success is disabled
         self.source = source
         self.clock = clock or Clock()
         self.holder = holder or default_holder()
@@ -168,7 +175,8 @@ class Dispatcher:
     def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
         while not stop.is_set():
             try:
-                busy = self.run_once()
+                with log_context.bound(operation_name="webhooks"):
+                    busy = self.run_once()
             except Exception:
                 log.exception("dispatcher round failed; retrying")
                 busy = 0
@@ -176,6 +184,27 @@ class Dispatcher:
                 stop.wait(idle_seconds)
 
     # --- claim, send, record -----------------------------------------------------------------
+
+    def _track_failures(
+        self, uow: UnitOfWork, endpoint_id: int, success: bool, outcome: Outcome, now: datetime
+    ) -> None:
+        """A success ends the endpoint's failing streak; a failure starts one, and a streak as long
+        as `disable_after` disables the endpoint with the reason (its deliveries wait)."""
+        endpoint = uow.WebhookEndpoint.get_for_update(id=endpoint_id)
+        if success:
+            endpoint.failing_since = None
+            return
+        if endpoint.failing_since is None:
+            endpoint.failing_since = stored(now)
+            return
+        since = loaded(endpoint.failing_since)
+        if endpoint.enabled and now - since >= self.disable_after:
+            endpoint.enabled = False
+            endpoint.disabled_reason = (
+                f"every attempt failed for {self.disable_after.days} days in a row (since "
+                f"{since:%Y-%m-%d %H:%M} UTC; last: {_failure(outcome)})"
+            )[:200]
+            log.warning("webhook endpoint %d disabled: %s", endpoint_id, endpoint.disabled_reason)
 
     def claim(self) -> list[Claimed]:
         now = self.clock.now()
@@ -205,7 +234,7 @@ class Dispatcher:
                         token=token,
                         endpoint_id=d.endpoint.id,
                         url=d.endpoint.url,
-                        secret=d.endpoint.secret,
+                        secrets=signing_secrets(d.endpoint, now),
                         attempts=d.attempts,
                         event=_event(uow, d.event_position),
                     )
@@ -216,18 +245,22 @@ class Dispatcher:
 
     def deliver(self, c: Claimed) -> str:
         """Send one claimed delivery and record the outcome; returns the delivery's status."""
-        attempted_at = self.clock.now()
-        outcome = self.send(c)
-        if self.after_send is not None:
-            self.after_send(c, outcome)
-        return self.record(c, outcome, attempted_at)
+        attributes = {"o2c.event.type": c.event.type, "o2c.event.id": c.event.id, "o2c.webhook.endpoint": c.endpoint_id}
+        with span("o2c.webhook.deliver", attributes) as current:
+            attempted_at = self.clock.now()
+            outcome = self.send(c)
+            if outcome.status_code is not None:
+                set_attribute(current, "http.response.status_code", outcome.status_code)
+            if self.after_send is not None:
+                self.after_send(c, outcome)
+            return self.record(c, outcome, attempted_at)
 
     def send(self, c: Claimed) -> Outcome:
         body = to_json(c.event, self.source)
         headers = {
             "content-type": STRUCTURED_CONTENT_TYPE,
             "user-agent": USER_AGENT,
-            **sign(c.secret, c.event.id, datetime.now(UTC), body),
+            **sign(c.secrets, c.event.id, datetime.now(UTC), body),
         }
         started = time.perf_counter()
         try:
@@ -264,6 +297,7 @@ class Dispatcher:
             d.lease_holder, d.lease_until = None, None
             d.updated_at = stored(now)
             code = outcome.status_code
+            self._track_failures(uow, c.endpoint_id, code is not None and 200 <= code < 300, outcome, now)
             if code is not None and 200 <= code < 300:
                 d.status = "succeeded"
             elif code == 410:
@@ -291,6 +325,10 @@ class Dispatcher:
             status,
         )
         return status
+
+
+def _failure(outcome: Outcome) -> str:
+    return f"HTTP {outcome.status_code}" if outcome.status_code is not None else (outcome.error or "no answer")[:80]
 
 
 def _event(uow: UnitOfWork, position: int) -> EventView:

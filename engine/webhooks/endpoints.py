@@ -1,5 +1,7 @@
 """Register, update, disable and list webhook endpoints. The signing secret is generated here
-(Standard Webhooks form: `whsec_` + base64 of 32 random bytes) and shown once, at registration."""
+(Standard Webhooks form: `whsec_` + base64 of 32 random bytes), shown once, at registration or
+rotation, and kept sealed (engine/webhooks/sealing.py). After a rotation the previous secret signs
+too, for `ROTATION_OVERLAP`, so a receiver can switch to the new one without losing a delivery."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 from engine.clock import loaded, stored
@@ -16,11 +18,13 @@ from engine.journal.catalogue import check_event_types
 from engine.store.database import Store
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
+from engine.webhooks.sealing import is_sealed, seal, unseal
 from states.errors import NotFound, ValidationFailed
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 MAX_ENDPOINTS = 100
+ROTATION_OVERLAP = timedelta(hours=24)  # the Standard Webhooks header may carry several signatures
 _SUBJECT = re.compile(r"^[a-z_]+(/[0-9]*)?$")
 
 
@@ -34,6 +38,8 @@ class EndpointView:
     enabled: bool
     disabled_reason: str | None
     created_at: datetime
+    failing_since: datetime | None = None  # first failed attempt since the last success
+    sealed: bool = True  # the secret is stored encrypted
 
     def accepts(self, type: str, subject: str) -> bool:
         if self.event_types and type not in self.event_types:
@@ -59,6 +65,8 @@ def view_of(e: Entity) -> EndpointView:
         description=e.description,
         enabled=e.enabled,
         disabled_reason=e.disabled_reason,
+        failing_since=loaded(e.failing_since) if e.failing_since else None,
+        sealed=is_sealed(e.secret),
         created_at=loaded(e.created_at),
     )
 
@@ -110,7 +118,7 @@ def register(
         secret = new_secret()
         e = uow.WebhookEndpoint(
             url=url,
-            secret=secret,
+            secret=seal(secret),
             event_types=types,
             subject_filter=subject,
             description=description,
@@ -171,11 +179,40 @@ def disable(store: Store, endpoint_id: int, reason: str = "disabled by a user") 
     return transact(store, work)
 
 
-def rotate_secret(store: Store, endpoint_id: int) -> tuple[EndpointView, str]:
+def rotate_secret(store: Store, endpoint_id: int, now: datetime) -> tuple[EndpointView, str]:
+    """A new secret (returned once); the old one keeps signing beside it for `ROTATION_OVERLAP`."""
+
     def work(uow: UnitOfWork) -> tuple[EndpointView, str]:
         e = _get(uow, endpoint_id)
-        e.secret = new_secret()
-        return view_of(e), str(e.secret)
+        secret = new_secret()
+        e.previous_secret, e.secret, e.secret_rotated_at = e.secret, seal(secret), stored(now)
+        return view_of(e), secret
+
+    return transact(store, work)
+
+
+def signing_secrets(e: Entity, now: datetime) -> tuple[str, ...]:
+    """The secrets that sign a delivery now: the current one, and the previous one within a day of
+    its rotation."""
+    current = unseal(e.secret)
+    rotated = loaded(e.secret_rotated_at) if e.secret_rotated_at else None
+    if e.previous_secret and rotated is not None and now - rotated < ROTATION_OVERLAP:
+        return current, unseal(e.previous_secret)
+    return (current,)
+
+
+def seal_stored_secrets(store: Store) -> int:
+    """Seal secrets written before sealing existed (`o2c db upgrade` calls this); returns how many."""
+
+    def work(uow: UnitOfWork) -> int:
+        count = 0
+        for e in uow.WebhookEndpoint.select():
+            if not is_sealed(e.secret):
+                e.secret = seal(e.secret)
+                count += 1
+            if e.previous_secret and not is_sealed(e.previous_secret):
+                e.previous_secret = seal(e.previous_secret)
+        return count
 
     return transact(store, work)
 

@@ -134,3 +134,4 @@ class CreditNote:
     reason: str
     dispute_id: strawberry.ID | None
     created_at: datetime
+    number: str | None = strawberry.field(default=None, description="CN-YYYY-NNNNNN, given when it is issued.")

@@ -39,6 +39,11 @@ class ReleaseCreditHoldInput:
     reason: HoldReason = strawberry.field(description="Which of the account's hold reasons to release.")
     reason_code: str = strawberry.field(description="Why it is released; required, kept in the history.")
     note: str | None = None
+    exception_until: date | None = strawberry.field(
+        default=None,
+        description="For an automatic reason: until when the cycle must not place it again "
+        "(default and longest: policy/credit.yaml).",
+    )
 
 
 @strawberry.type
@@ -79,5 +84,6 @@ class CreditMutations:
             reason=input.reason.value,
             reason_code=input.reason_code.strip(),
             note=input.note,
+            exception_until=input.exception_until,
         )
         return Customer.of(await perform(info, ctx.service.release_hold, cmd, ctx.actor()))

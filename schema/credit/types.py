@@ -33,6 +33,9 @@ class CreditHold:
     released_at: datetime | None
     released_by: str | None
     release_reason_code: str | None
+    exception_until: date | None = strawberry.field(
+        description="A person released this automatic reason: the cycle does not place it again until then."
+    )
 
     @strawberry.field
     def active(self) -> bool:
@@ -49,6 +52,7 @@ class CreditHold:
             released_at=h.released_at,
             released_by=h.released_by,
             release_reason_code=h.release_reason_code,
+            exception_until=h.exception_until,
         )
 
 

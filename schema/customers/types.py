@@ -10,10 +10,12 @@ import strawberry
 from engine.services.notices import statement
 from engine.views import CustomerView
 from schema.common.money import Money
+from schema.common.pagination import Connection
 from schema.context import Info
 from schema.credit.types import CreditHold, PromiseToPay
 from schema.history.types import Transition, check_last
-from schema.ids import to_id
+from schema.ids import parse_id, to_id
+from schema.timeline.types import TIMELINE_PAGE, TimelineAfter, TimelineEntry, TimelineFirst, timeline_page
 
 if TYPE_CHECKING:
     from schema.cashapp.types import PayerAlias
@@ -143,6 +145,20 @@ class Customer:
         return [
             PromiseToPay.of(p, inv.currency if inv else self.currency) for p, inv in zip(found, invoices, strict=True)
         ]
+
+    @strawberry.field(
+        description="Everything that happened to the customer (transitions of its invoices, account, disputes, "
+        "tasks and blocks; notes, calls, payments, messages), newest first; `invoiceId`: about one invoice."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        first: TimelineFirst = TIMELINE_PAGE,
+        after: TimelineAfter = None,
+        invoice_id: strawberry.ID | None = None,
+    ) -> Connection[TimelineEntry]:
+        invoice = parse_id(invoice_id, "invoiceId") if invoice_id is not None else None
+        return await timeline_page(info, self.customer_id, invoice, first, after)
 
     @strawberry.field(description="Who receives messages: billing contacts first.")
     async def contacts(self, info: Info) -> list[Annotated["Contact", strawberry.lazy("schema.notices.types")]]:

@@ -90,3 +90,15 @@ class DisputeMutations:
             credit = to_minor(input.credit_amount, await _invoice_currency(info, dispute.invoice_id))
         cmd = c.ResolveDispute(dispute_id, input.outcome.value, credit, input.note)
         return Dispute.of(await perform(info, ctx.service.resolve_dispute, cmd, ctx.actor()))
+
+    @strawberry.mutation(permission_classes=[CanCollect], description="Add a comment to a dispute.")
+    async def comment_on_dispute(self, info: Info, dispute_id: strawberry.ID, text: str) -> Dispute:
+        ctx = info.context
+        view = await perform(info, ctx.service.comment_on_dispute, parse_id(dispute_id, "disputeId"), text, ctx.actor())
+        return Dispute.of(view)
+
+    @strawberry.mutation(permission_classes=[CanCollect], description="Make a queue or a collector the owner.")
+    async def assign_dispute(self, info: Info, dispute_id: strawberry.ID, owner: str) -> Dispute:
+        ctx = info.context
+        view = await perform(info, ctx.service.assign_dispute, parse_id(dispute_id, "disputeId"), owner, ctx.actor())
+        return Dispute.of(view)

@@ -13,6 +13,7 @@ from schema.history.types import Transition, check_last
 from schema.ids import to_id
 
 if TYPE_CHECKING:
+    from schema.cashapp.types import CreditNote
     from schema.customers.types import Customer
     from schema.invoices.types import Invoice
 
@@ -35,6 +36,7 @@ class DisputeReason(Enum):
     NOT_RECEIVED = "not_received"
     DUPLICATE = "duplicate"
     TERMS = "terms"
+    DEDUCTION = "deduction"
     OTHER = "other"
 
 
@@ -59,7 +61,17 @@ class DisputeFilter:
     reason: list[DisputeReason] | None = None
 
 
-@strawberry.type(description="A customer's contest of an invoice; dunning on it pauses.")
+@strawberry.type(description="A comment on a dispute, by a person.")
+class DisputeComment:
+    author: str
+    text: str
+    at: datetime
+
+
+@strawberry.type(
+    description="A customer's contest of an invoice. Of the whole open amount: dunning on the invoice "
+    "pauses. Of a part: the rest stays on the ladder (the `collectible_amount` fact)."
+)
 class Dispute:
     id: strawberry.ID
     reason_code: DisputeReason
@@ -70,6 +82,7 @@ class Dispute:
     due_at: datetime = strawberry.field(description="When its SLA passes and it escalates.")
     resolved_at: datetime | None
     version: int
+    owner: str | None = strawberry.field(description="The queue or collector that owns it (policy/disputes.yaml).")
     view: strawberry.Private[DisputeView]
 
     @staticmethod
@@ -84,6 +97,7 @@ class Dispute:
             due_at=d.due_at,
             resolved_at=d.resolved_at,
             version=d.version,
+            owner=d.owner,
             view=d,
         )
 
@@ -122,3 +136,28 @@ class Dispute:
     async def history(self, info: Info, last: int = 20) -> list[Transition]:
         loader = info.context.loaders.history("dispute", check_last(last))
         return [Transition.of(t) for t in await loader.load(self.view.id)]
+
+    @strawberry.field(description="Comments, oldest first.")
+    async def comments(self, info: Info) -> list[DisputeComment]:
+        ctx = info.context
+        found = await ctx.run(ctx.service.dispute_comments, self.view.id)
+        return [DisputeComment(author=a, text=t, at=at) for a, t, at in found]
+
+    @strawberry.field(description="Credit notes its resolution issued (each with its number).")
+    async def credit_notes(self, info: Info) -> list[Annotated["CreditNote", strawberry.lazy("schema.cashapp.types")]]:
+        from schema.cashapp.types import CreditNote
+
+        currency = await self._currency(info)
+        found = await info.context.loaders.credit_notes_of_invoice.load(self.view.invoice_id)
+        return [
+            CreditNote(
+                id=to_id(n.id),
+                amount=Money.of(n.amount, currency),
+                reason=n.reason,
+                dispute_id=to_id(self.view.id),
+                created_at=n.created_at,
+                number=n.number,
+            )
+            for n in found
+            if n.dispute_id == self.view.id
+        ]

@@ -19,6 +19,9 @@ class EntityKind(Enum):
     DISPUTE = "dispute"
     ACCOUNT = "account"
     NOTICE = "notice"
+    TASK = "task"
+    DUNNING_BLOCK = "dunning_block"
+    WRITE_OFF = "write_off"
 
 
 @strawberry.type(description="One transition of a state machine, as recorded (append-only).")

@@ -33,7 +33,6 @@ class ManualInvoiceTrigger(Enum):
     DUN = "dun"
     ESCALATE = "escalate"
     RECALL = "recall"
-    WRITE_OFF = "write_off"
     CANCEL = "cancel"
 
 

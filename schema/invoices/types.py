@@ -6,13 +6,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from engine.predict.service import InvoicePrediction
 from engine.queries.notices import NoticeView
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
+from schema.common.pagination import Connection
 from schema.context import Info
 from schema.history.types import Transition, check_last
 from schema.ids import to_id
 from schema.loaders import now_or_later
+from schema.timeline.types import TIMELINE_PAGE, TimelineAfter, TimelineEntry, TimelineFirst, timeline_page
 
 if TYPE_CHECKING:
     from schema.cashapp.types import CreditNote
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from schema.disputes.types import Dispute
     from schema.notices.types import Notice
     from schema.payments.types import Payment
+    from schema.predictions.types import PaymentPrediction
 
 
 @strawberry.enum
@@ -123,6 +127,25 @@ class Invoice:
         found = await info.context.loaders.promises_of_invoice.load(self.invoice_id)
         return [PromiseToPay.of(p, self.currency) for p in found]
 
+    @strawberry.field(description="What happened to this invoice (its customer's timeline, narrowed), newest first.")
+    async def timeline(
+        self, info: Info, first: TimelineFirst = TIMELINE_PAGE, after: TimelineAfter = None
+    ) -> Connection[TimelineEntry]:
+        return await timeline_page(info, self.customer_id, self.invoice_id, first, after)
+
+    @strawberry.field(
+        description="When it is expected to be paid, how likely late, and why (null once paid or cancelled)."
+    )
+    def payment_prediction(
+        self, info: Info
+    ) -> Annotated["PaymentPrediction", strawberry.lazy("schema.predictions.types")] | None:
+        from schema.predictions.types import PaymentPrediction
+
+        def convert(found: InvoicePrediction | None) -> PaymentPrediction | None:
+            return None if found is None else PaymentPrediction.of(found)
+
+        return now_or_later(info.context.loaders.payment_prediction, self.invoice_id, convert)
+
     @strawberry.field(description="Credit notes that lowered this invoice.")
     async def credit_notes(self, info: Info) -> list[Annotated["CreditNote", strawberry.lazy("schema.cashapp.types")]]:
         from schema.cashapp.types import CreditNote
@@ -135,6 +158,7 @@ class Invoice:
                 reason=n.reason,
                 dispute_id=to_id(n.dispute_id) if n.dispute_id else None,
                 created_at=n.created_at,
+                number=n.number,
             )
             for n in found
         ]

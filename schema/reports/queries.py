@@ -17,6 +17,7 @@ from schema.common.pagination import (
     fixed_count,
 )
 from schema.context import Info
+from schema.ids import parse_id
 from schema.permissions import CanRead
 from schema.reports.types import AgingReport, Kpi, WorklistItem
 
@@ -33,9 +34,13 @@ class ReportQueries:
         first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
         currency: str | None = None,
+        collector_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this collector's portfolio.")
+        ] = None,
     ) -> Connection[WorklistItem]:
         ctx = info.context
-        page, total = await ctx.run(worklist.worklist_page, ctx.store, ctx.today(), first, after, currency)
+        mine = parse_id(collector_id, "collectorId") if collector_id is not None else None
+        page, total = await ctx.run(worklist.worklist_page, ctx.store, ctx.today(), first, after, currency, mine)
         return connection(page, WorklistItem.of, fixed_count(total), after)
 
     @strawberry.field(permission_classes=[CanRead])

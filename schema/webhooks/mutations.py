@@ -76,10 +76,13 @@ class WebhookMutations:
         ctx = info.context
         return WebhookEndpoint.of(await ctx.run(endpoints.disable, ctx.store, parse_id(id)))
 
-    @strawberry.mutation(permission_classes=[CanSubscribe], description="A new secret, shown once; the old one stops.")
+    @strawberry.mutation(
+        permission_classes=[CanSubscribe],
+        description="A new secret, shown once; for 24 hours deliveries carry signatures by both the old and the new.",
+    )
     async def rotate_webhook_secret(self, info: Info, id: strawberry.ID) -> WebhookSecretPayload:
         ctx = info.context
-        view, secret = await ctx.run(endpoints.rotate_secret, ctx.store, parse_id(id))
+        view, secret = await ctx.run(endpoints.rotate_secret, ctx.store, parse_id(id), wall_clock.now())
         return WebhookSecretPayload(endpoint=WebhookEndpoint.of(view), secret=secret)
 
     @strawberry.mutation(

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -20,6 +20,7 @@ class Server:
     url: str
     key: str
     database_url: str
+    output: list[str] = field(default_factory=list)  # what the server printed after it started
 
     @property
     def ws_url(self) -> str:
@@ -41,7 +42,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, today: str = "2026-03-02") -> Iterator[Server]:
+def running_server(
+    database_url: str, today: str = "2026-03-02", extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
@@ -49,6 +52,7 @@ def running_server(database_url: str, today: str = "2026-03-02") -> Iterator[Ser
         "O2C_DEMO_KEY": "1",
         "O2C_TODAY": today,
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -61,7 +65,8 @@ def running_server(database_url: str, today: str = "2026-03-02") -> Iterator[Ser
             if "serving on" in line:
                 break
         # Keep reading, or a server that logs more than a pipe buffer blocks on its next write.
-        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        output: list[str] = []
+        threading.Thread(target=lambda: output.extend(proc.stdout or ()), daemon=True).start()
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -72,7 +77,7 @@ def running_server(database_url: str, today: str = "2026-03-02") -> Iterator[Ser
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
             time.sleep(0.1)
-        yield Server(url, key, database_url)
+        yield Server(url, key, database_url, output)
     finally:
         proc.terminate()
         try:

@@ -141,3 +141,14 @@ def test_the_dockerfile_is_multi_stage_and_copies_only_what_exists() -> None:
     for source in re.findall(r"^COPY (?!--from)(\S+)", text, flags=re.MULTILINE):
         assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which does not exist"
     assert "build-essential" not in text.split("AS runtime", 1)[1]  # no compiler at run time
+
+
+def test_the_image_installs_the_locked_dependencies_and_then_the_project_without_resolving() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    build, runtime = text.split("AS runtime", 1)
+
+    assert "--require-hashes --wheel-dir /wheels -r requirements.lock" in build
+    assert "--no-deps --wheel-dir /wheels ." in build  # the project adds no unlocked dependency
+    assert "--no-index --no-deps /wheels/*.whl" in runtime  # nothing is fetched at install time
+    for service in ("migrate", "api", "worker"):
+        assert _services()[service]["image"] == "o2c-engine:local"  # every process runs the locked image

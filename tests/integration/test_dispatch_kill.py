@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from event_contract import became_overdue
 from standardwebhooks import Webhook
 from test_webhooks import hooks_store
 from webhook_receiver import Receiver, running_receiver
@@ -45,7 +46,7 @@ def publish(store: Store, n: int) -> list[str]:
                 entity_version=2,
                 customer_id=None,
                 at=datetime.now(UTC),
-                data={"from": "open", "to": "overdue"},
+                data=became_overdue(500 + k),
             )
             for k in range(n)
         ]

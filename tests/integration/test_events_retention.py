@@ -12,6 +12,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 import pytest
+from event_contract import became_overdue
 from graphql_harness import codes, data, run
 
 from engine.clock import FixedClock
@@ -55,7 +56,7 @@ def publish(store: Store, days_ago: int, n: int = 1) -> list[int]:
                 entity_version=2,
                 customer_id=None,
                 at=NOW - timedelta(days=days_ago),
-                data={"from": "open", "to": "overdue"},
+                data=became_overdue(100 + k),
             )
             for k in range(n)
         ]

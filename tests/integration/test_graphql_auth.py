@@ -47,6 +47,46 @@ MUTATIONS: dict[str, str] = {
     "unapplyPayment": 'unapplyPayment(id: "999", reason: "r") { id }',
     "reversePayment": 'reversePayment(id: "999", reason: "r") { id }',
     "addPayerAlias": 'addPayerAlias(customerId: "999", kind: NAME, value: "x") { kind }',
+    # the collectors' workspace (docs/collectors.md)
+    "createTask": 'createTask(input: {customerId: "999", queue: "q"}) { id }',
+    "assignTask": 'assignTask(taskId: "999", assignee: "x") { id }',
+    "startTask": 'startTask(taskId: "999") { id }',
+    "completeTask": 'completeTask(input: {taskId: "999", outcome: REACHED}) { id }',
+    "snoozeTask": 'snoozeTask(taskId: "999", until: "2026-12-31") { id }',
+    "cancelTask": 'cancelTask(taskId: "999", reason: "r") { id }',
+    "placeDunningBlock": 'placeDunningBlock(input: {customerId: "999", reasonCode: LEGAL}) { id }',
+    "liftDunningBlock": 'liftDunningBlock(blockId: "999", reason: "r") { id }',
+    "addNote": 'addNote(input: {customerId: "999", text: "t"}) { id }',
+    "logCall": 'logCall(input: {customerId: "999", outcome: REACHED}) { id }',
+    "addAttachment": 'addAttachment(input: {customerId: "999", filename: "a.txt", contentType: "text/plain", '
+    'contentBase64: "aGk="}) { id }',
+    "commentOnDispute": 'commentOnDispute(disputeId: "999", text: "t") { id }',
+    "assignDispute": 'assignDispute(disputeId: "999", owner: "q") { id }',
+    "assignCustomer": 'assignCustomer(customerId: "999", collectorId: null)',
+    "writeOffInvoice": 'writeOffInvoice(invoiceId: "999", note: "n") { writtenOff }',
+    "approveWriteOff": 'approveWriteOff(requestId: "999") { id }',
+    "rejectWriteOff": 'rejectWriteOff(requestId: "999", reason: "r") { id }',
+    "createCollector": 'createCollector(input: {name: "N", email: "n@example.com"}) { id }',
+    "assignPortfolios": "assignPortfolios { assigned }",
+}
+WORKSPACE = {
+    "createTask",
+    "assignTask",
+    "startTask",
+    "completeTask",
+    "snoozeTask",
+    "cancelTask",
+    "placeDunningBlock",
+    "liftDunningBlock",
+    "addNote",
+    "logCall",
+    "addAttachment",
+    "commentOnDispute",
+    "assignDispute",
+    "assignCustomer",
+    "writeOffInvoice",
+    "approveWriteOff",
+    "rejectWriteOff",
 }
 CASH = {
     "importStatement",
@@ -68,6 +108,7 @@ COLLECTING = {
     "placeCreditHold",
     "releaseCreditHold",
     *CASH,
+    *WORKSPACE,
 }
 STRATEGIES = {"reloadStrategies", "validateStrategy"}
 # The role matrix of docs/api.md, written out independently of schema/permissions.py.

@@ -11,9 +11,9 @@ from cycle_support import AMOUNT, Portfolio, clear_cycle_tables, counts, history
 
 from engine.clock import FixedClock, clock_for_date
 from engine.commands import AllocationLine, OpenDispute, RecordPayment, RecordPromise, TransitionInvoice
+from engine.policy.disputes import dispute_policy
 from engine.service import Collections
 from engine.services.context import Context
-from engine.services.disputes import SLA_DAYS
 from engine.store.database import Store
 from engine.timers import run_timers
 from states.actors import Actor, person
@@ -176,8 +176,8 @@ def test_a_dispute_past_its_sla_escalates_once(
     late = service.open_dispute(OpenDispute(invoice_id=invoice, reason_code="duplicate"), ALICE)
     book.customer("b", "smb", "low")
     slower = service.open_dispute(OpenDispute(invoice_id=book.invoice("b", 10), reason_code="quality"), ALICE)
-    sla = SLA_DAYS["duplicate"]
-    assert SLA_DAYS["quality"] > sla + 1
+    sla = dispute_policy({}).sla_days("duplicate", "smb")
+    assert dispute_policy({}).sla_days("quality", "smb") > sla + 1
 
     clock.set(clock_for_date(TODAY + timedelta(days=sla - 1)).now())
     assert run_timers(ctx).disputes_escalated == []

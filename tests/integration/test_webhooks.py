@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cloudevents.core.formats.json import JSONFormat
+from event_contract import became_overdue
 from standardwebhooks import Webhook
 from webhook_receiver import Answer, Receiver, refused_url, running_receiver
 
@@ -51,19 +52,33 @@ def receiver() -> Iterator[Receiver]:
 
 
 def publish(store: Store, n: int = 1, type: str = "o2c.invoice.state_changed", first_id: int = 1) -> list[str]:
-    """`n` outbox events for invoices first_id…; returns their event ids."""
+    """`n` outbox events for invoices (or payments) first_id…; returns their event ids."""
+    payment = type == "o2c.payment.applied"
+
+    def data(entity_id: int) -> dict[str, object]:
+        if payment:
+            return {
+                "snapshot": {
+                    "id": entity_id,
+                    "currency": "EUR",
+                    "amount": "1.00",
+                    "unapplied": "1.00",
+                    "allocations": [],
+                }
+            }
+        return became_overdue(entity_id)
 
     def work(uow: UnitOfWork) -> list[str]:
         return [
             emit(
                 uow,
                 type=type,
-                entity_type="invoice",
+                entity_type="payment" if payment else "invoice",
                 entity_id=first_id + k,
                 entity_version=2,
                 customer_id=7,
                 at=datetime(2026, 3, 2, 12, tzinfo=UTC),
-                data={"from": "open", "to": "overdue", "trigger": "become_overdue", "cause": {}, "snapshot": {}},
+                data=data(first_id + k),
             )
             for k in range(n)
         ]

@@ -128,6 +128,8 @@ EXOTIC = """
 - {id: flags, track: t1, when: disputed != promise_active or business_day == false, then: [create_task: {queue: q}]}
 - {id: money-zero, track: t2, when: account.overdue_amount - account.exposure < 0, then: [create_task: {queue: r}]}
 - {id: always, track: t2, when: "true", then: [create_task: {queue: s}]}
+- {id: blocked-case, track: t3, when: blocked and not disputed, then: [create_task: {queue: blocked}]}
+- {id: partly, track: t4, when: blocked == false and collectible_amount < open_amount, then: [create_task: {queue: u}]}
 """
 
 

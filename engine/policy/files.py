@@ -1,0 +1,32 @@
+"""Where policy files are, and reading one once per change (its modification time)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from threading import Lock
+from typing import TypeVar
+
+T = TypeVar("T")
+DEFAULT_DIR = "policy"
+_CACHE: dict[tuple[str, str], tuple[float, object]] = {}
+_LOCK = Lock()
+
+
+def policy_path(settings_extra: Mapping[str, str], name: str) -> Path:
+    """`O2C_POLICY_DIR/name` (default `policy/`)."""
+    return Path(settings_extra.get("O2C_POLICY_DIR") or DEFAULT_DIR) / name
+
+
+def cached(path: Path, kind: str, read: Callable[[str, str], T]) -> T:
+    """`read(text, file)` of `path`, kept until the file changes."""
+    mtime = path.stat().st_mtime
+    key = (str(path.resolve()), kind)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] == mtime:
+            return hit[1]  # type: ignore[return-value]
+    value = read(path.read_text(encoding="utf-8"), str(path))
+    with _LOCK:
+        _CACHE[key] = (mtime, value)
+    return value
