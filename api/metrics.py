@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
+from engine.kpi_history import latest
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from engine.webhooks.fanout import fanout_position
@@ -273,12 +274,62 @@ class SubscriptionCollector(Collector):
             yield gauge
 
 
+class KpiCollector(Collector):
+    """The newest KPI snapshot (engine/kpi_history) as gauges, labelled by currency, dimension (all,
+    segment, strategy) and key; read at scrape time, cached for `ttl` seconds."""
+
+    FIGURES = (
+        ("o2c_kpi_open_receivables_minor", "Open receivables in minor units.", "open_receivables"),
+        ("o2c_kpi_current_percent", "Current (not yet due) share of open receivables, percent.", "pct_current"),
+        ("o2c_kpi_countback_dso_days", "Countback DSO in days.", "countback_dso"),
+        ("o2c_kpi_promise_kept_ratio", "Kept / decided promises to pay of the last 90 days.", "promise_kept_rate"),
+        ("o2c_kpi_unapplied_cash_minor", "Unapplied cash in minor units.", "unapplied_cash"),
+        ("o2c_kpi_dispute_cycle_days", "Mean days to resolve a dispute (last 90 days).", "dispute_cycle_days"),
+        ("o2c_kpi_open_disputes", "Open disputes.", "open_disputes"),
+    )
+
+    def __init__(self, store: Store, ttl: float = 10.0) -> None:
+        self.store, self.ttl = store, ttl
+        self._lock = threading.Lock()
+        self._cached: tuple[float, list[Any]] | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            with self._lock:
+                now = time.monotonic()
+                if self._cached is None or now - self._cached[0] >= self.ttl:
+                    self._cached = (now, latest(self.store))
+                rows = self._cached[1]
+        except Exception:  # reported by o2c_metrics_database_up's collector; a scrape never fails
+            log.warning("metrics: reading the KPI snapshot failed", exc_info=True)
+            return
+        labels = ["currency", "dimension", "key"]
+        for name, doc, figure in self.FIGURES:
+            gauge = GaugeMetricFamily(name, doc, labels=labels)
+            for row in rows:
+                value = row.figures.get(figure)
+                if value is not None:
+                    gauge.add_metric([row.currency, row.dimension, row.key], float(value))
+            yield gauge
+        aging = GaugeMetricFamily(
+            "o2c_kpi_aging_minor", "Open receivables by aging bucket, minor units.", labels=[*labels, "bucket"]
+        )
+        for row in rows:
+            for bucket, amount in dict(row.figures.get("aging") or {}).items():
+                aging.add_metric([row.currency, row.dimension, row.key, bucket], float(amount))
+        yield aging
+
+
 def metrics_endpoint(store: Store, ttl: float = 10.0) -> Any:
     """`GET /metrics` for one app: the process registry plus its database's aggregates. The
     database is read on a worker thread, never on the event loop."""
     database = CollectorRegistry(auto_describe=False)
     database.register(DatabaseCollector(store, ttl))
     database.register(SubscriptionCollector(store))
+    database.register(KpiCollector(store, ttl))
 
     def render() -> bytes:
         return generate_latest(REGISTRY) + generate_latest(database)

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, time
+from datetime import date, time, timedelta
 
-from engine import log_context
+from engine import kpi_history, log_context
 from engine.config import positive
 from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import run_due
 from engine.events.retention import prune, retention_days
 from engine.notices.render import render_due
+from engine.predict.service import refresh as refresh_predictions
 from engine.rules.registry import Registry
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context
@@ -36,6 +37,17 @@ def build_scheduler(
     count = partitions or positive(ctx.settings.extra, "O2C_CYCLE_PARTITIONS", 4)
 
     def daily(today: date) -> None:
+        # Before the cycle, so that its p_late facts are today's; a failure leaves yesterday's.
+        try:
+            run = refresh_predictions(ctx.store, today, ctx.now(), ctx.settings.extra)
+            log.info("predictions %s: %s", today, run.line())
+        except Exception:
+            log.exception("payment predictions were not refreshed for %s", today)
+        yesterday = today - timedelta(days=1)  # the last business date a snapshot sees whole
+        try:
+            kpi_history.take(ctx.store, ctx.clock.zone, yesterday, kpi_history.router(registry.current))
+        except Exception:
+            log.exception("the KPI snapshot of %s was not taken", yesterday)
         with log_context.bound(operation_name="cycle"):
             for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):
                 if not report.already_done:

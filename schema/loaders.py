@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 
+from engine.predict.service import InvoicePrediction, explain
 from engine.queries import batches, cashapp, history, notices
 from engine.services.contacts import contacts_by_customer_ids
 from engine.services.context import Context as EngineContext
@@ -76,6 +77,9 @@ class Loaders:
         self.promises_of_customer = _many(store, batches.promises_by_customer_ids)
         self.holds_of_customer = _many(store, batches.holds_by_customer_ids)
         self.exposure = _one(store, batches.exposure_by_customer_ids)
+        self.payment_prediction: DataLoader[int, InvoicePrediction | None] = _one(
+            store, lambda s, ids: explain(s, list(ids), engine.today())
+        )
         self.payments_of_invoice = _many(store, cashapp.payments_by_invoice_ids)
         self.unapplied_of_customer = _many(store, cashapp.unapplied_by_customer_ids)
         self.aliases_of_customer = _many(store, cashapp.aliases_by_customer_ids)

@@ -49,6 +49,10 @@ TABLES = (
     "customer_note",
     "collector",
     "write_off_request",
+    "prediction_model",
+    "invoice_prediction",
+    "cash_forecast_snapshot",
+    "kpi_snapshot",
 )
 
 

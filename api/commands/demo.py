@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import timedelta
 
+from engine import kpi_history
 from engine.bootstrap import build_context
 from engine.demo import has_customers, load_demo
+from engine.predict import service as predictions
 from engine.service import Collections
 from engine.store.unit_of_work import read_only
+from engine.strategies_in_force import load_registry
+
+DEMO_KPI_WEEKS = 8  # weekly KPI snapshots rebuilt from the books before today
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,4 +46,11 @@ def _demo(args: argparse.Namespace) -> int:
     summary = load_demo(Collections(ctx), args.customers, args.invoices, args.seed)
     took = time.perf_counter() - started
     print(f"{summary.line()} (seed {args.seed}, business date {ctx.today()}, {took:.1f} s)")
+    # so that predictions, the forecast and KPI trends show something right away
+    run = predictions.train(ctx.store, ctx.today(), ctx.now(), ctx.settings.extra)
+    print(f"demo: payment predictions: {run.line()}")
+    route = kpi_history.router(load_registry(ctx.settings.strategies_dir).current)
+    weeks = [ctx.today() - timedelta(days=7 * k) for k in range(DEMO_KPI_WEEKS, -1, -1)]
+    rows = sum(kpi_history.take(ctx.store, ctx.clock.zone, day, route) for day in weeks)
+    print(f"demo: KPI history back-filled for {len(weeks)} weekly dates from {weeks[0]} ({rows} rows)")
     return 0

@@ -29,6 +29,8 @@ from states.cash import short_payment
 
 MIN_DIGITS = 5  # shorter digit runs (days, small amounts) are never taken for an invoice number
 MIN_TYPO_DIGITS = 8  # a typo is only forgiven in a long number
+MAX_DIGITS = 24  # longer digit runs (account numbers, IBANs) are no invoice number
+MAX_GROUPS = 4  # an invoice number is written in at most this many digit groups ("2026 000 123")
 MAX_COMBINATION = 4  # invoices in an amount-only combination
 MAX_COMBINATION_POOL = 24  # open invoices of one customer considered for combinations
 NOT_AUTOMATIC = 60  # the cap of a candidate that must never be applied automatically
@@ -169,9 +171,9 @@ class MatchIndex:
         for run in _DIGIT_GROUPS.findall(upper):
             groups = re.split(r"[ \-/.]", run)
             for i in range(len(groups)):
-                for j in range(i + 1, len(groups) + 1):
+                for j in range(i + 1, min(i + MAX_GROUPS, len(groups)) + 1):
                     key = "".join(groups[i:j])
-                    if len(key) < MIN_DIGITS:
+                    if not MIN_DIGITS <= len(key) <= MAX_DIGITS:
                         continue
                     hits = self.by_digits.get(key)
                     for iid in hits or ():

@@ -23,6 +23,7 @@ from engine.cycle.facts import Accounts
 from engine.cycle.portfolio import _EPOCH, Portfolio, fetch_all
 from engine.rules.facts import CURRENCIES
 from engine.store.database import Store
+from engine.store.dialect import day_number_sql
 from engine.store.unit_of_work import UnitOfWork
 from states import account as acc_states
 from states import invoice as inv_states
@@ -79,9 +80,7 @@ def _decode(name: str, positions: IntArray, lookup: IntArray) -> IntArray:
 
 
 def _day_sql(store: Store, column: str) -> str:
-    if store.is_postgres:
-        return f"({column} - DATE '1970-01-01')"
-    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+    return day_number_sql(store, column)
 
 
 def _matrix(rows: list[Any], width: int) -> IntArray:
@@ -123,6 +122,10 @@ def load_book(
         f"SELECT c.id, c.risk_score, c.credit_limit, c.broken_promises, {acc_state_sql}, c.segment, c.risk_class, "
         f"c.currency, COALESCE(c.email, '') FROM customer c WHERE {customers.where('c.id')} ORDER BY c.id"
     )
+    predicted_sql = (
+        f"SELECT invoice, {_day_sql(store, 'expected_on')}, p_late FROM invoice_prediction "
+        f"WHERE {customers.where('customer')} ORDER BY invoice"
+    )
     unapplied_sql = (
         "SELECT p.customer, p.currency, SUM(p.unapplied_amount) FROM payment p WHERE p.unapplied_amount > 0 "
         f"AND p.reversed_at IS NULL AND {customers.where('p.customer')} GROUP BY p.customer, p.currency"
@@ -131,6 +134,7 @@ def load_book(
         rows = fetch_all(uow, sql)
         # after the invoices: every customer they name exists (customers are never deleted)
         customer_rows = fetch_all(uow, customer_sql)
+        predicted = _matrix([] if accounts_only else fetch_all(uow, predicted_sql), 3)
         unapplied = {(int(r[0]), str(r[1])): int(r[2]) for r in fetch_all(uow, unapplied_sql)}
     inv = _matrix(rows, 11)
     del rows
@@ -167,8 +171,23 @@ def load_book(
         customer_email=cust["email"][at],
         blocked=blocks_in_force(store, as_of, customers.where("b.customer")).covers(inv[:, 0], inv[:, 1]),
         collectible_amount=disputed.collectible(store, customers.where("d.customer"), inv[:, 0], inv[:, 6]),
+        **_predictions(predicted, inv[:, 0], inv[:, 8], today),
     )
     return Book(portfolio, accounts)
+
+
+def _predictions(predicted: IntArray, invoice_id: IntArray, due_day: IntArray, today: int) -> dict[str, IntArray]:
+    """The stored prediction of each invoice (engine/predict: invoice, expected day, p_late per
+    mille, sorted by invoice), or, for one not scored yet, the due-date baseline: expected on the
+    due date (today once past it), p_late 100 past due else 0."""
+    expected = np.maximum(due_day, today)
+    p_late = np.where(due_day < today, 100, 0)
+    if predicted.shape[0]:
+        at = np.minimum(np.searchsorted(predicted[:, 0], invoice_id), predicted.shape[0] - 1)
+        found = predicted[at, 0] == invoice_id
+        expected = np.where(found, predicted[at, 1], expected)
+        p_late = np.where(found, (predicted[at, 2] + 5) // 10, p_late)
+    return {"expected_day": expected.astype(np.int64), "p_late": p_late.astype(np.int64)}
 
 
 def _customers(rows: list[Any], state_lookup: IntArray) -> dict[str, Any]:

@@ -104,5 +104,8 @@ def invoice_facts(p: Portfolio, acc: Accounts, recent: IntArray) -> dict[str, An
         "promise_active": p.state == inv_states.PROMISED,
         "blocked": p.blocked,
         "collectible_amount": p.collectible_amount,
+        "p_late": p.p_late,
+        "predicted_days_late": np.maximum(p.expected_day - p.due_day, 0),
+        "days_to_expected_payment": np.maximum(p.expected_day - p.today, 0),
     }
     return facts

@@ -71,6 +71,8 @@ def rule_cause(d: Decision) -> dict[str, Any]:
         }
         if d.experiment:  # champion/challenger: the customer's arm decided
             found |= {"experiment": d.experiment, "variant": d.variant}
+    if d.predicted:  # the values differ per invoice: not cached
+        return found | {"prediction": d.prediction}
     return found
 
 

@@ -45,6 +45,8 @@ class Portfolio:
     customer_email: npt.NDArray[np.str_]
     blocked: npt.NDArray[np.bool_]  # a dunning block covers it today (`engine/blocks`)
     collectible_amount: IntArray  # open amount less what active disputes contest
+    expected_day: IntArray  # predicted payment day (engine/predict); the due-date baseline when unscored
+    p_late: IntArray  # percent 0-100
 
     def __len__(self) -> int:
         return int(self.invoice_id.size)
@@ -77,6 +79,8 @@ _COLUMNS = (
     "customer_email",
     "blocked",
     "collectible_amount",
+    "expected_day",
+    "p_late",
 )
 
 

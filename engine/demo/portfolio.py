@@ -23,6 +23,9 @@ BEHAVIOUR_P = np.array(
 # Days paid after the due date: (mean, sd, low, high) per behaviour; share never paid.
 DELAY = {0: (-2, 3, -12, 6), 1: (8, 6, 0, 30), 2: (45, 20, 15, 150), 3: (15, 10, 0, 60), 4: (35, 15, 5, 120)}
 UNPAID_P = (0.005, 0.02, 0.12, 0.06, 0.10)
+# How customers time their payments: when they are ready, on a Friday pay run, or at month end.
+PAY_RUNS = ("when_ready", "friday_run", "month_end")
+PAY_RUN_P = (0.55, 0.30, 0.15)
 CURRENCIES = ("EUR", "USD", "GBP")
 CURRENCY_P = (0.80, 0.12, 0.08)
 ZONES = {"EUR": ("Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Amsterdam"),
@@ -134,6 +137,16 @@ def _names(rng: np.random.Generator, segment: np.ndarray, currency: list[str]) -
     return out
 
 
+def pay_run_shift(today: date, days_ago: np.ndarray, habit: np.ndarray) -> np.ndarray:
+    """Days from the day an invoice would be paid (`days_ago` before today) to its customer's pay
+    run: the next Friday, or the month's last day; 0 for a customer who pays when ready."""
+    number = (today - date(1970, 1, 1)).days - days_ago.astype(np.int64)  # days since 1970-01-01
+    weekday = (number + 3) % 7  # 1970-01-01 was a Thursday
+    month_end = (number.astype("datetime64[D]").astype("datetime64[M]") + 1).astype("datetime64[D]").astype(np.int64)
+    shift = np.where(habit == 1, (4 - weekday) % 7, 0)
+    return np.where(habit == 2, month_end - 1 - number, shift).astype(np.int64)
+
+
 def generate(today: date, customers: int = 2000, invoices: int = 20000, seed: int = 42) -> Portfolio:
     rng = np.random.default_rng(seed)
     segment = rng.choice(len(SEGMENTS), size=customers, p=SEGMENT_P)
@@ -156,6 +169,9 @@ def generate(today: date, customers: int = 2000, invoices: int = 20000, seed: in
     delay = np.clip(np.rint(rng.normal(params[:, 0], params[:, 1])), params[:, 2], params[:, 3]).astype(np.int64)
     terms_of = terms[owner]
     delay = np.maximum(delay, 1 - terms_of)  # never paid before it was issued
+    # pay runs (their own stream, so that the rest of a seed's portfolio stays as it was)
+    habit = np.random.default_rng(seed + 1).choice(len(PAY_RUNS), size=customers, p=PAY_RUN_P)
+    delay = delay + pay_run_shift(today, issue - terms_of - delay, habit[owner])
     never = rng.random(invoices) < np.array(UNPAID_P)[beh]
     paid = (~never) & (terms_of + delay < issue)  # paid on a day before today
     partial = paid & (rng.random(invoices) < np.where(beh >= 2, 0.08, 0.02))

@@ -35,7 +35,7 @@ class Treatment:
     level: int
     transitions: tuple[str, ...]
     notice: tuple[str, str, str] | None  # kind, channel, template
-    task: str | None  # the queue
+    task: str | None  # the queues, comma-separated
 
     @staticmethod
     def of(plan: InvoicePlan) -> Treatment:
@@ -46,7 +46,7 @@ class Treatment:
             plan.final_level,
             tuple(c.trigger for c in plan.changes),
             (notice.kind, notice.channel, notice.template) if notice else None,
-            ", ".join(t.queue for t in plan.tasks) or None,  # the queues it asks tasks in
+            ",".join(sorted(t.queue for t in plan.tasks)) or None,
         )
 
     def as_dict(self) -> dict[str, Any]:

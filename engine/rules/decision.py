@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from engine.rules import ir
 from engine.rules.actions import Action
 from engine.rules.compiler import CompiledRule, CompiledStrategy
-from engine.rules.facts import FACTS, Kind
+from engine.rules.facts import FACTS, PREDICTED, Kind
 from engine.rules.strategy import FactValue
 from states.money import format_minor
 
@@ -50,22 +52,34 @@ class Decision:
     evaluator: str  # "numpy" | "durable-rules"
     experiment: str = ""  # champion/challenger: the experiment and the customer's arm in it
     variant: str = ""
+    predicted: tuple[str, ...] = ()  # the payment-prediction facts the winning rule's condition uses
+
+    @property
+    def prediction(self) -> str | None:
+        """How the rule used the payment prediction (engine/predict), in words; None: it did not."""
+        if not self.predicted:
+            return None
+        return "payment prediction used: " + ", ".join(f"{n}={self.facts.get(n)}" for n in self.predicted)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready; money facts are shown as "120.00 EUR". Store it with the transition."""
         arm = {"experiment": self.experiment, "variant": self.variant} if self.experiment else {}
-        return arm | {
-            "strategy": self.strategy,
-            "version": self.version,
-            "content_hash": self.content_hash,
-            "scope": self.scope,
-            "track": self.track,
-            "rule": self.rule_id,
-            "description": self.rule_description,
-            "actions": [o.as_dict() for o in self.orders],
-            "facts": shown_facts(self.facts),
-            "evaluator": self.evaluator,
-        }
+        return (
+            arm
+            | {
+                "strategy": self.strategy,
+                "version": self.version,
+                "content_hash": self.content_hash,
+                "scope": self.scope,
+                "track": self.track,
+                "rule": self.rule_id,
+                "description": self.rule_description,
+                "actions": [o.as_dict() for o in self.orders],
+                "facts": shown_facts(self.facts),
+                "evaluator": self.evaluator,
+            }
+            | ({"prediction": self.prediction} if self.predicted else {})
+        )
 
     def explain(self) -> str:
         shown = shown_facts(self.facts)
@@ -74,12 +88,20 @@ class Decision:
         return (
             f"strategy {self.strategy} v{self.version} ({self.content_hash[:12]}), track {self.track}: "
             f"rule '{self.rule_id}' fired -> {acts}. Facts seen: {seen}"
+            + (f". The {self.prediction}" if self.predicted else "")
         )
 
     @property
     def key(self) -> tuple[str, str, tuple[dict[str, Any], ...]]:
         """What two evaluators must agree on."""
         return self.track, self.rule_id, tuple(o.as_dict() for o in self.orders)
+
+
+@lru_cache(maxsize=1024)
+def predicted_in(cond: ir.Cond) -> tuple[str, ...]:
+    """The payment-prediction facts a condition uses (named in the explanation of what it fires)."""
+    used = ir.facts_of(cond)
+    return tuple(n for n in PREDICTED if n in used)
 
 
 def shown_facts(facts: Mapping[str, FactValue]) -> dict[str, Any]:
@@ -129,6 +151,7 @@ def decide(
             seen,
             evaluator,
             *arm_of(compiled),
+            predicted_in(rule.cond),
         )
         for track, rule in sorted(winners.items(), key=lambda item: item[1].rule.index)
     ]

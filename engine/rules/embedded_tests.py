@@ -7,8 +7,9 @@ disputed and promise_active from the state, currency the one of the money given 
 of min_amount), open_amount 1000.00, amount = open_amount, days_since_last_notice 9999 at level 0
 else 0, recent_notices 0, segment and risk the first of applies_to, risk_score 50,
 account.exposure = open_amount, account.overdue_amount = open_amount when past due else 0,
-account.max_days_past_due = max(days_past_due, 0), every other number 0, account.on_hold false,
-business_day true.
+account.max_days_past_due = max(days_past_due, 0), p_late 100 past due else 0,
+predicted_days_late max(days_past_due, 0), days_to_expected_payment max(days_to_due, 0) (the due-date
+baseline an unscored invoice gets), every other number 0, account.on_hold false, business_day true.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def complete_facts(compiled: CompiledStrategy, test: Expectation) -> dict[str, F
     f.setdefault("account.exposure", f["open_amount"])
     f.setdefault("account.overdue_amount", f["open_amount"] if dpd > 0 else 0)
     f.setdefault("account.max_days_past_due", max(dpd, 0))
+    f.setdefault("p_late", 100 if dpd > 0 else 0)
+    f.setdefault("predicted_days_late", max(dpd, 0))
+    f.setdefault("days_to_expected_payment", max(-dpd, 0))
     f.setdefault("account.on_hold", False)
     f.setdefault("business_day", True)
     for name, fact in FACTS.items():
@@ -114,3 +118,11 @@ def run_tests(compiled: CompiledStrategy, durable: DurableEvaluator) -> tuple[li
     outcomes = [run_test(compiled, t, durable) for t in compiled.strategy.tests]
     coverage = {r.id: sum(r.id in o.fired for o in outcomes) for r in compiled.rules}
     return outcomes, coverage
+
+
+def test_problems(compiled: CompiledStrategy, outcomes: list[Outcome], coverage: dict[str, int]) -> list[Problem]:
+    """What `o2c strategies test` reports for one file: each failing test (at its line) and each
+    rule no test hits (at the rule's line)."""
+    return [o.problem for o in outcomes if o.problem] + [
+        Problem(r.rule.loc, f"rule '{r.id}' is hit by no test") for r in compiled.rules if not coverage[r.id]
+    ]

@@ -130,6 +130,31 @@ _ALL: list[Fact] = [
         "false",
     ),
     Fact(
+        "p_late",
+        Kind.INT,
+        "percent 0-100",
+        _I,
+        "Predicted probability, in whole percent, that the invoice is paid after its due date (the payment "
+        "model, engine/predict); 100 once it is past due and unpaid. Not scored yet: 100 past due, else 0.",
+        "72",
+    ),
+    Fact(
+        "predicted_days_late",
+        Kind.INT,
+        "days",
+        _I,
+        "Predicted payment date minus the due date, never below 0. Not scored yet: max(days_past_due, 0).",
+        "12",
+    ),
+    Fact(
+        "days_to_expected_payment",
+        Kind.INT,
+        "days",
+        _I,
+        "Days from today to the predicted payment date (0: expected today). Not scored yet: max(days_to_due, 0).",
+        "20",
+    ),
+    Fact(
         "currency",
         Kind.ENUM,
         "ISO 4217 code",
@@ -205,6 +230,7 @@ _ALL: list[Fact] = [
 ]
 
 FACTS: dict[str, Fact] = {f.name: f for f in _ALL}
+PREDICTED = ("p_late", "predicted_days_late", "days_to_expected_payment")  # facts from the payment model
 CUSTOMER_FACTS = frozenset(f.name for f in _ALL if f.scope is Scope.CUSTOMER)
 
 

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from engine.rules import ir
 from engine.rules.compiler import CompiledStrategy
-from engine.rules.decision import Decision, Order, arm_of, orders_for
+from engine.rules.decision import Decision, Order, arm_of, orders_for, predicted_in
 from engine.rules.errors import EvaluationError
 from engine.rules.facts import FACTS, MAX_MAGNITUDE, Kind
 from engine.rules.strategy import FactValue
@@ -151,6 +151,7 @@ class RowDecisions:
                     facts,
                     "numpy",
                     *self.arm,
+                    predicted_in(rule.cond),
                 )
             )
         return decisions

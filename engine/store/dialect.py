@@ -46,3 +46,10 @@ def timestamp_param(store: Store, at: datetime) -> object:
 def day_param(store: Store, day: date) -> object:
     """A date as a query parameter: a date on PostgreSQL, ISO text on SQLite."""
     return day if store.is_postgres else day.isoformat()
+
+
+def day_number_sql(store: Store, column: str) -> str:
+    """SQL for the day number (days since 1970-01-01) of a date or timestamp column."""
+    if store.is_postgres:
+        return f"(CAST({column} AS DATE) - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"

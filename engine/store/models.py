@@ -470,6 +470,58 @@ def define_entities(db: Database) -> None:
         duration_ms = Required(int)
         dispatcher = Required(str, 200)
 
+    class PredictionModel(db.Entity):
+        """A trained payment model (engine/predict): the pickled model written by the engine only."""
+
+        _table_ = "prediction_model"
+        id = PrimaryKey(int, auto=True)
+        kind = Required(str, 16)  # model | baseline
+        reason = Required(str, 400)
+        business_date = Required(date)
+        trained_at = Required(datetime)
+        rows = Required(int)
+        metrics = Required(Json, default={})
+        blob = Required(bytes)
+
+    class InvoicePrediction(db.Entity):
+        """The latest payment prediction of an open invoice (rewritten by every scoring run)."""
+
+        _table_ = "invoice_prediction"
+        invoice = PrimaryKey(int, size=64)
+        customer = Required(int, size=64, index=True)
+        model = Required(int)
+        business_date = Required(date)
+        expected_on = Required(date)
+        low_on = Required(date)
+        high_on = Required(date)
+        p_late = Required(int)  # per mille
+        days_late = Required(int)
+
+    class CashForecastSnapshot(db.Entity):
+        """Expected receipts per week as forecast on one business date (forecast-vs-actual)."""
+
+        _table_ = "cash_forecast_snapshot"
+        id = PrimaryKey(int, auto=True, size=64)
+        business_date = Required(date, index=True)
+        currency = Required(str, 3)
+        week_start = Required(date)
+        expected = Required(int, **MONEY)
+        low = Required(int, **MONEY)
+        high = Required(int, **MONEY)
+        composite_key(business_date, currency, week_start)
+
+    class KpiSnapshot(db.Entity):
+        """One business date's KPIs of one currency, for everyone or one segment or strategy (engine/kpi_history)."""
+
+        _table_ = "kpi_snapshot"
+        id = PrimaryKey(int, auto=True, size=64)
+        business_date = Required(date, index=True)
+        currency = Required(str, 3)
+        dimension = Required(str, 16)  # all | segment | strategy
+        key = Required(str, 64)
+        figures = Required(Json, default={})
+        composite_key(business_date, currency, dimension, key)
+
     class BankTransaction(db.Entity):
         """One entry of an imported bank statement (cash application, `states/bank_transaction.py`)."""
 
@@ -515,6 +567,7 @@ def define_entities(db: Database) -> None:
 
     _ = (Allocation, CreditNote, Dispute, PromiseToPay, CreditHold, TransitionRecord, OutboxEvent)
     _ = (DunningBlock, DisputeComment, CustomerNote, Attachment, Collector, WriteOffRequest)
+    _ = (PredictionModel, InvoicePrediction, CashForecastSnapshot, KpiSnapshot)
     _ = (BankTransaction, PayerAlias)
     _ = (SchemaVersion, ApiKey, Notice, CollectorTask, CycleRun, CyclePartition, Lease, WebhookEndpoint, WebhookAttempt)
 

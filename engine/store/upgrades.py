@@ -161,6 +161,11 @@ STEPS: list[Step] = [
         add_columns=(("credit_hold", "exception_until", "DATE"),),
     ),
     Step(18, "write-off requests above a role's limit, approved by another person", create_tables=True),
+    Step(
+        19,
+        "payment predictions: models, per-invoice predictions, cash forecast and KPI snapshots",
+        create_tables=True,
+    ),
 ]
 
 LATEST = STEPS[-1].version

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from engine.predict.service import InvoicePrediction
 from engine.queries.notices import NoticeView
 from engine.views import CustomerView, DisputeView, InvoiceView, TransitionView
 from schema.common.money import Money
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from schema.disputes.types import Dispute
     from schema.notices.types import Notice
     from schema.payments.types import Payment
+    from schema.predictions.types import PaymentPrediction
 
 
 @strawberry.enum
@@ -130,6 +132,19 @@ class Invoice:
         self, info: Info, first: TimelineFirst = TIMELINE_PAGE, after: TimelineAfter = None
     ) -> Connection[TimelineEntry]:
         return await timeline_page(info, self.customer_id, self.invoice_id, first, after)
+
+    @strawberry.field(
+        description="When it is expected to be paid, how likely late, and why (null once paid or cancelled)."
+    )
+    def payment_prediction(
+        self, info: Info
+    ) -> Annotated["PaymentPrediction", strawberry.lazy("schema.predictions.types")] | None:
+        from schema.predictions.types import PaymentPrediction
+
+        def convert(found: InvoicePrediction | None) -> PaymentPrediction | None:
+            return None if found is None else PaymentPrediction.of(found)
+
+        return now_or_later(info.context.loaders.payment_prediction, self.invoice_id, convert)
 
     @strawberry.field(description="Credit notes that lowered this invoice.")
     async def credit_notes(self, info: Info) -> list[Annotated["CreditNote", strawberry.lazy("schema.cashapp.types")]]:

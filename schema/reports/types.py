@@ -17,10 +17,14 @@ from schema.invoices.types import Invoice
 class WorklistItem:
     open_amount: Money
     days_past_due: int
-    late_probability: Decimal = strawberry.field(description="Customer risk score / 100.")
-    urgency: int = strawberry.field(description="Days past due, capped at 180.")
+    late_probability: Decimal = strawberry.field(
+        description="The payment prediction's p_late; the customer risk score / 100 when not scored yet."
+    )
+    urgency: int = strawberry.field(
+        description="Predicted days late (days past due when not scored yet), capped at 180."
+    )
     money_at_risk: Money = strawberry.field(description="Open amount × probability of late payment.")
-    priority: str = strawberry.field(description="Open minor units × risk score × urgency (sort key).")
+    priority: str = strawberry.field(description="Open minor units × p_late per mille × urgency (sort key).")
     reason: str
     item: strawberry.Private[WorkItem]
 
@@ -29,7 +33,7 @@ class WorklistItem:
         return WorklistItem(
             open_amount=Money.of(w.open_amount, w.currency),
             days_past_due=w.days_past_due,
-            late_probability=Decimal(w.risk_score) / 100,
+            late_probability=Decimal(w.p_late_per_mille) / 1000,
             urgency=w.urgency,
             money_at_risk=Money.of(w.money_at_risk, w.currency),
             priority=str(w.priority),

@@ -38,7 +38,7 @@ service = build_service(Settings(database_url=database, today="2026-03-02"))
 ctx = service.ctx
 load_demo(service, seed=7, customers=40, invoices=300)
 registry = load_registry(strategies)
-run_cycle(ctx, registry.current, date(2026, 3, 2), chunk_size=1)
+run_cycle(ctx, registry.current, date(2026, 3, 2), chunk_size=1)  # one invoice per chunk
 
 register(ctx.store, receiver_url, ctx.now(), ["o2c.customer.created"])  # from here on: delivered
 app = GraphQLApp(ctx, registry, ())

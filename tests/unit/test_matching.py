@@ -107,3 +107,9 @@ def test_the_policy_file_is_checked() -> None:
         parse_policy({"auto_apply_confidence": 101})
     with pytest.raises(ValidationFailed, match="unknown setting"):
         parse_policy({"auto_aply": 90})
+
+
+def test_a_remittance_full_of_digit_groups_applies_nothing(index: MatchIndex) -> None:
+    noise = " ".join(f"{n:04d}-{n * 7 % 10_000:04d}" for n in range(400))  # ~4,000 characters of digit groups
+    d = index.match(pay(50_000, noise))
+    assert not d.automatic
