@@ -1,5 +1,7 @@
 """KPI history: a daily snapshot of aging and collection KPIs per currency, for everyone and broken
-down by segment and by strategy (the one the customer's segment × risk class routes to), kept in
+down by segment, by strategy (the one the customer's segment × risk class routes to) and by collector
+(the e-mail of the collector whose portfolio the customer is in, `customer.collector`; customers in no
+portfolio form the group "unassigned"), kept in
 `kpi_snapshot` so that trends can be asked for; the latest one feeds the Prometheus gauges.
 
 Figures of a snapshot (money in minor units of its currency):
@@ -33,7 +35,8 @@ from engine.store.unit_of_work import UnitOfWork, read_only
 from states.errors import ValidationFailed
 from states.money import check_currency
 
-DIMENSIONS = ("all", "segment", "strategy")
+DIMENSIONS = ("all", "segment", "strategy", "collector")
+UNASSIGNED = "unassigned"  # the collector key of customers in no portfolio
 WINDOW_DAYS = 90
 AGING = (("current", None, 0), ("d1_30", 1, 30), ("d31_60", 31, 60), ("d61_90", 61, 90), ("d91_plus", 91, None))
 CASH_AGING = (("d0_30", 0, 30), ("d31_60", 31, 60), ("d61_90", 61, 90), ("d91_plus", 91, None))
@@ -77,12 +80,17 @@ def countback_dso(open_ar: int, sales_by_day: dict[date, int], day: date) -> flo
 
 
 def compute(store: Store, zone: ZoneInfo, day: date, route: Router | None = None) -> list[Snapshot]:
-    """Every currency's snapshot of `day`, for everyone, per segment and (with `route`) per strategy."""
+    """Every currency's snapshot of `day`, for everyone, per segment, per collector and (with `route`)
+    per strategy."""
     since = day - timedelta(days=WINDOW_DAYS - 1)
     end = end_of_day(day, zone)
     with read_only(store) as uow:
         customers = {
-            int(r[0]): (str(r[1]), str(r[2])) for r in uow.select("SELECT id, segment, risk_class FROM customer")
+            int(r[0]): (str(r[1]), str(r[2]), str(r[3]) if r[3] is not None else UNASSIGNED)
+            for r in uow.select(
+                "SELECT c.id, c.segment, c.risk_class, k.email FROM customer c "
+                "LEFT JOIN collector k ON k.id = c.collector"
+            )
         }
         currencies = sorted({str(r) for r in uow.select("SELECT DISTINCT currency FROM invoice")})
         promises = uow.select(
@@ -103,8 +111,8 @@ def compute(store: Store, zone: ZoneInfo, day: date, route: Router | None = None
         owners = dict(uow.select("SELECT id, customer FROM invoice"))
 
     def keys(customer: int) -> list[tuple[str, str]]:
-        segment, risk = customers.get(customer, ("unknown", "medium"))
-        found = [("all", "all"), ("segment", segment)]
+        segment, risk, collector = customers.get(customer, ("unknown", "medium", UNASSIGNED))
+        found = [("all", "all"), ("segment", segment), ("collector", collector)]
         if route is not None:
             found.append(("strategy", route(segment, risk)))
         return found

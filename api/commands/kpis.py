@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from datetime import date, timedelta
 
 from engine import kpi_history
@@ -26,8 +27,11 @@ def _snapshot(args: argparse.Namespace) -> int:
     ctx = build_context()
     route = kpi_history.router(load_registry(ctx.settings.strategies_dir).current)
     last = args.as_of or ctx.today()
-    rows = 0
+    per: Counter[str] = Counter()
     for k in range(args.days - 1, -1, -1):
-        rows += kpi_history.take(ctx.store, ctx.clock.zone, last - timedelta(days=k), route)
-    print(f"kpi snapshot: {rows} rows for {args.days} business date(s) up to {last}")
+        found = kpi_history.compute(ctx.store, ctx.clock.zone, last - timedelta(days=k), route)
+        kpi_history.write(ctx.store, found)
+        per.update(s.dimension for s in found)
+    split = ", ".join(f"{d} {per[d]}" for d in kpi_history.DIMENSIONS)
+    print(f"kpi snapshot: {sum(per.values())} rows ({split}) for {args.days} business date(s) up to {last}")
     return 0

@@ -18,7 +18,7 @@ class KpiQueries:
     @strawberry.field(
         permission_classes=[CanRead],
         description="The daily KPI snapshots of a period (taken by the scheduler, `o2c kpis snapshot`), "
-        "for everyone or broken down by segment or strategy; oldest first.",
+        "for everyone or broken down by segment, strategy or collector; oldest first.",
     )
     async def kpi_history(
         self,

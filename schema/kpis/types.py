@@ -16,6 +16,7 @@ class KpiDimension(Enum):
     ALL = "all"
     SEGMENT = "segment"
     STRATEGY = "strategy"
+    COLLECTOR = "collector"
 
 
 @strawberry.type
@@ -24,10 +25,14 @@ class AmountBucket:
     amount: Money
 
 
-@strawberry.type(description="One business date's KPIs of one currency, for everyone or one segment or strategy.")
+@strawberry.type(
+    description="One business date's KPIs of one currency, for everyone or one segment, strategy or collector."
+)
 class KpiPoint:
     business_date: date
-    key: str = strawberry.field(description='"all", a segment or a strategy name.')
+    key: str = strawberry.field(
+        description='"all", a segment, a strategy name, or a collector\'s e-mail ("unassigned": in no portfolio).'
+    )
     open_receivables: Money
     current_receivables: Money
     pct_current: float | None = strawberry.field(description="Current ÷ open receivables × 100.")

@@ -13,6 +13,7 @@ from cycle_support import shipped_strategies
 from graphql_harness import codes, data, run
 from prometheus_client import CollectorRegistry, generate_latest
 
+from api.cli import main
 from api.metrics import KpiCollector
 from engine import kpi_history
 from engine.cycle.book import load_book
@@ -23,6 +24,7 @@ from engine.service import Collections
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.strategies_in_force import load_registry
+from states.actors import person
 
 FAST = {"O2C_PREDICT_ITERATIONS": "30", "O2C_PREDICT_MIN_PAYMENTS": "100"}
 
@@ -219,3 +221,39 @@ def _notice_cause(ctx: Context, invoice_id: int) -> dict[str, Any]:
         if payload.get("cause", {}).get("rule") == "early-reminder-likely-late":
             return dict(payload["cause"])
     raise AssertionError(f"no event of the reminder: {rows}")
+
+
+def test_kpi_history_breaks_down_by_collector_with_the_unassigned_as_their_own_group(
+    demo: Collections, ctx: Context, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    with read_only(ctx.store) as uow:
+        owing = [int(r) for r in uow.select(
+            "SELECT DISTINCT customer FROM invoice WHERE currency = 'EUR' "
+            "AND state NOT IN ('paid', 'cancelled', 'written_off') ORDER BY customer")]  # fmt: skip
+    kim = demo.create_collector("Kim Keys", "kim@example.com", ()).id
+    for customer in owing[:3]:
+        demo.assign_customer(customer, kim, person("alice"))
+    demo.assign_customer(owing[3], None, person("alice"))  # in no portfolio
+    monkeypatch.setenv("O2C_DATABASE_URL", database_url)
+    monkeypatch.setenv("O2C_STRATEGIES_DIR", str(ctx.settings.strategies_dir))
+    day = ctx.today()
+    assert main(["kpis", "snapshot", "--as-of", day.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert ", collector " in out and "collector 0)" not in out
+    query = """query($by: KpiDimension!, $since: Date!) { kpiHistory(currency: "EUR", from: $since, by: $by) {
+        key openReceivables { minor } } }"""
+
+    def points(by: str) -> dict[str, int]:
+        found = data(run(ctx, query, {"by": by, "since": day.isoformat()}))["kpiHistory"]
+        return {p["key"]: int(p["openReceivables"]["minor"]) for p in found}
+
+    everyone, collectors = points("ALL"), points("COLLECTOR")
+    assert {"kim@example.com", kpi_history.UNASSIGNED} <= set(collectors)
+    assert sum(collectors.values()) == everyone["all"]
+    with read_only(ctx.store) as uow:
+        kims = int(uow.select(
+            "SELECT COALESCE(SUM(i.open_amount), 0) FROM invoice i JOIN customer c ON c.id = i.customer "
+            "WHERE c.collector = $k AND i.currency = 'EUR' AND i.state NOT IN ('paid', 'cancelled', 'written_off')",
+            {"k": kim})[0])  # fmt: skip
+    assert collectors["kim@example.com"] == kims > 0
