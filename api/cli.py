@@ -28,6 +28,7 @@ GROUPS = (
     "events",
     "predict",
     "forecast",
+    "ecl",
     "kpis",
     "templates",
     "notices",

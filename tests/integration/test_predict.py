@@ -20,11 +20,13 @@ from engine.cycle.book import load_book
 from engine.cycle.runner import run_cycle
 from engine.demo import load_demo
 from engine.predict import service as predictions
+from engine.predict.credit_loss import expected_credit_loss
 from engine.service import Collections
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.strategies_in_force import load_registry
 from states.actors import person
+from states.money import format_minor
 
 FAST = {"O2C_PREDICT_ITERATIONS": "30", "O2C_PREDICT_MIN_PAYMENTS": "100"}
 
@@ -257,3 +259,22 @@ def test_kpi_history_breaks_down_by_collector_with_the_unassigned_as_their_own_g
             "WHERE c.collector = $k AND i.currency = 'EUR' AND i.state NOT IN ('paid', 'cancelled', 'written_off')",
             {"k": kim})[0])  # fmt: skip
     assert collectors["kim@example.com"] == kims > 0
+
+
+def test_the_ecl_command_prints_the_provision_matrix_and_the_same_total_as_the_engine(
+    demo: Collections, ctx: Context, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    day = ctx.today()
+    monkeypatch.setenv("O2C_DATABASE_URL", database_url)
+    monkeypatch.setenv("O2C_TODAY", day.isoformat())
+    expected = expected_credit_loss(ctx.store, "EUR", day, day)
+    assert main(["ecl", "--currency", "EUR", "--as-of", day.isoformat(), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert (found["total"], found["total_exposure"]) == (expected.total, expected.total_exposure) != (0, 0)
+    assert len(found["matrix"]) == len(expected.matrix)
+    assert main(["ecl", "--currency", "EUR", "--as-of", day.isoformat()]) == 0
+    text = capsys.readouterr().out
+    assert "loss rate" in text and "d91_plus" in text and format_minor(expected.total, "EUR") in text
+    assert main(["ecl", "--currency", "EURO"]) == 2
+    assert "VALIDATION_FAILED" in capsys.readouterr().err
