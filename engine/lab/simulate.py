@@ -25,7 +25,7 @@ from engine.cycle.book import _day_sql
 from engine.cycle.portfolio import _EPOCH, fetch_all
 from engine.cycle.runner import run_cycle
 from engine.lab.messages import messages_per_customer
-from engine.lab.response import HistoryResponse, ResponseModel
+from engine.lab.response import ResponseModel, learn_response
 from engine.lab.sandbox import sandbox
 from engine.rules.registry import StrategySet
 from engine.service import Collections
@@ -71,6 +71,7 @@ class Outcome:
     messages_per_customer: float = 0.0
     holds_placed: int = 0
     escalations: int = 0
+    response_model: str = ""  # which response model was used, in words
     learned_from: int = 0  # paid invoices the response model learned from
     notices_observed: int = 0  # past notices it learned the effect of reminders from
     reminder_reaction_share: float = 0.0  # of those, the share followed by payment within 14 days
@@ -104,7 +105,7 @@ def backtest(
     days: int,
     seed: int,
     progress: Progress | None = None,
-    model: Callable[[Store], ResponseModel] = HistoryResponse.learn,
+    model: Callable[[Store], ResponseModel] = learn_response,
 ) -> Backtest:
     """Every set over `days` days from `start`, each on its own copy, with the same seed."""
     outcomes = []
@@ -139,6 +140,7 @@ def _run(
         ctx = Context(store=store, clock=clock, settings=Settings(database_url=store.url))
         service = Collections(ctx)
         response = model(store)
+        outcome.response_model = response.kind
         outcome.learned_from = int(getattr(response, "learned_from", 0))
         outcome.notices_observed = int(getattr(response, "notices_observed", 0))
         outcome.reminder_reaction_share = round(float(getattr(response, "reaction_share", 0.0)), 4)
@@ -147,7 +149,7 @@ def _run(
         ids = np.asarray([r[0] for r in invoices], dtype=np.int64)
         owners = np.asarray([r[1] for r in invoices], dtype=np.int64)
         dues = np.asarray([r[2] for r in invoices], dtype=np.int64)
-        pay_day = dict(zip(ids.tolist(), response.pay_days(owners, dues, today, rng).tolist(), strict=True))
+        pay_day = dict(zip(ids.tolist(), response.pay_days(owners, dues, today, rng, ids).tolist(), strict=True))
         outcome.customers = len(set(owners.tolist()))
         sales = _sales(store, start)
         begin = _receivables(store, start)

@@ -94,7 +94,8 @@ def backtest_lines(result: Backtest) -> list[str]:
         lines.append(
             f"  {o.strategies}: cash {cash} {c}; DSO {o.dso_start.get(c)} -> {o.dso_end.get(c)}; CEI {o.cei.get(c)}%; "
             f"messages per customer {o.messages_per_customer}; holds placed {o.holds_placed}; "
-            f"escalations {o.escalations} (response model: {o.learned_from} paid invoices, {o.notices_observed} "
-            f"past notices, {o.reminder_reaction_share:.0%} of them followed by payment within 14 days)"
+            f"escalations {o.escalations} (response model: {o.response_model}; {o.learned_from} paid invoices, "
+            f"{o.notices_observed} past notices, {o.reminder_reaction_share:.0%} of them followed by payment "
+            "within 14 days)"
         )
     return lines

@@ -43,6 +43,10 @@ class BacktestOutcome:
     messages_per_customer: float
     holds_placed: int
     escalations: int
+    response_model: str = strawberry.field(
+        description='The response model used: "payment prediction (model N)" when one is trained, '
+        'else "observed delays".'
+    )
     learned_from: int = strawberry.field(description="Paid invoices the response model learned from.")
     days: list[BacktestDay]
 
@@ -59,6 +63,7 @@ class BacktestOutcome:
             messages_per_customer=o.messages_per_customer,
             holds_placed=o.holds_placed,
             escalations=o.escalations,
+            response_model=o.response_model,
             learned_from=o.learned_from,
             days=[BacktestDay.of(d, currency) for d in o.days],
         )

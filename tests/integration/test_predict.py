@@ -7,6 +7,7 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from cycle_support import Portfolio as CyclePortfolio
 from cycle_support import shipped_strategies
@@ -19,6 +20,9 @@ from engine import kpi_history
 from engine.cycle.book import load_book
 from engine.cycle.runner import run_cycle
 from engine.demo import load_demo
+from engine.lab.response import PredictedResponse, learn_response
+from engine.lab.simulate import backtest
+from engine.lab.text import backtest_lines
 from engine.predict import service as predictions
 from engine.predict.credit_loss import expected_credit_loss
 from engine.service import Collections
@@ -278,3 +282,28 @@ def test_the_ecl_command_prints_the_provision_matrix_and_the_same_total_as_the_e
     assert "loss rate" in text and "d91_plus" in text and format_minor(expected.total, "EUR") in text
     assert main(["ecl", "--currency", "EURO"]) == 2
     assert "VALIDATION_FAILED" in capsys.readouterr().err
+
+
+def test_the_backtest_draws_payments_from_the_trained_prediction_and_says_so(demo: Collections, ctx: Context) -> None:
+    assert learn_response(ctx.store).kind == "observed delays"  # nothing trained yet: the fallback
+    predictions.train(ctx.store, ctx.today(), ctx.now(), FAST)
+    response = learn_response(ctx.store)
+    assert isinstance(response, PredictedResponse) and response.kind.startswith("payment prediction")
+    with read_only(ctx.store) as uow:
+        rows = uow.select("SELECT id, customer, due_date FROM invoice WHERE state NOT IN ('paid', 'cancelled', "
+                          "'written_off') ORDER BY id")  # fmt: skip
+    ids = np.asarray([int(r[0]) for r in rows], dtype=np.int64)
+    owners = np.asarray([int(r[1]) for r in rows], dtype=np.int64)
+    epoch = date(1970, 1, 1)
+    dues = np.asarray([((r[2] if isinstance(r[2], date) else date.fromisoformat(str(r[2])[:10])) - epoch).days
+                       for r in rows], dtype=np.int64)  # fmt: skip
+    today = (ctx.today() - epoch).days
+    days = response.pay_days(owners, dues, today, np.random.default_rng(3), ids)
+    drawn = predictions.predict_delays(ctx.store, ids.tolist(), ctx.today(), np.random.default_rng(3))
+    predicted = dues + np.asarray([drawn[int(i)][0] for i in ids.tolist()], dtype=np.int64)
+    assert (days > today).all()
+    ahead = predicted > today
+    assert ahead.sum() > len(ids) // 2 and np.array_equal(days[ahead], predicted[ahead])
+    result = backtest(ctx.store, [("in force", shipped_strategies())], ctx.today(), 2, seed=1)
+    assert result.outcomes[0].response_model == response.kind
+    assert f"response model: {response.kind};" in "\n".join(backtest_lines(result))
