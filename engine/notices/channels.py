@@ -1,8 +1,9 @@
 """The channel port: what the send step hands an adapter and what an adapter may answer.
 
 One adapter module per channel (`mail.py`: SMTP or a `file:` directory; `letters.py`: PDFs to a
-directory with a daily manifest). A channel without an adapter leaves its messages `queued` and
-says so (`not_configured`). Phone messages are collector tasks and never pass through here."""
+directory with a daily manifest; `sms_http.py`: a Twilio-compatible HTTP API). A channel without an
+adapter leaves its messages `queued` and says so (`not_configured`). Phone messages are collector
+tasks and never pass through here."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,19 @@ class Adapter(Protocol):
 
 
 def adapters_from(env: Mapping[str, str]) -> dict[str, Adapter]:
-    """The adapters the settings configure: `O2C_SMTP_URL` (+ `O2C_MAIL_FROM`), `O2C_LETTER_DIR`."""
+    """The adapters the settings configure: `O2C_SMTP_URL` (+ `O2C_MAIL_FROM`), `O2C_LETTER_DIR`,
+    `O2C_SMS_URL` (+ `O2C_SMS_ACCOUNT`, `O2C_SMS_TOKEN`, `O2C_SMS_FROM`)."""
     from engine.notices.letters import LetterDirectory
     from engine.notices.mail import mail_adapter
+    from engine.notices.sms_http import sms_adapter
 
     found: dict[str, Adapter] = {}
     if env.get("O2C_SMTP_URL"):
         found["email"] = mail_adapter(env)
     if env.get("O2C_LETTER_DIR"):
         found["letter"] = LetterDirectory(env["O2C_LETTER_DIR"])
+    if env.get("O2C_SMS_URL"):
+        found["sms"] = sms_adapter(env)
     return found
 
 
@@ -74,9 +80,10 @@ def channel_status(env: Mapping[str, str]) -> dict[str, str]:
     elif smtp:
         email = f"smtp {smtp.split('@')[-1]}"  # never the credentials
     letter = env.get("O2C_LETTER_DIR")
+    sms_url = urlsplit(env.get("O2C_SMS_URL", ""))
     return {
         "email": email,
         "letter": f"written to files in {letter}" if letter else "not configured (messages stay queued)",
-        "sms": "not configured (messages stay queued)",
+        "sms": f"http {sms_url.hostname}" if sms_url.hostname else "not configured (messages stay queued)",
         "phone": "collector tasks",
     }

@@ -1,0 +1,163 @@
+"""SMS through a Twilio-compatible HTTP API: a real `http.server` thread stands in for the provider.
+The cycle's email notice falls back to SMS for customers with only a phone; the provider accepts one
+number, answers 400 / error 21211 for another (bounced, with a collector task) and 503 for a third
+(retried later); every request carries basic auth and an idempotency key derived from the notice id."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategies
+
+from engine.cycle.runner import run_cycle
+from engine.notices.channels import Outgoing, Refused, Unavailable, adapters_from, channel_status
+from engine.notices.contacts import ContactFields
+from engine.notices.render import render_pending
+from engine.notices.send import send_due
+from engine.notices.sms_http import IDEMPOTENCY_HEADER, HttpSms
+from engine.notices.templates import load
+from engine.service import Collections
+from engine.services.context import Context
+from engine.store.database import Store
+from engine.store.unit_of_work import UnitOfWork
+from states.errors import ValidationFailed
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 3, 2)
+INVALID, BUSY = "+4915100000000", "+4915100000001"
+
+
+class Provider(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]]
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        self.received.append({"path": self.path, "headers": dict(self.headers), "form": form})
+        if form.get("To") == INVALID:
+            self._answer(400, {"code": 21211, "message": f"The 'To' number {INVALID} is not valid.", "status": 400})
+        elif form.get("To") == BUSY:
+            self._answer(503, {"code": 20503, "message": "Service unavailable", "status": 503})
+        else:
+            self._answer(201, {"sid": f"SM{len(self.received):032d}", "status": "queued"})
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def provider() -> Iterator[tuple[list[dict[str, Any]], str]]:
+    received: list[dict[str, Any]] = []
+    handler = type("Handler", (Provider,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield received, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _settings(url: str) -> dict[str, str]:
+    return {"O2C_SMS_URL": url, "O2C_SMS_ACCOUNT": "AC123", "O2C_SMS_TOKEN": "tok", "O2C_SMS_FROM": "+4930000000"}
+
+
+MESSAGE = Outgoing(7, "sms", "+4915112345678", None, "Please pay INV-1.", None, None, TODAY, "C1")
+
+
+def test_the_provider_gets_a_form_post_with_basic_auth_and_the_notice_idempotency_key(
+    provider: tuple[list[dict[str, Any]], str],
+) -> None:
+    received, url = provider
+    adapter = adapters_from(_settings(url))["sms"]
+    delivery = adapter.send(MESSAGE)
+    adapter.finish()
+    (request,) = received
+    assert request["path"] == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert request["form"] == {"To": "+4915112345678", "From": "+4930000000", "Body": "Please pay INV-1."}
+    assert request["headers"][IDEMPOTENCY_HEADER] == "notice-7"
+    assert request["headers"]["Authorization"].startswith("Basic ")
+    assert delivery == f"accepted by {url.removeprefix('http://')} as SM{1:032d}"
+
+
+def test_an_invalid_number_is_refused_and_a_provider_outage_or_closed_port_is_unavailable(
+    provider: tuple[list[dict[str, Any]], str],
+) -> None:
+    _, url = provider
+    adapter = adapters_from(_settings(url))["sms"]
+    with pytest.raises(Refused, match="400 error 21211"):
+        adapter.send(Outgoing(8, "sms", INVALID, None, "x", None, None, TODAY, "C1"))
+    with pytest.raises(Unavailable, match="503"):
+        adapter.send(Outgoing(9, "sms", BUSY, None, "x", None, None, TODAY, "C1"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    with pytest.raises(Unavailable):
+        adapters_from(_settings(f"http://127.0.0.1:{closed}"))["sms"].send(MESSAGE)
+
+
+def test_incomplete_sms_settings_are_refused_and_the_status_never_shows_the_token() -> None:
+    with pytest.raises(ValidationFailed):
+        HttpSms("ftp://sms.example", "AC1", "tok", "+49300")
+    with pytest.raises(ValidationFailed):
+        adapters_from({"O2C_SMS_URL": "https://sms.example", "O2C_SMS_FROM": "+49300"})
+    status = channel_status(_settings("https://user:secret@sms.example"))
+    assert status["sms"] == "http sms.example" and "secret" not in str(status)
+
+
+@pytest.fixture
+def _clean(store: Store) -> None:
+    clear_cycle_tables(store)
+
+
+@pytest.mark.usefixtures("_clean")
+def test_cycle_messages_fall_back_to_sms_and_the_provider_answers_decide_sent_bounced_or_retry(
+    ctx: Context, service: Collections, provider: tuple[list[dict[str, Any]], str]
+) -> None:
+    received, url = provider
+    strategies = shipped_strategies()
+    book = Portfolio(service, TODAY)
+    phones = {"ok": "+4915112345678", "invalid": INVALID, "busy": BUSY}
+    for name in phones:
+        book.customer(name, "smb", "low")
+    with UnitOfWork(ctx.store, write=True) as uow:
+        uow.execute("DELETE FROM contact")
+        uow.commit()
+    for name, phone in phones.items():
+        service.add_contact(book.customers[name], ContactFields(phone=phone))
+        book.invoice(name, 5)
+    run_cycle(ctx, strategies, TODAY)
+    render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
+
+    outcome = send_due(ctx.store, load(ROOT / "templates"), strategies, adapters_from(_settings(url)), ctx.now())
+
+    assert (outcome.sent, outcome.bounced, outcome.retrying) == (1, 1, 1)
+    states = dict(
+        rows(ctx.store, "SELECT c.external_ref, m.state FROM notice_message m JOIN customer c ON c.id = m.customer")
+    )
+    assert states == {"ok": "sent", "invalid": "bounced", "busy": "queued"}
+    ids = {r["form"]["To"]: r["headers"][IDEMPOTENCY_HEADER] for r in received}
+    by_customer = dict(rows(ctx.store, "SELECT recipient, id FROM notice_message WHERE state = 'sent'"))
+    assert ids["+4915112345678"] == f"notice-{by_customer['+4915112345678']}"
+    (delivery,) = rows(ctx.store, "SELECT delivery FROM notice_message WHERE state = 'sent'")
+    assert delivery.startswith("accepted by 127.0.0.1")
+    (note,) = rows(ctx.store, "SELECT note FROM collector_task WHERE note LIKE '%bounced%'")
+    assert INVALID in note and "21211" in note
+    (error,) = rows(ctx.store, "SELECT error FROM notice_message WHERE state = 'queued'")
+    assert error.startswith("503")
