@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import csv
 import email
-import socket
 from collections.abc import Iterator
 from datetime import date
-from email import policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategies
+from smtp_support import Inbox, smtp_inbox
 
 from api.metrics import read_recorded
 from engine.commands import AllocationLine, RecordPayment
@@ -38,33 +36,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 3, 2)
 
 
-class Inbox:
-    """An SMTP handler that keeps every message and refuses recipients at refuse.example."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []  # EmailMessage under policy.default
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address.endswith("@refuse.example"):
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with smtp_inbox() as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)

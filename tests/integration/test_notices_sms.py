@@ -1,7 +1,8 @@
 """SMS through a Twilio-compatible HTTP API: a real `http.server` thread stands in for the provider.
 The cycle's email notice falls back to SMS for customers with only a phone; the provider accepts one
 number, answers 400 / error 21211 for another (bounced, with a collector task) and 503 for a third
-(retried later); every request carries basic auth and an idempotency key derived from the notice id."""
+(retried later); every request carries basic auth and an idempotency key derived from the notice id.
+A refused email marks the contact's email invalid and the message falls back to its phone by SMS."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from urllib.parse import parse_qs
 
 import pytest
 from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategies
+from graphql_harness import data, run
+from smtp_support import smtp_inbox
 
 from engine.cycle.runner import run_cycle
 from engine.notices.channels import Outgoing, Refused, Unavailable, adapters_from, channel_status
@@ -161,3 +164,66 @@ def test_cycle_messages_fall_back_to_sms_and_the_provider_answers_decide_sent_bo
     assert INVALID in note and "21211" in note
     (error,) = rows(ctx.store, "SELECT error FROM notice_message WHERE state = 'queued'")
     assert error.startswith("503")
+
+
+@pytest.mark.usefixtures("_clean")
+def test_a_refused_email_marks_the_contact_email_invalid_and_the_message_falls_back_to_sms(
+    ctx: Context, service: Collections, provider: tuple[list[dict[str, Any]], str]
+) -> None:
+    received, url = provider
+    strategies = shipped_strategies()
+    book = Portfolio(service, TODAY)
+    book.customer("both", "smb", "low")  # smb-standard sends email, sms and letters
+    with UnitOfWork(ctx.store, write=True) as uow:
+        uow.execute("DELETE FROM contact")
+        uow.commit()
+    contact = service.add_contact(
+        book.customers["both"], ContactFields(email="ap@refuse.example", phone="+4915112345678")
+    )
+    book.invoice("both", 5)
+    run_cycle(ctx, strategies, TODAY)
+    templates = load(ROOT / "templates")
+    render_pending(ctx.store, templates, strategies, ctx.now())
+    with smtp_inbox() as (inbox, port):
+        adapters = adapters_from({**_settings(url), "O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"})
+        first = send_due(ctx.store, templates, strategies, adapters, ctx.now())
+        (state, via, error) = rows(ctx.store, "SELECT state, via, error FROM notice_message")[0]
+        second = send_due(ctx.store, templates, strategies, adapters, ctx.now())
+
+    assert (first.fell_back, first.sent, first.bounced) == (1, 0, 0)
+    assert (state, via) == ("queued", "sms") and error.startswith("550") and error.endswith("falling back to sms")
+    assert rows(ctx.store, "SELECT invalid_channels FROM contact") == ["email"]
+    query = f'{{ customer(id: "{book.customers["both"]}") {{ contacts {{ invalidChannels }} }} }}'
+    assert data(run(ctx, query))["customer"]["contacts"] == [{"invalidChannels": ["EMAIL"]}]
+    assert (second.sent, second.bounced) == (1, 0) and inbox.messages == []
+    (request,) = received
+    assert request["form"]["To"] == "+4915112345678"
+    assert rows(ctx.store, "SELECT state, via, recipient FROM notice_message") == [("sent", "sms", "+4915112345678")]
+    assert rows(ctx.store, "SELECT note FROM collector_task WHERE note LIKE '%bounced%'") == []
+
+    service.update_contact(contact.id, {"email": "ap@acme.example"})  # a new address: usable again
+    assert rows(ctx.store, "SELECT invalid_channels FROM contact") == [""]
+
+
+@pytest.mark.usefixtures("_clean")
+def test_with_no_other_channel_left_a_refusal_bounces_with_a_collector_task_and_marks_the_channel(
+    ctx: Context, service: Collections, provider: tuple[list[dict[str, Any]], str]
+) -> None:
+    _, url = provider
+    strategies = shipped_strategies()
+    book = Portfolio(service, TODAY)
+    book.customer("only", "smb", "low")
+    with UnitOfWork(ctx.store, write=True) as uow:
+        uow.execute("DELETE FROM contact")
+        uow.commit()
+    contact = service.add_contact(book.customers["only"], ContactFields(phone=INVALID))
+    book.invoice("only", 5)
+    run_cycle(ctx, strategies, TODAY)
+    render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
+
+    outcome = send_due(ctx.store, load(ROOT / "templates"), strategies, adapters_from(_settings(url)), ctx.now())
+
+    assert (outcome.bounced, outcome.fell_back) == (1, 0)
+    assert rows(ctx.store, "SELECT invalid_channels FROM contact") == ["sms"]
+    service.update_contact(contact.id, {"name": "Accounts"})  # not the phone: sms stays invalid
+    assert rows(ctx.store, "SELECT invalid_channels FROM contact") == ["sms"]
