@@ -36,6 +36,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
 from api.body_limit import BodyLimit, max_body_bytes
+from api.delivery_hooks import delivery_route
 from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
 from api.key_watch import watch_key
@@ -333,6 +334,7 @@ def create_app(
         Route("/metrics", metrics_endpoint(ctx.store)),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        delivery_route(ctx, settings.extra),
     ]
     if switched_on(settings.extra, "O2C_GRAPHIQL"):
         routes.append(graphiql.assets())

@@ -6,6 +6,8 @@ A refused email marks the contact's email invalid and the message falls back to 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import socket
 import threading
@@ -16,15 +18,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
+import uvicorn
 from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategies
 from graphql_harness import data, run
 from smtp_support import smtp_inbox
+from starlette.applications import Starlette
 
+from api.delivery_hooks import delivery_route
+from api.metrics import read_recorded
 from engine.cycle.runner import run_cycle
 from engine.notices.channels import Outgoing, Refused, Unavailable, adapters_from, channel_status
 from engine.notices.contacts import ContactFields
 from engine.notices.render import render_pending
+from engine.notices.reports import SIGNATURE_HEADER
 from engine.notices.send import send_due
 from engine.notices.sms_http import IDEMPOTENCY_HEADER, HttpSms
 from engine.notices.templates import load
@@ -227,3 +235,87 @@ def test_with_no_other_channel_left_a_refusal_bounces_with_a_collector_task_and_
     assert rows(ctx.store, "SELECT invalid_channels FROM contact") == ["sms"]
     service.update_contact(contact.id, {"name": "Accounts"})  # not the phone: sms stays invalid
     assert rows(ctx.store, "SELECT invalid_channels FROM contact") == ["sms"]
+
+
+SECRET = "hook-secret"
+
+
+@pytest.fixture
+def hooks(ctx: Context) -> Iterator[str]:
+    """The delivery-report route served by a real uvicorn server on a free port."""
+    app = Starlette(routes=[delivery_route(ctx, {"O2C_DELIVERY_HOOK_SECRET": SECRET})])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        threading.Event().wait(0.01)
+    yield f"http://127.0.0.1:{port}/hooks/delivery"
+    server.should_exit = True
+    thread.join()
+
+
+def _post(url: str, body: bytes, content_type: str = "application/json", secret: str = SECRET) -> httpx.Response:
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return httpx.post(url, content=body, headers={"Content-Type": content_type, SIGNATURE_HEADER: signature})
+
+
+@pytest.mark.usefixtures("_clean")
+def test_delivery_reports_move_sent_messages_and_refuse_bad_signatures_and_unknown_ids(
+    ctx: Context, service: Collections, provider: tuple[list[dict[str, Any]], str], hooks: str
+) -> None:
+    _, url = provider
+    strategies = shipped_strategies()
+    book = Portfolio(service, TODAY)
+    phones = {"a": "+4915112345678", "b": "+4915112345679", "c": "+4915112345670"}
+    for name in phones:
+        book.customer(name, "smb", "low")
+    with UnitOfWork(ctx.store, write=True) as uow:
+        uow.execute("DELETE FROM contact")
+        uow.commit()
+    for name, phone in phones.items():
+        service.add_contact(book.customers[name], ContactFields(phone=phone))
+        book.invoice(name, 5)
+    run_cycle(ctx, strategies, TODAY)
+    templates = load(ROOT / "templates")
+    render_pending(ctx.store, templates, strategies, ctx.now())
+    assert send_due(ctx.store, templates, strategies, adapters_from(_settings(url)), ctx.now()).sent == 3
+    ids = dict(rows(ctx.store, "SELECT recipient, id FROM notice_message"))
+    a, b, c = (ids[p] for p in phones.values())
+    sid_of_b = rows(ctx.store, "SELECT delivery FROM notice_message WHERE id = $i", {"i": b})[0].split(" as ")[1]
+    before = rows(ctx.store, "SELECT id, state, version FROM notice_message ORDER BY id")
+
+    bad_signature = _post(f"{hooks}/email", json.dumps({"notice": a, "status": "delivered"}).encode(), secret="x")
+    unknown = _post(f"{hooks}/sms", json.dumps({"notice": 999999, "status": "delivered"}).encode())
+    wrong_channel = _post(f"{hooks}/email", json.dumps({"notice": a, "status": "delivered"}).encode())
+    unreadable = _post(f"{hooks}/sms", b'{"notice": 1, "status": "lost"}')
+    unsigned = httpx.post(f"{hooks}/sms", json={"notice": a, "status": "delivered"})
+    assert [r.status_code for r in (bad_signature, unknown, wrong_channel, unreadable, unsigned)] == [
+        401, 404, 404, 422, 401
+    ]  # fmt: skip
+    assert unreadable.json()["error"] == {"code": "VALIDATION_FAILED", "message": unreadable.json()["error"]["message"],
+                                          "field": "status"}  # fmt: skip
+    assert rows(ctx.store, "SELECT id, state, version FROM notice_message ORDER BY id") == before
+
+    delivered = _post(f"{hooks}/sms", json.dumps({"notice": f"notice-{a}", "status": "delivered"}).encode())
+    form = "application/x-www-form-urlencoded"
+    interim = _post(f"{hooks}/sms", f"MessageSid={sid_of_b}&MessageStatus=sending".encode(), form)
+    bounced = _post(f"{hooks}/sms", f"MessageSid={sid_of_b}&MessageStatus=undelivered&ErrorCode=30005".encode(), form)
+    failed = _post(f"{hooks}/sms", json.dumps({"notice": c, "status": "failed", "reason": "expired"}).encode())
+    again = _post(f"{hooks}/sms", json.dumps({"notice": a, "status": "failed"}).encode())
+
+    assert [r.json()["state"] for r in (delivered, interim, bounced, failed, again)] == [
+        "delivered", "sent", "bounced", "failed", "delivered"
+    ]  # fmt: skip
+    states = dict(rows(ctx.store, "SELECT id, state FROM notice_message"))
+    assert states == {a: "delivered", b: "bounced", c: "failed"}
+    history = rows(ctx.store, "SELECT type FROM outbox WHERE type IN ('o2c.notice.delivered', 'o2c.notice.bounced', "
+                              "'o2c.notice.failed') ORDER BY id")  # fmt: skip
+    assert history == ["o2c.notice.delivered", "o2c.notice.bounced", "o2c.notice.failed"]
+    assert rows(ctx.store, "SELECT invalid_channels FROM contact WHERE phone = $p", {"p": phones["b"]}) == ["sms"]
+    by_outcome = {(ch, st): n for ch, st, n in read_recorded(ctx.store).notices}  # what /metrics reports
+    assert by_outcome == {("sms", "delivered"): 1, ("sms", "bounced"): 1, ("sms", "failed"): 1}
