@@ -157,3 +157,32 @@ def test_the_file_transport_writes_eml_files_reported_as_written_not_delivered(
     assert email.message_from_bytes(eml.read_bytes())["To"] == "a@example.com"
     (delivery,) = rows(ctx.store, "SELECT delivery FROM notice_message")
     assert delivery.startswith("written to file")
+
+
+def test_the_recheck_drops_invoices_the_customer_unapplied_cash_in_their_currency_already_pays(
+    ctx: Context, service: Collections, strategies: StrategySet, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    book = Portfolio(service, TODAY)
+    a = book.customer("a", "smb", "low")
+    small, large = book.invoice("a", 5, amount=100_000), book.invoice("a", 6, amount=300_000)
+    run_cycle(ctx, strategies, TODAY)
+    render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
+    actor = Actor("payment", "bank")
+    service.apply_payment(RecordPayment(a, "CASH-EUR", 150_000, "EUR", TODAY), actor)  # pays the small one only
+    service.apply_payment(RecordPayment(a, "CASH-USD", 900_000, "USD", TODAY), actor)  # another currency: pays none
+
+    outcome = _send(ctx, strategies, adapters_from({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"}))
+
+    assert outcome["sent"] == 1
+    small_number, large_number = (
+        rows(ctx.store, "SELECT number FROM invoice WHERE id = $i", {"i": i})[0] for i in (small, large)
+    )
+    (mail,) = inbox.messages
+    assert isinstance(mail, EmailMessage)
+    plain = mail.get_body(preferencelist=("plain",))
+    assert plain is not None
+    body = plain.get_content()
+    assert large_number in body and small_number not in body
+    (data,) = rows(ctx.store, "SELECT data FROM outbox WHERE type = 'o2c.notice.sent'")
+    assert small_number in str(data) and "dropped" in str(data)
