@@ -40,7 +40,7 @@ from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
 from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from engine.bootstrap import build_context
-from engine.config import Settings, load_settings, switched_on
+from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
@@ -222,7 +222,7 @@ def _strategies_ready(registry: Registry) -> dict[str, Any]:
 def cors(settings: Settings) -> list[Middleware]:
     """CORS for browser front ends on other origins: `O2C_CORS_ORIGINS` (comma-separated origins, or `*`);
     none by default, so a browser on another origin may not call the API."""
-    allowed = [o.strip() for o in settings.extra.get("O2C_CORS_ORIGINS", "").split(",") if o.strip()]
+    allowed = list(settings.cors_origins)
     if not allowed:
         return []
     return [
@@ -251,13 +251,13 @@ def create_app(
     sources.remember(registry.current)
     ctx = engine or build_context(settings)
     jobs = background or Background()
-    origins = tuple(o for o in settings.extra.get("O2C_ALLOWED_ORIGINS", "").split(",") if o)
+    origins = settings.allowed_origins
     graphql = GraphQLApp(
         ctx,
         registry,
         origins,
-        graphiql=switched_on(settings.extra, "O2C_GRAPHIQL"),
-        introspection=switched_on(settings.extra, "O2C_INTROSPECTION"),
+        graphiql=settings.graphiql,
+        introspection=settings.introspection,
     )
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -320,7 +320,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    if switched_on(settings.extra, "O2C_GRAPHIQL"):
+    if settings.graphiql:
         routes.append(graphiql.assets())
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings)])
     app.state.ctx = ctx
