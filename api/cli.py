@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from api.logs import configure as configure_logging
 from engine import tracing
-from engine.config import current
+from engine.config import current, warn_unknown
 from states.errors import DomainError
 
 GROUPS = (
@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = current()  # every O2C_* variable checked before the command runs
         configure_logging(args.verbose, settings.log_format)
         tracing.configure(settings.otel_traces)
+        warn_unknown()
     except DomainError as exc:
         print(f"o2c: {exc.code}: {exc.message}", file=sys.stderr)
         return 2

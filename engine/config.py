@@ -195,18 +195,26 @@ def _message(error: Mapping[str, Any]) -> str:
 _warned: set[str] = set()  # unknown names already logged by this process
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+def warn_unknown(env: Mapping[str, str] | None = None) -> None:
+    """Log each `O2C_*` name of `env` (the process environment by default) that is no setting, once
+    per process, with the closest known name."""
+    env = os.environ if env is None else env
+    known = names()
+    for name in sorted(k for k in env if k.startswith(PREFIX) and not k.startswith(TEST_ONLY) and k not in known):
+        if name not in _warned:
+            _warned.add(name)
+            close = difflib.get_close_matches(name, known, n=1)
+            log.warning("unknown setting %s%s", name, f" (did you mean {close[0]}?)" if close else "")
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, warn: bool = True) -> Settings:
     """Settings from the `O2C_*` variables of `env` (the process environment by default). A bad value
     raises ValidationFailed naming the variable (`O2C_PORT='abc': not an integer`); unknown names are
     logged as a warning, with the closest known one."""
     env = dict(os.environ if env is None else env)
     known = names()
-    for name in sorted(
-        k for k in env if k.startswith(PREFIX) and not k.startswith(TEST_ONLY) and k not in known and k not in _warned
-    ):
-        _warned.add(name)
-        close = difflib.get_close_matches(name, known, n=1)
-        log.warning("unknown setting %s%s", name, f" (did you mean {close[0]}?)" if close else "")
+    if warn:
+        warn_unknown(env)
     token = _ENVIRONMENT.set({k: v for k, v in env.items() if k in known})
     try:
         return Settings()
@@ -222,10 +230,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def current() -> Settings:
-    """The process's settings, from its environment (read again only when an `O2C_*` variable changes)."""
+    """The process's settings, from its environment (read again only when an `O2C_*` variable changes);
+    unknown names are left to `warn_unknown` (the CLI calls it once logging is set up)."""
     return _loaded(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX))))
 
 
 @lru_cache(maxsize=4)
 def _loaded(items: tuple[tuple[str, str], ...]) -> Settings:
-    return load_settings(dict(items))
+    return load_settings(dict(items), warn=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from api.cli import main
 from engine.config import Settings, current, load_settings, names
 from states.errors import ValidationFailed
 
@@ -138,3 +139,13 @@ def test_no_module_reads_the_environment_itself() -> None:
             if re.search(r"os\.environ|os\.getenv|getenv\(", text):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_the_cli_stops_before_the_command_naming_the_bad_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("O2C_DATABASE_URL", f"sqlite:///{tmp_path}/never.sqlite")
+    monkeypatch.setenv("O2C_PORT", "abc")
+    assert main(["db", "upgrade"]) == 2
+    assert "o2c: VALIDATION_FAILED: O2C_PORT='abc': not an integer" in capsys.readouterr().err
+    assert not (tmp_path / "never.sqlite").exists()
