@@ -25,7 +25,7 @@ from states.errors import ValidationFailed
 log = logging.getLogger(__name__)
 
 PREFIX = "O2C_"
-TEST_ONLY = "O2C_TEST_"  # the test suite's own variables (O2C_TEST_PG_URL), never the service's
+TEST_ONLY = ("O2C_TEST_", "O2C_BENCH_")  # the test suite's and benchmarks' own (O2C_TEST_PG_URL)
 DEFAULT_DATABASE_URL = "sqlite:///data/o2c.sqlite"
 
 Origins = Annotated[tuple[str, ...], NoDecode]

@@ -14,7 +14,6 @@ import filetype
 from engine.policy.attachments import AttachmentPolicy
 from states.errors import ValidationFailed
 
-DEFAULT_DIR = "data/files"
 TEXT_TYPES = ("text/plain", "text/csv", "message/rfc822")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from engine import config
 from engine.config import Settings, current, load_settings, names
 from states.errors import ValidationFailed
 
@@ -86,14 +87,18 @@ def test_every_bad_value_is_named_at_once() -> None:
     assert "O2C_LEASE_SECONDS='0': a number above 0" in caught.value.message
 
 
-def test_an_unknown_name_is_warned_about_with_the_closest_known_one(caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unknown_name_is_warned_about_once_with_the_closest_known_one(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config, "_warned", set())
+    env = {"O2C_PROT": "9000", "O2C_ZZZ_UNRELATED": "1", "O2C_TEST_PG_URL": "x", "O2C_BENCH_PG": "1", "PATH": "/bin"}
     with caplog.at_level(logging.WARNING, logger="engine.config"):
-        s = load_settings({"O2C_PROT": "9000", "O2C_ZZZ_UNRELATED": "1", "O2C_TEST_PG_URL": "x", "PATH": "/bin"})
+        s = load_settings(env)
+        load_settings(env)
     assert s.port == 8000
-    warned = [r.getMessage() for r in caplog.records]
-    assert "unknown setting O2C_PROT (did you mean O2C_PORT?)" in warned
-    assert "unknown setting O2C_ZZZ_UNRELATED" in warned
-    assert not any("O2C_TEST_PG_URL" in w or "PATH" in w for w in warned)  # the test suite's own, not ours
+    warned = sorted(r.getMessage() for r in caplog.records)
+    # the test suite's and the benchmarks' own variables are not the service's
+    assert warned == ["unknown setting O2C_PROT (did you mean O2C_PORT?)", "unknown setting O2C_ZZZ_UNRELATED"]
 
 
 def test_building_settings_directly_ignores_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
