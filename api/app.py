@@ -35,10 +35,13 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
+from api.body_limit import BodyLimit
 from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
+from api.key_watch import watch_key
 from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
+from api.request_body import HTTPException, decode_body
 from engine.bootstrap import build_context
 from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
@@ -51,6 +54,7 @@ from engine.worker import build_scheduler
 from schema.build import build_schema
 from schema.context import Context, make_context
 from schema.strategies import sources
+from states.errors import Unavailable
 
 log = logging.getLogger("o2c.api")
 
@@ -144,8 +148,14 @@ class GraphQLApp(GraphQL[Context, None]):
         self.engine = engine
         self.registry = registry
 
+    def parse_json(self, data: str | bytes) -> Any:
+        return decode_body(data)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
+        try:
+            principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
+        except Unavailable as down:  # no GraphQL result can be formed without knowing the caller
+            raise HTTPException(503, down.message) from None
         return make_context(
             self.engine, principal, auth_error=error, request=request, response=response, registry=self.registry
         )
@@ -190,6 +200,9 @@ class GraphQLApp(GraphQL[Context, None]):
         if context.principal is None:
             log.info("WebSocket connection refused at connection_init: %s", context.auth_error or MISSING)
             raise ConnectionRejectionError({"message": context.auth_error or MISSING})
+        watch_key(
+            self.engine.store, context, header or str(context.request and context.request.headers["authorization"])
+        )
         return UNSET
 
 
@@ -322,7 +335,8 @@ def create_app(
     ]
     if settings.graphiql:
         routes.append(graphiql.assets())
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings)])
+    limit = Middleware(BodyLimit, limit=settings.max_body_bytes)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings), limit])
     app.state.ctx = ctx
     app.state.registry = registry
     return app

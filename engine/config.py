@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, PositiveFloat, PositiveInt, ValidationError, field_validator
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from states.errors import ValidationFailed
@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     today: str | None = None  # ISO date that pins the business date (simulations, demos)
     promise_tolerance_days: int = 2  # a promise is judged this many days after its date
     max_dunning_level: int = 5
+    payment_future_days: NonNegativeInt = 0  # a payment may be dated this many days after the business date
     risk_thresholds: Annotated[tuple[int, int, int], NoDecode] = (25, 50, 75)
     # Files
     strategies_dir: Path = Path("strategies")
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
     graphiql: bool = True
     introspection: bool = True
     demo_key: bool = False
+    max_body_bytes: PositiveInt = 1024 * 1024  # larger request bodies get 413; larger WebSocket messages 1009
     # Observability
     log_format: Literal["text", "json"] = "text"
     otel_traces: Literal["console", "otlp"] | None = None
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, repr=False)
     secret_key_file: Path = Path("data/secret.key")
     webhook_disable_after_days: PositiveFloat = 5.0
+    webhook_allow_private: bool = False  # webhook URLs may resolve to loopback/private addresses
+    webhook_retry_scale: PositiveFloat = 1.0  # multiplies every wait of the retry schedule
     dispatch_batch: PositiveInt = 10
     dispatch_timeout: PositiveFloat = 10.0
     dispatch_idle: PositiveFloat = 1.0
@@ -185,6 +189,8 @@ def _message(error: Mapping[str, Any]) -> str:
     kind = str(error["type"])
     if kind == "greater_than":
         return "a whole number, at least 1" if isinstance(error["ctx"]["gt"], int) else "a number above 0"
+    if kind == "greater_than_equal":
+        return "a whole number, at least 0"
     if kind == "literal_error":
         return f"one of {error['ctx']['expected']}"
     if kind == "value_error":

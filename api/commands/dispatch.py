@@ -71,6 +71,8 @@ def dispatcher_for(
         timeout=timeout or settings.dispatch_timeout,
         lease_seconds=lease or settings.dispatch_lease,  # None: batch × (timeout + 1) + 30
         after_send=after_send,
+        allow_private=settings.webhook_allow_private,
+        retry_scale=settings.webhook_retry_scale,
         disable_after=timedelta(days=settings.webhook_disable_after_days),
     )
 

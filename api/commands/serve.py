@@ -76,5 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql; {scheduler})", flush=True)
     # JSON logs: uvicorn's own loggers go through the root handler (one JSON line each, access log included).
     log_config = None if json_logs(settings.log_format) else uvicorn.config.LOGGING_CONFIG
-    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config)
+    # WebSocket messages obey the same limit as HTTP bodies (uvicorn closes the socket with 1009).
+    ws_max = settings.max_body_bytes
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config, ws_max_size=ws_max)
     return 0

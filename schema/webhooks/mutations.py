@@ -10,7 +10,7 @@ from engine.webhooks import endpoints
 from engine.webhooks.deliveries import get_delivery
 from engine.webhooks.dispatcher import redeliver
 from schema.context import Info
-from schema.ids import parse_id
+from schema.ids import MAX_LOG_ID, parse_id
 from schema.permissions import CanSubscribe
 from schema.webhooks.types import WebhookDelivery, WebhookEndpoint, WebhookSecretPayload
 from states.errors import NotFound
@@ -50,6 +50,7 @@ class WebhookMutations:
             input.event_types,
             input.subject_filter,
             input.description,
+            ctx.engine.settings.webhook_allow_private,
         )
         return WebhookSecretPayload(endpoint=WebhookEndpoint.of(view), secret=secret)
 
@@ -67,6 +68,7 @@ class WebhookMutations:
                 clear_subject_filter=clear,
                 description=input.description,
                 enabled=input.enabled,
+                allow_private=ctx.engine.settings.webhook_allow_private,
             )
         )
         return WebhookEndpoint.of(view)
@@ -91,7 +93,7 @@ class WebhookMutations:
     )
     async def redeliver_webhook(self, info: Info, delivery_id: strawberry.ID) -> WebhookDelivery:
         ctx = info.context
-        number = parse_id(delivery_id, "deliveryId")
+        number = parse_id(delivery_id, "deliveryId", MAX_LOG_ID)
         await ctx.run(redeliver, ctx.store, number, wall_clock.now())
         view = await ctx.run(get_delivery, ctx.store, number)
         if view is None:
