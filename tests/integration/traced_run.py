@@ -40,7 +40,7 @@ load_demo(service, seed=7, customers=40, invoices=300)
 registry = load_registry(strategies)
 run_cycle(ctx, registry.current, date(2026, 3, 2), chunk_size=1)  # one invoice per chunk
 
-register(ctx.store, receiver_url, ctx.now(), ["o2c.customer.created"])  # from here on: delivered
+register(ctx.store, receiver_url, ctx.now(), ["o2c.customer.created"], allow_private=True)  # from here on: delivered
 app = GraphQLApp(ctx, registry, ())
 context = make_context(ctx, Principal(1, "tracer", "admin", "tracer"), auth_error=None)
 mutation = (
