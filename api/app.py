@@ -45,6 +45,7 @@ from api.request_body import HTTPException, decode_body
 from engine.bootstrap import build_context
 from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
+from engine.notices.channels import channel_status
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
@@ -286,7 +287,7 @@ def create_app(
             version = await run_in_threadpool(current_version, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
             return JSONResponse({"status": "unavailable", "database": str(exc), **checks}, status_code=503)
-        checks |= {"schemaVersion": version, "database": "ok"}
+        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings)}
         ok = version == LATEST and checks["strategies"]["count"] > 0
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     strategies_poll_seconds: PositiveFloat = 2.0
     cash_policy: Path = Path("policy/cash-application.yaml")  # docs/cash-application.md
     templates_dir: Path = Path("templates")  # customer messages (engine/notices/templates.py)
+    letter_dir: str | None = None  # letters as PDFs per business date (engine/notices/letters.py)
     policy_dir: Path = Path("policy")
     files_dir: Path = Path("data/files")
     # API process
@@ -67,6 +68,10 @@ class Settings(BaseSettings):
     # Observability
     log_format: Literal["text", "json"] = "text"
     otel_traces: Literal["console", "otlp"] | None = None
+    # Email channel (engine/notices/mail.py)
+    smtp_url: str | None = Field(default=None, repr=False)  # may hold credentials
+    mail_from: str = "credit@o2c.invalid"
+    mail_reply_to: str | None = None
     # Webhooks
     secret_key: str | None = Field(default=None, repr=False)
     secret_key_file: Path = Path("data/secret.key")
@@ -115,6 +120,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not an IANA time zone") from None
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _mail_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("smtp://", "smtps://", "file:")):
+            raise ValueError("smtp://, smtps:// or file:DIR")
         return value
 
     @field_validator("allowed_origins", "cors_origins", mode="before")

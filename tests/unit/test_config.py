@@ -67,6 +67,7 @@ def test_values_are_read_as_their_fields_types() -> None:
         ("O2C_DISPATCH_IDLE", "0", "a number above 0"),
         ("O2C_PAYMENT_FUTURE_DAYS", "-1", "a whole number, at least 0"),
         ("O2C_WEBHOOK_RETRY_SCALE", "0", "a number above 0"),
+        ("O2C_SMTP_URL", "mail.example:25", "smtp://, smtps:// or file:DIR"),
         ("O2C_CYCLE_AT", "25:00", "not a time of day"),
         ("O2C_GRAPHIQL", "maybe", "on or off"),
         ("O2C_TIMEZONE", "Mars/Base", "not an IANA time zone"),
