@@ -1,7 +1,8 @@
 """OpenTelemetry traces, optional: the one home of the `opentelemetry` packages (the `[otel]` extra).
 Without them every function here does nothing, at no cost. With them the service's spans — GraphQL
-operations, the daily cycle and its chunks, webhook deliveries, notice sending (per batch and message) — go to whatever tracer provider the
-process has: one set up by `opentelemetry-instrument`, or the SDK's, configured from
+operations, the daily cycle and its chunks, webhook deliveries, notice sending (per batch and
+message) — go to whatever tracer provider the process has: one set up by `opentelemetry-instrument`,
+or the SDK's, configured from
 `O2C_OTEL_TRACES` (`console` prints finished spans, for a first look; `otlp` sends them to the OTLP
 endpoint in the standard `OTEL_EXPORTER_OTLP_*` variables, with `opentelemetry-exporter-otlp`).
 
