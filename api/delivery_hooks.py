@@ -14,13 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from engine.notices.reports import SIGNATURE_HEADER, apply_report, parse, secret_of, signed
+from engine.notices.reports import SIGNATURE_HEADER, apply_report, parse, signed
 from engine.services.context import Context
 from states.errors import NotFound, ValidationFailed
 
 
-def delivery_route(ctx: Context, env: dict[str, str]) -> Route:
-    secret = secret_of(env)
+def delivery_route(ctx: Context, secret: str | None) -> Route:
 
     async def hook(request: Request) -> JSONResponse:
         if secret is None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl
@@ -121,7 +120,3 @@ def apply_report(store: Store, channel: str, report: Report, now: datetime) -> s
         state = str(msg.state)
         uow.commit()
         return state
-
-
-def secret_of(env: Mapping[str, str]) -> str | None:
-    return env.get("O2C_DELIVERY_HOOK_SECRET") or None

@@ -13,7 +13,6 @@ timeouts and unreachable hosts are `Unavailable` and retried with backoff."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -82,9 +81,3 @@ def _json(answer: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def sms_adapter(env: Mapping[str, str]) -> HttpSms:
-    return HttpSms(
-        env["O2C_SMS_URL"], env.get("O2C_SMS_ACCOUNT", ""), env.get("O2C_SMS_TOKEN", ""), env.get("O2C_SMS_FROM", "")
-    )

@@ -19,6 +19,7 @@ from smtp_support import Inbox, smtp_inbox
 
 from api.metrics import read_recorded
 from engine.commands import AllocationLine, RecordPayment
+from engine.config import load_settings
 from engine.cycle.runner import run_cycle
 from engine.notices.channels import Adapter, adapters_from
 from engine.notices.contacts import ContactFields
@@ -81,7 +82,9 @@ def test_cycle_render_send_reaches_the_smtp_server_once_per_customer_without_pai
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
     _pay(service, a, paid, "P1")  # after rendering, before sending
     _pay(service, b, b_only, "P2")
-    adapters = adapters_from({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}", "O2C_MAIL_FROM": "credit@northwind.example"})
+    adapters = adapters_from(
+        load_settings({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}", "O2C_MAIL_FROM": "credit@northwind.example"})
+    )
 
     first = _send(ctx, strategies, adapters)
 
@@ -128,7 +131,7 @@ def test_letters_go_to_a_directory_with_a_daily_manifest_and_unconfigured_email_
     run_cycle(ctx, strategies, TODAY)
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
 
-    outcome = _send(ctx, strategies, adapters_from({"O2C_LETTER_DIR": str(tmp_path / "letters")}))
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_LETTER_DIR": str(tmp_path / "letters")})))
 
     assert (outcome["sent"], outcome["not_configured"]) == (1, 1)
     day = tmp_path / "letters" / TODAY.isoformat()
@@ -150,7 +153,7 @@ def test_the_file_transport_writes_eml_files_reported_as_written_not_delivered(
     run_cycle(ctx, strategies, TODAY)
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
 
-    outcome = _send(ctx, strategies, adapters_from({"O2C_SMTP_URL": f"file:{tmp_path / 'mail'}"}))
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_SMTP_URL": f"file:{tmp_path / 'mail'}"})))
 
     assert outcome["sent"] == 1
     (eml,) = (tmp_path / "mail").glob("*.eml")
@@ -172,7 +175,7 @@ def test_the_recheck_drops_invoices_the_customer_unapplied_cash_in_their_currenc
     service.apply_payment(RecordPayment(a, "CASH-EUR", 150_000, "EUR", TODAY), actor)  # pays the small one only
     service.apply_payment(RecordPayment(a, "CASH-USD", 900_000, "USD", TODAY), actor)  # another currency: pays none
 
-    outcome = _send(ctx, strategies, adapters_from({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"}))
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"})))
 
     assert outcome["sent"] == 1
     small_number, large_number = (

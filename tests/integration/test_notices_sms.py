@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 
 from api.delivery_hooks import delivery_route
 from api.metrics import read_recorded
+from engine.config import Settings, load_settings
 from engine.cycle.runner import run_cycle
 from engine.notices.channels import Outgoing, Refused, Unavailable, adapters_from, channel_status
 from engine.notices.contacts import ContactFields
@@ -85,8 +86,12 @@ def provider() -> Iterator[tuple[list[dict[str, Any]], str]]:
     server.server_close()
 
 
-def _settings(url: str) -> dict[str, str]:
+def _env(url: str) -> dict[str, str]:
     return {"O2C_SMS_URL": url, "O2C_SMS_ACCOUNT": "AC123", "O2C_SMS_TOKEN": "tok", "O2C_SMS_FROM": "+4930000000"}
+
+
+def _settings(url: str) -> Settings:
+    return load_settings(_env(url))
 
 
 MESSAGE = Outgoing(7, "sms", "+4915112345678", None, "Please pay INV-1.", None, None, TODAY, "C1")
@@ -127,7 +132,7 @@ def test_incomplete_sms_settings_are_refused_and_the_status_never_shows_the_toke
     with pytest.raises(ValidationFailed):
         HttpSms("ftp://sms.example", "AC1", "tok", "+49300")
     with pytest.raises(ValidationFailed):
-        adapters_from({"O2C_SMS_URL": "https://sms.example", "O2C_SMS_FROM": "+49300"})
+        adapters_from(load_settings({"O2C_SMS_URL": "https://sms.example", "O2C_SMS_FROM": "+49300"}))
     status = channel_status(_settings("https://user:secret@sms.example"))
     assert status["sms"] == "http sms.example" and "secret" not in str(status)
 
@@ -193,7 +198,7 @@ def test_a_refused_email_marks_the_contact_email_invalid_and_the_message_falls_b
     templates = load(ROOT / "templates")
     render_pending(ctx.store, templates, strategies, ctx.now())
     with smtp_inbox() as (inbox, port):
-        adapters = adapters_from({**_settings(url), "O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"})
+        adapters = adapters_from(load_settings({**_env(url), "O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"}))
         first = send_due(ctx.store, templates, strategies, adapters, ctx.now())
         (state, via, error) = rows(ctx.store, "SELECT state, via, error FROM notice_message")[0]
         second = send_due(ctx.store, templates, strategies, adapters, ctx.now())
@@ -243,7 +248,7 @@ SECRET = "hook-secret"
 @pytest.fixture
 def hooks(ctx: Context) -> Iterator[str]:
     """The delivery-report route served by a real uvicorn server on a free port."""
-    app = Starlette(routes=[delivery_route(ctx, {"O2C_DELIVERY_HOOK_SECRET": SECRET})])
+    app = Starlette(routes=[delivery_route(ctx, SECRET)])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

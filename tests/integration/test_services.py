@@ -344,7 +344,7 @@ def test_a_payment_dated_after_the_business_date_is_refused_and_writes_nothing(
     assert caught.value.field == "receivedOn"
     with read_only(store) as uow:
         assert uow.select("SELECT COUNT(*) FROM payment")[0] == 0
-    service.ctx.settings.extra["O2C_PAYMENT_FUTURE_DAYS"] = "2"  # banks that value-date ahead
+    service.ctx.settings = service.ctx.settings.model_copy(update={"payment_future_days": 2})  # value-dated ahead
     assert service.apply_payment(tomorrow, BANK).id > 0
 
 
@@ -504,7 +504,7 @@ def test_opening_a_dispute_pauses_the_invoice_and_writes_both_transitions(
     journal.mark()
     d = service.open_dispute(OpenDispute(inv, "pricing", description="wrong unit price"), ALICE)
     assert (d.state, d.amount, d.invoice_id) == ("open", 10_000, inv)
-    assert d.due_at - d.opened_at == timedelta(days=dispute_policy({}).sla_days("pricing", "smb"))
+    assert d.due_at - d.opened_at == timedelta(days=dispute_policy().sla_days("pricing", "smb"))
     assert invoice(store, inv)["state"] == "disputed"
     assert journal.moves() == [("invoice", "open", "disputed", "dispute"), ("dispute", None, "open", "open")]
     assert journal.history()[1].reason == "wrong unit price"
