@@ -39,9 +39,10 @@ from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
 from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
-from engine.bootstrap import build_context
+from engine.bootstrap import build_context, wire
 from engine.config import Settings, load_settings, switched_on
 from engine.events.hub import existing_hubs
+from engine.rules import sources
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
@@ -49,8 +50,7 @@ from engine.store.upgrades import LATEST, current_version
 from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
 from schema.build import build_schema
-from schema.context import Context, make_context
-from schema.strategies import sources
+from schema.context import RequestContext, make_context
 
 log = logging.getLogger("o2c.api")
 
@@ -122,7 +122,7 @@ class _ReuseValidDocuments(SchemaExtension):
             self.documents.keep(context.query, document)
 
 
-class GraphQLApp(GraphQL[Context, None]):
+class GraphQLApp(GraphQL[RequestContext, None]):
     def __init__(
         self,
         engine: EngineContext,
@@ -143,11 +143,18 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.engine = engine
         self.registry = registry
+        self.service = wire(engine, registry)  # the one door, built once per process
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:
         principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
         return make_context(
-            self.engine, principal, auth_error=error, request=request, response=response, registry=self.registry
+            self.engine,
+            principal,
+            auth_error=error,
+            request=request,
+            response=response,
+            registry=self.registry,
+            service=self.service,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -181,7 +188,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
 
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """Authentication at `connection_init`: a valid key in the payload (`{"Authorization":
         "Bearer KEY"}`) or the handshake header, or the connection is closed with 4403."""
         header = header_from_params(context.connection_params)

@@ -57,5 +57,4 @@ class PaymentMutations:
             received_on=input.received_on,
             allocations=tuple(_line(a, currency) for a in input.allocations),
         )
-        ctx = info.context
-        return Payment.of(await perform(info, ctx.service.apply_payment, cmd, ctx.actor()))
+        return Payment.of(await perform(info, cmd))
