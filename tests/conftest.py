@@ -15,45 +15,13 @@ from engine.clock import FixedClock, clock_for_date
 from engine.config import Settings
 from engine.service import Collections
 from engine.services.context import Context
-from engine.store.database import Store
+from engine.store.database import Store, data_tables
 from engine.store.upgrades import upgrade
 
 PG_ADMIN_DSN = os.environ.get("O2C_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 PG_HOST_URL = os.environ.get("O2C_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 TODAY = date(2026, 3, 2)  # a Monday
-TABLES = (
-    "cycle_partition",
-    "allocation",
-    "credit_note",
-    "dispute",
-    "promise_to_pay",
-    "credit_hold",
-    "transition_history",
-    "outbox",
-    "payment",
-    "invoice",
-    "customer",
-    "api_key",
-    "notice",
-    "notice_message",
-    "contact",
-    "collector_task",
-    "cycle_run",
-    "lease",
-    "webhook_attempt",
-    "webhook_delivery",
-    "webhook_endpoint",
-    "dunning_block",
-    "dispute_comment",
-    "attachment",
-    "customer_note",
-    "collector",
-    "write_off_request",
-    "prediction_model",
-    "invoice_prediction",
-    "cash_forecast_snapshot",
-    "kpi_snapshot",
-)
+TABLES = data_tables()  # the code's list (engine/store/models.py), not a copy
 
 
 def _admin() -> psycopg2.extensions.connection:
