@@ -35,10 +35,13 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
+from api.body_limit import BodyLimit, max_body_bytes
 from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
+from api.key_watch import watch_key
 from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
+from api.request_body import HTTPException, decode_body
 from engine.bootstrap import build_context, wire
 from engine.config import Settings, load_settings, switched_on
 from engine.events.hub import existing_hubs
@@ -51,6 +54,7 @@ from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
 from schema.build import build_schema
 from schema.context import RequestContext, make_context
+from states.errors import Unavailable
 
 log = logging.getLogger("o2c.api")
 
@@ -145,8 +149,14 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         self.registry = registry
         self.service = wire(engine, registry)  # the one door, built once per process
 
+    def parse_json(self, data: str | bytes) -> Any:
+        return decode_body(data)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:
-        principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
+        try:
+            principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
+        except Unavailable as down:  # no GraphQL result can be formed without knowing the caller
+            raise HTTPException(503, down.message) from None
         return make_context(
             self.engine,
             principal,
@@ -197,6 +207,9 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         if context.principal is None:
             log.info("WebSocket connection refused at connection_init: %s", context.auth_error or MISSING)
             raise ConnectionRejectionError({"message": context.auth_error or MISSING})
+        watch_key(
+            self.engine.store, context, header or str(context.request and context.request.headers["authorization"])
+        )
         return UNSET
 
 
@@ -329,7 +342,8 @@ def create_app(
     ]
     if switched_on(settings.extra, "O2C_GRAPHIQL"):
         routes.append(graphiql.assets())
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings)])
+    limit = Middleware(BodyLimit, limit=max_body_bytes(settings.extra))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings), limit])
     app.state.ctx = ctx
     app.state.registry = registry
     return app

@@ -62,6 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a database fault outside a unit of work (connecting, upgrading)
+        from engine.store.faults import as_unavailable
+
+        down = as_unavailable(exc)
+        if down is None:
+            raise
+        print(f"o2c: {down.code}: {down.message}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

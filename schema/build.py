@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 
 import strawberry
@@ -16,6 +17,7 @@ from schema.cashapp.mutations import CashMutations
 from schema.cashapp.queries import CashQueries
 from schema.collectors.mutations import CollectorMutations
 from schema.collectors.queries import CollectorQueries
+from schema.common.dates import DATE_SCALAR
 from schema.common.money import MINOR_UNITS_SCALAR, MinorUnits
 from schema.credit.mutations import CreditMutations
 from schema.customers.mutations import CustomerMutations
@@ -36,6 +38,7 @@ from schema.notices.queries import NoticeQueries
 from schema.payments.mutations import PaymentMutations
 from schema.predictions.queries import PredictionQueries
 from schema.reports.queries import ReportQueries
+from schema.single_operation import OneOperationOrName
 from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
 from schema.tasks.mutations import TaskMutations
@@ -107,6 +110,7 @@ def _extensions(extra: Sequence[Extension]) -> list[Extension]:
     return [
         *extra,
         ErrorCodes,
+        OneOperationOrName,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
@@ -127,5 +131,5 @@ def build_schema(extra_extensions: Sequence[Extension] = ()) -> strawberry.Schem
         mutation=Mutation,
         subscription=Subscription,
         extensions=_extensions(extra_extensions),
-        config=StrawberryConfig(scalar_map={MinorUnits: MINOR_UNITS_SCALAR}),
+        config=StrawberryConfig(scalar_map={MinorUnits: MINOR_UNITS_SCALAR, datetime.date: DATE_SCALAR}),
     )

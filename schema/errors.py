@@ -4,13 +4,14 @@ unexpected is masked as INTERNAL with a correlation id that is also in the serve
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
 from strawberry.extensions import MaskErrors
 
 from engine.log_context import current_correlation_id
-from states.errors import DomainError, ValidationFailed
+from states.errors import DomainError, ValidationFailed, camel
 
 log = logging.getLogger("o2c.api.errors")
 
@@ -77,6 +78,19 @@ class ErrorCodes(MaskErrors):
             extensions["code"] = code
             original = error.original_error
             if isinstance(original, ValidationFailed) and original.field:
-                extensions["field"] = original.field
+                extensions["field"] = client_path(original.field, error)
             error.extensions = extensions
         return error
+
+
+def client_path(field: str, error: GraphQLError) -> str:
+    """The field as the client wrote it: camelCase segments (`payment_terms_days` ->
+    `paymentTermsDays`), inside the operation's `input` argument when it has one and the field
+    does not already start at one of its arguments (`input.allocations[1].amount`)."""
+    path = ".".join(camel(segment) for segment in field.split("."))
+    node = error.nodes[0] if error.nodes else None
+    arguments = {a.name.value for a in node.arguments or ()} if isinstance(node, FieldNode) else set()
+    head = re.split(r"[.\[]", path, maxsplit=1)[0]
+    if "input" in arguments and head not in arguments:
+        return f"input.{path}"
+    return path

@@ -32,6 +32,16 @@ class Capability(Enum):
     OPERATE = "operate"  # run the daily cycle
 
 
+# What a capability lets a person do, as the end of "the collector role may not …".
+DOING: dict[Capability, str] = {
+    Capability.READ: "read data",
+    Capability.COLLECT: "record payments, promises, disputes, credit holds or manual transitions",
+    Capability.MANAGE_MASTER: "create or change customers and invoices",
+    Capability.STRATEGIES: "change strategies",
+    Capability.SUBSCRIBE: "subscribe to events or manage webhooks",
+    Capability.OPERATE: "run the daily cycle",
+}
+
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "viewer": frozenset({Capability.READ}),
     "collector": frozenset({Capability.READ, Capability.COLLECT}),
@@ -41,20 +51,21 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
-def check(context: RequestContext, capability: Capability) -> None:
+def check(context: RequestContext, capability: Capability, operation: str | None = None) -> None:
     """Raise UNAUTHENTICATED without a valid key, FORBIDDEN when the role lacks `capability`."""
     principal = context.principal
     if principal is None:
         raise Unauthenticated(context.auth_error or "send an API key as 'Authorization: Bearer KEY'")
     if capability not in ROLE_CAPABILITIES.get(principal.role, frozenset()):
-        raise Forbidden(f"the '{principal.role}' role may not {capability.value.replace('_', ' ')}")
+        which = f" ({operation})" if operation else ""
+        raise Forbidden(f"the {principal.role} role may not {DOING[capability]}{which}")
 
 
 class _Requires(BasePermission):
     capability: Capability = Capability.READ
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        check(info.context, self.capability)
+        check(info.context, self.capability, getattr(info, "field_name", None))
         return True
 
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def camel(name: str) -> str:
+    """`external_ref` -> `externalRef`: a field as the API names it."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 class DomainError(Exception):
     """Base of every error a user can cause. `code` is the stable, machine-readable kind."""
 
@@ -20,6 +26,10 @@ class ValidationFailed(DomainError):
         super().__init__(message)
         self.field = field
 
+    def under(self, prefix: str) -> ValidationFailed:
+        """The same error with its field inside `prefix` (e.g. `allocations[1]` -> `allocations[1].amount`)."""
+        return ValidationFailed(self.message, f"{prefix}.{self.field}" if self.field else prefix)
+
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
@@ -29,6 +39,12 @@ class Conflict(DomainError):
     """A concurrent change won; the caller may retry with fresh data."""
 
     code = "CONFLICT"
+
+
+class Unavailable(DomainError):
+    """The database (or another dependency) cannot serve the request now; nothing was written."""
+
+    code = "UNAVAILABLE"
 
 
 class Forbidden(DomainError):

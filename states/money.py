@@ -47,6 +47,12 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 }
 
 _MONEY_TEXT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Za-z]{3})\s*$")
+# How people write an amount: digits, optionally a point and more digits. No exponent ("1e3"),
+# no digit groups, no sign but a leading minus, only ASCII digits.
+_AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# The largest amount one value may hold, in minor units: far below the 64-bit columns, so that
+# sums over a whole portfolio (exposure, aging totals, KPIs) cannot overflow them either.
+MAX_MINOR = 10**15
 
 
 def check_currency(code: str) -> str:
@@ -63,17 +69,27 @@ def to_minor(amount: str | Decimal | int, currency: str) -> int:
         raise ValidationFailed("money must not be given as a float", "amount")
     cur = check_currency(currency)
     text = str(amount).strip()
+    if isinstance(amount, Decimal) and amount.is_finite():
+        text = f"{amount:f}"  # a Decimal the caller built: its exponent is not the person's writing
+    if not _AMOUNT_TEXT.fullmatch(text):
+        raise ValidationFailed(f"'{amount}' is not a decimal amount; write it like 120.50", "amount")
     try:
         value = Decimal(text)
-    except InvalidOperation as exc:
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits decimals only
         raise ValidationFailed(f"'{amount}' is not a decimal amount", "amount") from exc
-    if not value.is_finite() or "_" in text:
-        raise ValidationFailed(f"'{amount}' is not a decimal amount", "amount")
     exp = CURRENCY_EXPONENTS[cur]
     scaled = value.scaleb(exp)
     if scaled != scaled.to_integral_value():
         raise ValidationFailed(f"{amount} has more than {exp} decimals for {cur}", "amount")
-    return int(scaled.to_integral_value(rounding=ROUND_HALF_EVEN))
+    return check_minor(int(scaled.to_integral_value(rounding=ROUND_HALF_EVEN)), cur)
+
+
+def check_minor(minor: int, currency: str) -> int:
+    """`minor` if one amount may hold it (see MAX_MINOR), else a validation error."""
+    if abs(minor) > MAX_MINOR:
+        largest = format_minor(MAX_MINOR, currency)
+        raise ValidationFailed(f"amount too large: at most {largest} {currency.upper()}", "amount")
+    return minor
 
 
 def format_minor(minor: int, currency: str) -> str:

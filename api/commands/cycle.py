@@ -28,6 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="compute and print, write nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-catch-up", action="store_true", help="run only --as-of, not missed earlier dates")
+    p.add_argument(
+        "--backfill",
+        action="store_true",
+        help="allow --as-of earlier than a date already done (it judges today's portfolio as of that date)",
+    )
     p.add_argument("--chunk-size", type=int, default=5000, help="invoices per transaction")
     p.set_defaults(run=_cycle)
 
@@ -52,7 +57,7 @@ def _cycle(args: argparse.Namespace) -> int:
     strategies = registry.current
     service = wire(ctx, registry)  # as under serve and worker: broken promises re-evaluate at once
     as_of = args.as_of or ctx.today()
-    days = [as_of] if (args.dry_run or args.no_catch_up) else pending_dates(ctx, as_of) or [as_of]
+    days = [as_of] if (args.dry_run or args.no_catch_up or args.backfill) else pending_dates(ctx, as_of) or [as_of]
     reports: list[CycleReport] = []
     for day in days:
         bar = None if args.json or not sys.stderr.isatty() else tqdm(total=0, unit="inv", desc=str(day))
@@ -72,6 +77,7 @@ def _cycle(args: argparse.Namespace) -> int:
                 progress=progress,
                 chunk_size=args.chunk_size,
                 after_chunk=_crash_hook(),
+                backfill=args.backfill,
             )
         )
         if bar is not None:

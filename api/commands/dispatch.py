@@ -22,6 +22,7 @@ from types import FrameType
 from engine.bootstrap import build_context
 from engine.config import positive
 from engine.services.context import Context
+from engine.webhooks.destinations import allow_private
 from engine.webhooks.dispatcher import Claimed, Dispatcher, Outcome
 from states.errors import ValidationFailed
 
@@ -76,6 +77,8 @@ def dispatcher_for(
         timeout=timeout or positive(extra, "O2C_DISPATCH_TIMEOUT", 10.0),
         lease_seconds=lease,  # None: batch × (timeout + 1) + 30
         after_send=after_send,
+        allow_private=allow_private(extra),
+        retry_scale=positive(extra, "O2C_WEBHOOK_RETRY_SCALE", 1.0),
         disable_after=timedelta(days=positive(extra, "O2C_WEBHOOK_DISABLE_AFTER_DAYS", 5.0)),
     )
 

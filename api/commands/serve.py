@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.body_limit import max_body_bytes
     from api.logs import json_logs
     from engine.keys import ensure_demo_admin_key
 
@@ -77,5 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql; {scheduler})", flush=True)
     # JSON logs: uvicorn's own loggers go through the root handler (one JSON line each, access log included).
     log_config = None if json_logs(settings.extra.get("O2C_LOG_FORMAT")) else uvicorn.config.LOGGING_CONFIG
-    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config)
+    # WebSocket messages obey the same limit as HTTP bodies (uvicorn closes the socket with 1009).
+    ws_max = max_body_bytes(settings.extra)
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config, ws_max_size=ws_max)
     return 0

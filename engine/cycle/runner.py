@@ -20,6 +20,7 @@ from engine.lease import new_holder
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork
+from states.errors import ValidationFailed
 
 __all__ = ["CYCLE_ACTOR", "CycleReport", "pending_dates", "run_cycle", "run_due"]
 MAX_CATCH_UP_DAYS = 62
@@ -36,11 +37,15 @@ def run_cycle(
     after_chunk: Callable[[int], None] | None = None,
     partitions: int = 1,
     holder: str | None = None,
+    backfill: bool = False,
 ) -> CycleReport:
     """The cycle of `as_of` in this process: open its partitions (`partitions` of them, unless
     they exist) and work every one that is free (see `engine/cycle/partitions.py`). Partitions
     another live worker holds stay theirs: `pending_partitions` counts them, and the date turns
-    done when the last one is done, whoever works it."""
+    done when the last one is done, whoever works it. A date earlier than one already done is
+    refused unless `backfill` (see `check_not_behind`)."""
+    if not dry_run and not backfill:
+        check_not_behind(ctx, as_of)
     started = time.perf_counter()
     report = CycleReport(as_of.isoformat(), dry_run)
     if dry_run:
@@ -62,6 +67,22 @@ def run_cycle(
         )
     report.wall_s = round(time.perf_counter() - started, 3)
     return report
+
+
+def check_not_behind(ctx: Context, as_of: date) -> None:
+    """Days run forward: a cycle for a date before the latest one done (and never started itself)
+    would judge today's portfolio as of a past date — dunning levels, holds and promises decided
+    later would be decided again, out of order. Refused; `o2c cycle --backfill` allows it."""
+    with UnitOfWork(ctx.store) as uow:
+        latest = uow.select("SELECT MAX(business_date) FROM cycle_run WHERE status = 'done'")[0]
+        known = uow.select("SELECT COUNT(*) FROM cycle_run WHERE business_date = $d", {"d": as_of.isoformat()})[0]
+    last = date.fromisoformat(str(latest)[:10]) if latest else None
+    if last is not None and as_of < last and not known:
+        raise ValidationFailed(
+            f"the cycle of {last} is already done; a cycle for the earlier date {as_of} is refused"
+            " (run `o2c cycle --as-of DATE --backfill` to run it anyway)",
+            "asOf",
+        )
 
 
 def pending_dates(ctx: Context, through: date) -> list[date]:

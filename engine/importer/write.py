@@ -15,7 +15,7 @@ from engine.notices.contacts import ContactFields
 from engine.store.bulk import Bulk
 from states import invoice as inv_states
 from states.actors import Actor
-from states.money import CURRENCY_EXPONENTS, format_minor
+from states.money import CURRENCY_EXPONENTS, Money, format_minor
 
 CUSTOMER_COLUMNS = (
     "id",
@@ -203,7 +203,7 @@ def _record_paid(
     journal: JournalBatch, i: InvoiceAccount, by: tuple[int, str], actor: Actor, now: datetime, today: date
 ) -> None:
     facts = {
-        "open_amount": 0,
+        "open_amount": str(Money(0, i.currency)),
         "currency": i.currency,
         "dunning_level": i.dunning_level,
         "days_past_due": (today - i.due_date).days,

@@ -1,5 +1,7 @@
-"""A collector's agenda for a date: one row per customer of their portfolio, ordered by money at
-risk (the open amount past due on that date and not disputed), with what a collector needs to act:
+"""A collector's agenda for a date: one row per customer of their portfolio, ordered by expected
+late money: the money at risk (the open amount past due on that date and not disputed) plus the
+not-yet-due open amount weighted by its payment prediction's p_late (engine/predict; an invoice
+not scored yet adds nothing), with what a collector needs to act:
 its collectible invoices, unfinished tasks, last contact, blocks and the actions allowed now.
 The ordering reads the portfolio's collectible invoices once (three raw statements, summed in
 Python); the details are read for the page's customers only, a fixed number of statements per page
@@ -37,6 +39,7 @@ class AgendaRow:
     currency: str
     money_at_risk: int
     open_amount: int
+    expected_late: int = 0  # money at risk + not-yet-due open amounts × predicted p_late: the order
     invoice_ids: list[int] = field(default_factory=list)  # collectible, oldest due first
     tasks: list[TaskView] = field(default_factory=list)
     promise_ids: list[int] = field(default_factory=list)  # active
@@ -51,18 +54,18 @@ def agenda(store: Store, collector_id: int, as_of: date, first: int, after: str 
     check_page_size(first)
     cursor = None
     if after:
-        at_risk, last_id = decode_cursor(after, 2)
-        if not isinstance(at_risk, int) or not isinstance(last_id, int):
+        expected, last_id = decode_cursor(after, 2)
+        if not isinstance(expected, int) or not isinstance(last_id, int):
             raise ValidationFailed("the cursor is not one this API issued", "after")
-        cursor = (at_risk, last_id)
+        cursor = (expected, last_id)
     with read_only(store) as uow:
         ranked = _ranked(store, uow, collector_id, as_of)
         if cursor is not None:
-            ranked = [r for r in ranked if (-r.money_at_risk, r.customer_id) > (-cursor[0], cursor[1])]
+            ranked = [r for r in ranked if (-r.expected_late, r.customer_id) > (-cursor[0], cursor[1])]
         rows = ranked[:first]
         if rows:
             _details(store, uow, rows, as_of)
-    edges = [Edge(encode_cursor([r.money_at_risk, r.customer_id]), r) for r in rows]
+    edges = [Edge(encode_cursor([r.expected_late, r.customer_id]), r) for r in rows]
     return Page(edges, len(ranked) > first)
 
 
@@ -85,14 +88,21 @@ def _ranked(store: Store, uow: Any, collector_id: int, as_of: date) -> list[Agen
             f" AND customer IN ({mine}) GROUP BY invoice",
         )
     }
+    p_late = dict(fetch_all(uow, f"SELECT invoice, p_late FROM invoice_prediction WHERE customer IN ({mine})"))
     today = as_of.isoformat()
     rows = {int(cid): AgendaRow(int(cid), str(cur), 0, 0, on_hold=state == "on_hold") for cid, cur, state in customers}
     for iid, cid, due, state, open_amount in invoices:
         row = rows[int(cid)]
         row.open_amount += int(open_amount)
-        if str(due)[:10] < today and state != inv_states.DISPUTED:
-            row.money_at_risk += max(int(open_amount) - contested.get(int(iid), 0), 0)
-    return sorted(rows.values(), key=lambda r: (-r.money_at_risk, r.customer_id))
+        if state == inv_states.DISPUTED:
+            continue
+        uncontested = max(int(open_amount) - contested.get(int(iid), 0), 0)
+        if str(due)[:10] < today:
+            row.money_at_risk += uncontested
+            row.expected_late += uncontested
+        else:  # not yet due: as likely late as its prediction says (per mille)
+            row.expected_late += uncontested * int(p_late.get(int(iid), 0)) // 1000
+    return sorted(rows.values(), key=lambda r: (-r.expected_late, r.customer_id))
 
 
 def _details(store: Store, uow: Any, rows: list[AgendaRow], as_of: date) -> None:

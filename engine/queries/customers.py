@@ -8,6 +8,7 @@ from typing import Any
 from engine.queries.keyset import Ordering, keyset_page
 from engine.queries.pages import Page
 from engine.queries.sql import Params
+from engine.services.customers import RISK_CLASSES, SEGMENTS, check_one_of
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from engine.views import CustomerView
@@ -25,6 +26,10 @@ class CustomerFilter:
     risks: tuple[str, ...] = ()
     states: tuple[str, ...] = ()
     search: str | None = None  # part of the name or the external reference
+
+    def __post_init__(self) -> None:
+        check_one_of(self.segments, SEGMENTS, "segment", "filter.segment")
+        check_one_of(self.risks, RISK_CLASSES, "risk class", "filter.risk")
 
 
 def _where(flt: CustomerFilter, p: Params) -> str:

@@ -10,9 +10,12 @@ from engine.queries import rows
 from engine.queries.keyset import Ordering, keyset_page
 from engine.queries.pages import Page
 from engine.queries.sql import Params, day_text
+from engine.services.customers import RISK_CLASSES, SEGMENTS, check_one_of
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from engine.views import InvoiceView
+from states.calendar import check_days
+from states.money import CURRENCY_EXPONENTS
 
 ORDERINGS: dict[str, Ordering] = {
     "DUE_DATE_ASC": Ordering("i.due_date", descending=False),
@@ -33,6 +36,15 @@ class InvoiceFilter:
     max_days_past_due: int | None = None
     currency: str | None = None
     number: str | None = None
+
+    def __post_init__(self) -> None:
+        check_one_of(self.segments, SEGMENTS, "segment", "filter.segment")
+        check_one_of(self.risks, RISK_CLASSES, "risk class", "filter.risk")
+        if self.currency is not None:
+            check_one_of((self.currency.upper(),), tuple(CURRENCY_EXPONENTS), "currency", "filter.currency")
+        for days, field in ((self.min_days_past_due, "minDaysPastDue"), (self.max_days_past_due, "maxDaysPastDue")):
+            if days is not None:
+                check_days(days, f"filter.{field}")
 
 
 def _where(flt: InvoiceFilter, today: date, p: Params) -> str:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from engine.queries.receivables import open_at_sql
 from engine.queries.sql import Params, day_text
+from engine.services.customers import check_segment
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from states.errors import ValidationFailed
@@ -46,6 +47,8 @@ class Aging:
 
 def aging_report(store: Store, zone: ZoneInfo, as_of: date, currency: str, segment: str | None) -> Aging:
     cur = check_currency(currency)
+    if segment is not None:
+        check_segment(segment)
     p = Params()
     inner = open_at_sql(p, as_of, zone, cur, segment)
     sql = f"SELECT due_date, open_at FROM ({inner}) r WHERE open_at > 0"

@@ -21,7 +21,7 @@ from engine.queries.sql import Params, day_text, days_past_due, decode_cursor, e
 from engine.store.database import Store
 from engine.store.unit_of_work import read_only
 from states import invoice as inv_states
-from states.money import format_minor
+from states.money import check_currency, format_minor
 
 URGENCY_CAP = 180
 WORKED_STATES = (inv_states.OPEN, inv_states.OVERDUE, inv_states.DUNNING, inv_states.ESCALATED)
@@ -121,6 +121,8 @@ def worklist_page(
     collector_id: int | None = None,
 ) -> tuple[Page[WorkItem], int]:
     check_page_size(first)
+    if currency is not None:
+        currency = check_currency(currency)
     p = Params()
     inner = _candidates(store, p, today, currency, collector_id)
     count_sql = f"SELECT COUNT(*) FROM ({inner}) w"

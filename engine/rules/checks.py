@@ -8,7 +8,7 @@ from typing import TextIO
 
 from engine.rules.directory import Loaded, load_directory
 from engine.rules.durable_eval import engine
-from engine.rules.embedded_tests import run_tests
+from engine.rules.embedded_tests import run_tests, test_problems
 from engine.rules.errors import Problem
 
 # Whether a template exists for (name, channel) in the default language (`engine/notices/templates.py`).
@@ -61,14 +61,12 @@ def test(directory: Path, out: TextIO) -> int:
     for compiled in loaded.strategies:
         outcomes, coverage = run_tests(compiled, engine())
         total += len(outcomes)
-        failures += [o.problem for o in outcomes if o.problem]
+        failures += test_problems(compiled, outcomes, coverage)
         passed = sum(o.problem is None for o in outcomes)
         print(f"{compiled.name} v{compiled.version}: {passed}/{len(outcomes)} tests passed", file=out)
         for rule in compiled.rules:
             hits = coverage[rule.id]
             print(f"  {'covered  ' if hits else 'UNCOVERED'} {rule.id}: hit by {hits} test(s)", file=out)
-            if not hits:
-                failures.append(Problem(rule.rule.loc, f"rule '{rule.id}' is hit by no test"))
     for problem in sorted(failures):
         print(problem, file=out)
     print(f"{total} tests, {len(failures)} failure(s)", file=out)

@@ -118,3 +118,11 @@ def run_tests(compiled: CompiledStrategy, durable: DurableEvaluator) -> tuple[li
     outcomes = [run_test(compiled, t, durable) for t in compiled.strategy.tests]
     coverage = {r.id: sum(r.id in o.fired for o in outcomes) for r in compiled.rules}
     return outcomes, coverage
+
+
+def test_problems(compiled: CompiledStrategy, outcomes: list[Outcome], coverage: dict[str, int]) -> list[Problem]:
+    """What `o2c strategies test` reports for one file: each failing test (at its line) and each
+    rule no test hits (at the rule's line)."""
+    return [o.problem for o in outcomes if o.problem] + [
+        Problem(r.rule.loc, f"rule '{r.id}' is hit by no test") for r in compiled.rules if not coverage[r.id]
+    ]

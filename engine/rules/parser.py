@@ -17,6 +17,9 @@ from engine.rules import nodes as n
 from engine.rules.lexer import SyntaxProblem, Token, tokenize
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+# Parentheses, `not`, `-` and arithmetic terms nest the tree; every later pass walks it
+# recursively, so a condition may nest this deep and no deeper (real ones nest a handful).
+MAX_NESTING = 64
 
 
 def parse(text: str) -> n.Node:
@@ -30,6 +33,12 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
+
+    def deeper(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise SyntaxProblem(tok.offset, f"the condition nests deeper than {MAX_NESTING} levels; simplify it")
 
     @property
     def tok(self) -> Token:
@@ -70,7 +79,10 @@ class _Parser:
     def not_(self) -> n.Node:
         if self.at("KW", "not"):
             tok = self.take()
-            return n.Not(tok.offset, self.not_())
+            self.deeper(tok)
+            node = n.Not(tok.offset, self.not_())
+            self.depth -= 1
+            return node
         return self.compare()
 
     def compare(self) -> n.Node:
@@ -105,23 +117,32 @@ class _Parser:
         return tuple(found)
 
     def sum(self) -> n.Node:
+        depth = self.depth
         node = self.product()
         while self.tok.kind == "OP" and self.tok.text in ("+", "-"):
             op = self.take()
+            self.deeper(op)  # a chain of terms is a left-deep tree
             node = n.Arith(op.offset, op.text, node, self.product())
+        self.depth = depth
         return node
 
     def product(self) -> n.Node:
+        depth = self.depth
         node = self.unary()
         while self.at("OP", "*"):
             op = self.take()
+            self.deeper(op)
             node = n.Arith(op.offset, "*", node, self.unary())
+        self.depth = depth
         return node
 
     def unary(self) -> n.Node:
         if self.at("OP", "-"):
             tok = self.take()
-            return n.Neg(tok.offset, self.unary())
+            self.deeper(tok)
+            node = n.Neg(tok.offset, self.unary())
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> n.Node:
@@ -146,7 +167,9 @@ class _Parser:
         elif tok.kind == "OP" and tok.text == "(":
             if self.at("OP", ")"):
                 raise SyntaxProblem(tok.offset, "empty parentheses '()' are not an expression")
+            self.deeper(tok)
             node = self.expr()
+            self.depth -= 1
             self.expect_op(")", "to close '('")
         else:
             raise SyntaxProblem(tok.offset, f"expected a value, a fact or '(', found {_describe(tok)}")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from engine.rules.compiler import CompiledStrategy, compile_strategy
+from engine.rules.durable_eval import engine
+from engine.rules.embedded_tests import run_tests, test_problems
 from engine.rules.errors import EvaluationError, Problem, StrategyError
 from engine.rules.loader import load_text
 from engine.rules.registry import Registry, StrategySet
@@ -21,10 +23,15 @@ MAX_SOURCE_CHARS = 256 * 1024
 DEFAULT_NAME = "source.yaml"
 
 
-def _replaces(running: CompiledStrategy, file: str | None, candidate: CompiledStrategy) -> bool:
+def _replaced(running: StrategySet, file: str | None, candidate: CompiledStrategy) -> list[CompiledStrategy]:
+    """The running strategies the text takes the place of: the file of the same name; failing
+    that (a new file name — a renamed or copied file), the strategy of the same name, so that a
+    file is never judged to overlap itself."""
     if file is not None:
-        return PurePath(running.strategy.file).name == PurePath(file).name
-    return running.name == candidate.name
+        same_file = [c for c in running.strategies if PurePath(c.strategy.file).name == PurePath(file).name]
+        if same_file:
+            return same_file
+    return [c for c in running.strategies if c.name == candidate.name]
 
 
 def validate_source(source: str, file: str | None = None, running: StrategySet | None = None) -> list[Problem]:
@@ -35,8 +42,12 @@ def validate_source(source: str, file: str | None = None, running: StrategySet |
     except StrategyError as exc:
         return list(exc.problems)
     problems = strategy_problems(candidate)
+    # Its embedded tests, as `o2c strategies test` runs them: failures and untested rules.
+    outcomes, coverage = run_tests(candidate, engine())
+    problems += test_problems(candidate, outcomes, coverage)
     if running is not None:
-        others = [c for c in running.strategies if not _replaces(c, file, candidate)]
+        replaced = _replaced(running, file, candidate)
+        others = [c for c in running.strategies if c not in replaced]
         whole = [*others, candidate]
         problems += duplicate_names(whole)
         problems += routing_problems(whole, running.directory)

@@ -20,6 +20,8 @@ def compose(text: str, file: str) -> yaml.Node | None:
         raise StrategyError([Problem(Loc(file, line, col), f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise StrategyError([Problem(Loc(file, 1, 1), f"YAML error: {exc}")]) from None
+    except RecursionError:  # brackets nested thousands deep: no strategy is written that way
+        raise StrategyError([Problem(Loc(file, 1, 1), "YAML nested too deeply")]) from None
 
 
 def loc(node: yaml.Node, file: str) -> Loc:

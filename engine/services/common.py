@@ -17,7 +17,7 @@ from states.actors import Actor
 from states.dispute import DISPUTE
 from states.errors import NotFound, ValidationFailed
 from states.invoice import INVOICE
-from states.money import format_minor
+from states.money import Money, format_minor
 
 
 def get(uow: UnitOfWork, entity: str, key: int) -> Entity:
@@ -117,8 +117,10 @@ def record_amount_change(uow: UnitOfWork, inv: Entity, at: datetime, cause: dict
 
 
 def invoice_facts(inv: Entity, today: date) -> dict[str, Any]:
+    """The facts a person's (or a payment's) transition records: money written as the rules'
+    facts are ("120.00 EUR", `shown_facts`), so every history row reads the same way."""
     return {
-        "open_amount": inv.open_amount,
+        "open_amount": str(Money(inv.open_amount, inv.currency)),
         "currency": inv.currency,
         "dunning_level": inv.dunning_level,
         "days_past_due": (today - inv.due_date).days,
@@ -239,7 +241,7 @@ def record_dispute_transition(
         actor=actor,
         at=at,
         cause=cause,
-        facts={"reason_code": d.reason_code, "amount": d.amount},
+        facts={"reason_code": d.reason_code, "amount": str(Money(d.amount, d.invoice.currency))},
         reason=reason,
         snapshot=dispute_snapshot(d),
     )

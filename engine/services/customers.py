@@ -25,6 +25,21 @@ def check_segment(segment: str) -> str:
     return segment
 
 
+def check_one_of(values: tuple[str, ...], allowed: tuple[str, ...], what: str, field: str) -> tuple[str, ...]:
+    """Filter values that can match something: an unknown one is an error listing the allowed
+    values, never a silently empty page."""
+    for value in values:
+        if value not in allowed:
+            raise ValidationFailed(f"unknown {what} '{value[:40]}'; one of {', '.join(allowed)}", field)
+    return values
+
+
+def check_name(name: str) -> str:
+    if not name.strip():
+        raise ValidationFailed("customer name must not be empty", "name")
+    return name
+
+
 def check_terms(days: int) -> int:
     if not 0 <= days <= 365:
         raise ValidationFailed(f"payment terms of {days} days are outside 0..365", "payment_terms_days")
@@ -48,8 +63,7 @@ def check_timezone(tz: str) -> str:
 def validate_new_customer(cmd: CreateCustomer) -> None:
     if not cmd.external_ref.strip():
         raise ValidationFailed("customer reference must not be empty", "external_ref")
-    if not cmd.name.strip():
-        raise ValidationFailed("customer name must not be empty", "name")
+    check_name(cmd.name)
     check_segment(cmd.segment)
     check_currency(cmd.currency)
     check_limit(cmd.credit_limit)
@@ -102,6 +116,8 @@ def create_customer(ctx: Context, cmd: CreateCustomer) -> CustomerView:
 def update_customer(ctx: Context, cmd: UpdateCustomer) -> CustomerView:
     if cmd.segment is not None:
         check_segment(cmd.segment)
+    if cmd.name is not None:
+        check_name(cmd.name)
     if cmd.credit_limit is not None:
         check_limit(cmd.credit_limit)
     if cmd.payment_terms_days is not None:

@@ -5,7 +5,7 @@ rules are `states.cash`; this module writes what they decide, with history and e
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.clock import stored
@@ -146,10 +146,25 @@ def _allocation_snapshot(a: Entity, currency: str) -> dict[str, Any]:
     return out
 
 
+def check_received_on(ctx: Context, received_on: date) -> None:
+    """Money not yet received is not a payment: a date after the business date (plus
+    `O2C_PAYMENT_FUTURE_DAYS`, default 0, for banks that value-date ahead) is refused."""
+    raw = ctx.settings.extra.get("O2C_PAYMENT_FUTURE_DAYS", "0").strip() or "0"
+    if not raw.isdigit():
+        raise ValidationFailed(f"O2C_PAYMENT_FUTURE_DAYS={raw!r} is not a whole number of days")
+    latest = ctx.today() + timedelta(days=int(raw))
+    if received_on > latest:
+        raise ValidationFailed(
+            f"a payment received on {received_on} is in the future (the latest date accepted is {latest})",
+            "receivedOn",
+        )
+
+
 def apply_payment(ctx: Context, cmd: RecordPayment, actor: Actor) -> PaymentView:
     """Record the payment, lower open amounts, mark fully paid invoices `paid`, keep the excess
     as unapplied credit and release automatic holds whose condition cleared — one transaction."""
     validate_payment(cmd)
+    check_received_on(ctx, cmd.received_on)
 
     def work(uow: UnitOfWork) -> PaymentView:
         customer = get(uow, "Customer", cmd.customer_id)

@@ -13,7 +13,9 @@ from pony.orm import OptimisticCheckError, TransactionIntegrityError, commit, db
 from pony.orm.core import UnrepeatableReadError
 from pony.orm.dbapiprovider import OperationalError
 
+from engine.store.column_errors import as_validation
 from engine.store.database import Store
+from engine.store.faults import as_unavailable
 from states.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,9 @@ class UnitOfWork:
             if self._lock_held and self.store.write_lock is not None:
                 self._lock_held = False
                 self.store.write_lock.release()
+        typed = (as_validation(exc) or as_unavailable(exc)) if exc is not None else None
+        if typed is not None:  # rolled back above: nothing of it was written
+            raise typed from exc
 
 
 def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) -> T:
@@ -100,7 +105,8 @@ def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) ->
                     raise
                 duplicate_retried = True
             if attempt == retries:
-                raise Conflict(f"a concurrent change won {retries + 1} times; try again ({exc})") from exc
+                log.warning("a concurrent change won %d times: %s", retries + 1, exc)
+                raise Conflict(f"a concurrent change won {retries + 1} times; try again") from exc
             log.info("retrying after concurrent change (attempt %d): %s", attempt + 1, exc)
             time.sleep(0.005 * (2**attempt))
     raise AssertionError("unreachable")

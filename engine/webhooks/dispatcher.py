@@ -9,9 +9,13 @@ lapse, and the delivery is sent again — with the same `webhook-id`, the CloudE
 receiver deduplicates it. Delivery is therefore at least once.
 
 Outcomes: 2xx succeeds. 410 disables the endpoint (the delivery stays pending and resumes if
-the endpoint is enabled again). Any other 4xx except 408 and 429 is final (dead). 408, 429,
+the endpoint is enabled again; the rest of the claimed batch for that endpoint is given back
+unsent). Any other 4xx except 408 and 429 is final (dead). 408, 429,
 5xx, other statuses, timeouts and connection errors are retried on `SCHEDULE` (±10 % jitter),
 never sooner than a `Retry-After` the receiver sent; after the last retry the delivery is dead.
+`O2C_WEBHOOK_RETRY_SCALE` multiplies every wait (0.001 turns the day-long schedule into seconds).
+Before every attempt the URL's host is resolved again and refused unless public
+(`engine.webhooks.destinations`); a refused destination counts as a failed attempt.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
 from engine.tracing import set_attribute, span
 from engine.webhooks.deliveries import prune
+from engine.webhooks.destinations import check_destination
 from engine.webhooks.endpoints import signing_secrets
 from engine.webhooks.fanout import fan_out
+from states.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,7 @@ MAX_RETRY_AFTER = 24 * 3600
 RETRYABLE_4XX = frozenset({408, 429})
 PRUNE_EVERY = 600  # rounds between removals of finished deliveries past retention
 USER_AGENT = "o2c-engine-webhooks/1"
+GONE = "gone"  # what `deliver` returns after a 410: the endpoint is disabled
 
 
 @dataclass(frozen=True)
@@ -74,11 +81,12 @@ class Outcome:
     duration_ms: int
 
 
-def retry_delay(failed_attempts: int, rng: random.Random) -> float | None:
-    """Seconds until the next attempt after `failed_attempts` failures; None when exhausted."""
+def retry_delay(failed_attempts: int, rng: random.Random, scale: float = 1.0) -> float | None:
+    """Seconds until the next attempt after `failed_attempts` failures; None when exhausted.
+    `scale` (`O2C_WEBHOOK_RETRY_SCALE`) shrinks or stretches the whole schedule, same attempts."""
     if failed_attempts >= MAX_ATTEMPTS:
         return None
-    base = SCHEDULE[failed_attempts - 1]
+    base = SCHEDULE[failed_attempts - 1] * scale
     return float(base * rng.uniform(1 - JITTER, 1 + JITTER))
 
 
@@ -137,6 +145,8 @@ class Dispatcher:
         client: httpx.Client | None = None,
         rng: random.Random | None = None,
         after_send: Callable[[Claimed, Outcome], None] | None = None,
+        allow_private: bool = False,
+        retry_scale: float = 1.0,
         disable_after: timedelta = timedelta(days=5),
     ) -> None:
         self.store = store
@@ -152,6 +162,8 @@ class Dispatcher:
         self._owns_client = client is None
         self.rng = rng or random.Random()
         self.after_send = after_send
+        self.allow_private = allow_private
+        self.retry_scale = retry_scale
         self._claims = itertools.count(1)
         self._rounds = 0
 
@@ -168,8 +180,12 @@ class Dispatcher:
         if self._rounds % PRUNE_EVERY == 1:
             prune(self.store, self.clock.now())
         claimed = self.claim()
+        gone: set[int] = set()  # endpoints that answered 410 in this round: nothing more goes there
         for c in claimed:
-            self.deliver(c)
+            if c.endpoint_id in gone:
+                self.release(c)
+            elif self.deliver(c) == GONE:
+                gone.add(c.endpoint_id)
         return len(claimed)
 
     def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
@@ -244,7 +260,8 @@ class Dispatcher:
         return transact(self.store, work)
 
     def deliver(self, c: Claimed) -> str:
-        """Send one claimed delivery and record the outcome; returns the delivery's status."""
+        """Send one claimed delivery and record the outcome; returns the delivery's status
+        (GONE when the receiver answered 410 and the endpoint was disabled)."""
         attributes = {"o2c.event.type": c.event.type, "o2c.event.id": c.event.id, "o2c.webhook.endpoint": c.endpoint_id}
         with span("o2c.webhook.deliver", attributes) as current:
             attempted_at = self.clock.now()
@@ -253,9 +270,24 @@ class Dispatcher:
                 set_attribute(current, "http.response.status_code", outcome.status_code)
             if self.after_send is not None:
                 self.after_send(c, outcome)
-            return self.record(c, outcome, attempted_at)
+            status = self.record(c, outcome, attempted_at)
+            return GONE if outcome.status_code == 410 else status
+
+    def release(self, c: Claimed) -> None:
+        """Give a claimed delivery back unsent (its endpoint went away during the batch)."""
+
+        def work(uow: UnitOfWork) -> None:
+            d = uow.WebhookDelivery.get_for_update(id=c.delivery_id)
+            if d is not None and d.lease_holder == c.token:
+                d.lease_holder, d.lease_until = None, None
+
+        transact(self.store, work)
 
     def send(self, c: Claimed) -> Outcome:
+        try:  # DNS may have changed since registration: the destination is checked every time
+            check_destination(c.url, self.allow_private)
+        except ValidationFailed as refused:
+            return Outcome(None, f"refused destination: {refused.message}"[:2000], None, 0)
         body = to_json(c.event, self.source)
         headers = {
             "content-type": STRUCTURED_CONTENT_TYPE,
@@ -308,7 +340,7 @@ class Dispatcher:
             elif code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX:
                 d.status = "dead"
             else:
-                delay = retry_delay(d.attempts, self.rng)
+                delay = retry_delay(d.attempts, self.rng, self.retry_scale)
                 if delay is None:
                     d.status = "dead"
                 else:

@@ -11,13 +11,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlparse
 
 from engine.clock import loaded, stored
 from engine.journal.catalogue import check_event_types
 from engine.store.database import Store
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
+from engine.webhooks.destinations import check_destination
 from engine.webhooks.sealing import is_sealed, seal, unseal
 from states.errors import NotFound, ValidationFailed
 
@@ -71,15 +71,9 @@ def view_of(e: Entity) -> EndpointView:
     )
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, allow_private: bool = False) -> str:
     url = url.strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValidationFailed("the webhook url must be an absolute http(s) URL", "url")
-    if parsed.username or parsed.password:
-        raise ValidationFailed("put no credentials in the webhook url; verify our signature instead", "url")
-    if len(url) > 2000:
-        raise ValidationFailed("the webhook url is longer than 2000 characters", "url")
+    check_destination(url, allow_private)
     return url
 
 
@@ -104,9 +98,10 @@ def register(
     event_types: Sequence[str] = (),
     subject_filter: str | None = None,
     description: str | None = None,
+    allow_private: bool = False,
 ) -> tuple[EndpointView, str]:
     """A new enabled endpoint and its secret (returned once; only the endpoint keeps it)."""
-    url, types, subject = check_url(url), check_types(event_types), check_subject(subject_filter)
+    url, types, subject = check_url(url, allow_private), check_types(event_types), check_subject(subject_filter)
 
     def work(uow: UnitOfWork) -> tuple[EndpointView, str]:
         if uow.WebhookEndpoint.select().count() >= MAX_ENDPOINTS:
@@ -141,9 +136,10 @@ def update(
     clear_subject_filter: bool = False,
     description: str | None = None,
     enabled: bool | None = None,
+    allow_private: bool = False,
 ) -> EndpointView:
     """Change what is given. `enabled=True` re-enables (its pending deliveries resume)."""
-    new_url = check_url(url) if url is not None else None
+    new_url = check_url(url, allow_private) if url is not None else None
     types = check_types(event_types) if event_types is not None else None
     subject = check_subject(subject_filter)
 

@@ -58,6 +58,9 @@ class AgendaAction(Enum):
 @strawberry.type(description="One customer of a collector's agenda.")
 class AgendaRow:
     money_at_risk: Money = strawberry.field(description="Open, past due on the agenda's date, not disputed.")
+    expected_late: Money = strawberry.field(
+        description="Money at risk plus the not-yet-due open amount × its payment prediction's p_late: the order."
+    )
     open_amount: Money
     last_contact_at: datetime | None = strawberry.field(description="The latest note, call or message.")
     blocked: bool = strawberry.field(description="A dunning block on the whole customer is in force.")
@@ -70,6 +73,7 @@ class AgendaRow:
     def of(r: RowView) -> "AgendaRow":
         return AgendaRow(
             money_at_risk=Money.of(r.money_at_risk, r.currency),
+            expected_late=Money.of(r.expected_late, r.currency),
             open_amount=Money.of(r.open_amount, r.currency),
             last_contact_at=r.last_contact_at,
             blocked=r.blocked,

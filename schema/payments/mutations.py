@@ -34,14 +34,17 @@ class RecordPaymentInput:
     allocations: list[AllocationInput] = strawberry.field(default_factory=list)
 
 
-def _line(a: AllocationInput, currency: str) -> c.AllocationLine:
-    if a.invoice_id is None and not a.invoice_number:
-        raise ValidationFailed("name each allocation's invoice by id or number", "allocations")
-    return c.AllocationLine(
-        amount=to_minor(a.amount, currency),
-        invoice_id=parse_id(a.invoice_id, "invoiceId") if a.invoice_id is not None else None,
-        invoice_number=a.invoice_number,
-    )
+def _line(a: AllocationInput, currency: str, index: int | None = None) -> c.AllocationLine:
+    try:
+        if a.invoice_id is None and not a.invoice_number:
+            raise ValidationFailed("name each allocation's invoice by id or number", "invoiceId")
+        return c.AllocationLine(
+            amount=to_minor(a.amount, currency),
+            invoice_id=parse_id(a.invoice_id, "invoiceId") if a.invoice_id is not None else None,
+            invoice_number=a.invoice_number,
+        )
+    except ValidationFailed as error:  # name the line as the client wrote it: allocations[1].amount
+        raise error.under("allocations" if index is None else f"allocations[{index}]") from None
 
 
 @strawberry.type
@@ -55,6 +58,6 @@ class PaymentMutations:
             amount=input.amount.to_minor(),
             currency=currency,
             received_on=input.received_on,
-            allocations=tuple(_line(a, currency) for a in input.allocations),
+            allocations=tuple(_line(a, currency, k) for k, a in enumerate(input.allocations)),
         )
         return Payment.of(await perform(info, cmd))

@@ -8,9 +8,10 @@ import strawberry
 from engine.clock import Clock
 from engine.webhooks import endpoints
 from engine.webhooks.deliveries import get_delivery
+from engine.webhooks.destinations import allow_private
 from engine.webhooks.dispatcher import redeliver
 from schema.context import Info
-from schema.ids import parse_id
+from schema.ids import MAX_LOG_ID, parse_id
 from schema.permissions import CanSubscribe
 from schema.webhooks.types import WebhookDelivery, WebhookEndpoint, WebhookSecretPayload
 from states.errors import NotFound
@@ -50,6 +51,7 @@ class WebhookMutations:
             input.event_types,
             input.subject_filter,
             input.description,
+            allow_private(ctx.engine.settings.extra),
         )
         return WebhookSecretPayload(endpoint=WebhookEndpoint.of(view), secret=secret)
 
@@ -67,6 +69,7 @@ class WebhookMutations:
                 clear_subject_filter=clear,
                 description=input.description,
                 enabled=input.enabled,
+                allow_private=allow_private(ctx.engine.settings.extra),
             )
         )
         return WebhookEndpoint.of(view)
@@ -91,7 +94,7 @@ class WebhookMutations:
     )
     async def redeliver_webhook(self, info: Info, delivery_id: strawberry.ID) -> WebhookDelivery:
         ctx = info.context
-        number = parse_id(delivery_id, "deliveryId")
+        number = parse_id(delivery_id, "deliveryId", MAX_LOG_ID)
         await ctx.run(redeliver, ctx.store, number, wall_clock.now())
         view = await ctx.run(get_delivery, ctx.store, number)
         if view is None:

@@ -7,7 +7,7 @@ import strawberry
 from engine.webhooks.deliveries import list_deliveries
 from engine.webhooks.endpoints import list_endpoints
 from schema.context import Info
-from schema.ids import parse_id
+from schema.ids import MAX_LOG_ID, parse_id
 from schema.permissions import CanSubscribe
 from schema.webhooks.types import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from states.errors import ValidationFailed
@@ -43,6 +43,6 @@ class WebhookQueries:
             parse_id(endpoint_id, "endpointId") if endpoint_id is not None else None,
             status.value if status is not None else None,
             first,
-            parse_id(before_id, "beforeId") if before_id is not None else None,
+            parse_id(before_id, "beforeId", MAX_LOG_ID) if before_id is not None else None,
         )
         return [WebhookDelivery.of(v) for v in views]

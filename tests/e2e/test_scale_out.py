@@ -110,6 +110,7 @@ def _start_worker(url: str, today: date, log: Path) -> Worker:
         "O2C_TICK_SECONDS": str(TICK_S),
         "O2C_LEASE_SECONDS": str(LEASE_S),
         "O2C_DISPATCH_IDLE": "0.2",
+        "O2C_WEBHOOK_ALLOW_PRIVATE": "1",
     }
     with log.open("ab") as out:
         proc = subprocess.Popen([O2C, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -235,6 +236,7 @@ def topology(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             # API replicas: no scheduler in them (O2C_SCHEDULER=0 is `o2c serve --no-scheduler`).
             mp = stack.enter_context(pytest.MonkeyPatch.context())
             mp.setenv("O2C_SCHEDULER", "0")
+            mp.setenv("O2C_WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver listens on 127.0.0.1
             mp.setenv("O2C_STRATEGIES_DIR", str(ROOT / "strategies"))
             api_a = stack.enter_context(running_server(live, DAY.isoformat()))
             api_b = stack.enter_context(running_server(live, DAY.isoformat()))

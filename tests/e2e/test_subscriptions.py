@@ -22,7 +22,7 @@ from engine.bootstrap import build_context
 from engine.config import Settings
 from engine.events.cursor import decode, encode
 from engine.journal import emit
-from engine.keys import create_key
+from engine.keys import create_key, revoke_key
 from engine.queries.events import last_position
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, transact
@@ -173,6 +173,66 @@ def test_a_subscribe_before_connection_init_is_closed_with_4401(server: Server) 
             return closed.value.rcvd.code
 
     assert asyncio.run(attempt()) == 4401
+
+
+def _own_key(database_file: str, role: str = "admin") -> tuple[str, str]:
+    ctx = build_context(Settings(database_url=database_file), migrate=False)
+    try:
+        principal, key = create_key(ctx, role)
+    finally:
+        ctx.store.disconnect()
+    return principal.prefix, key
+
+
+def _change_key(database_file: str, prefix: str, how: str) -> None:
+    ctx = build_context(Settings(database_url=database_file), migrate=False)
+    try:
+        if how == "revoke":
+            assert revoke_key(ctx, prefix)
+        else:
+
+            def work(uow: UnitOfWork) -> None:
+                uow.execute("UPDATE api_key SET role = 'collector' WHERE prefix = $p", {"p": prefix})
+
+            transact(ctx.store, work)
+    finally:
+        ctx.store.disconnect()
+
+
+@pytest.mark.parametrize("how", ["revoke", "role change"])
+def test_a_key_revoked_or_given_another_role_closes_its_open_socket_with_4403_within_5_seconds(
+    database_file: str, server: Server, how: str
+) -> None:
+    prefix, key = _own_key(database_file)
+
+    async def attempt() -> tuple[int, str]:
+        ws = await connect(server, {"Authorization": f"Bearer {key}"})
+        assert json.loads(await asyncio.wait_for(ws.recv(), 15))["type"] == "connection_ack"
+        await subscribe(ws, "live")
+        await asyncio.sleep(0.3)
+        _change_key(database_file, prefix, how)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:  # events may still arrive until the close
+                await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd is not None
+        return closed.value.rcvd.code, closed.value.rcvd.reason
+
+    code, reason = asyncio.run(attempt())
+    assert code == 4403
+    assert "revoked" in reason
+
+
+def test_a_socket_whose_key_stays_valid_stays_open(database_file: str, server: Server) -> None:
+    _prefix, key = _own_key(database_file)
+
+    async def attempt() -> str:
+        async with await connect(server, {"Authorization": f"Bearer {key}"}) as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 15))["type"] == "connection_ack"
+            await asyncio.sleep(5)  # two re-checks of the key
+            await ws.send(json.dumps({"type": "ping"}))
+            return str(json.loads(await asyncio.wait_for(ws.recv(), 15))["type"])
+
+    assert asyncio.run(attempt()) == "pong"
 
 
 # --- the cap per connection --------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Collectors on SQLite and PostgreSQL: portfolios by policy rules or by hand, the agenda ordered
-by money at risk (one row per customer), per-collector figures, a key that acts as its collector."""
+by expected late money (one row per customer; money at risk when nothing is predicted),
+per-collector figures, a key that acts as its collector."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from engine.queries.collector_figures import collector_figures
 from engine.queries.worklist import worklist_page
 from engine.service import Collections
 from engine.services.context import Context
-from engine.store.unit_of_work import read_only
+from engine.store.unit_of_work import UnitOfWork, read_only
 from states.actors import person
 from states.errors import ValidationFailed
 
@@ -153,3 +154,26 @@ def test_the_worklist_narrows_to_one_collectors_portfolio(
     service.assign_customer(other, team["risk"], ALICE)
     page, total = worklist_page(ctx.store, DAY, 10, None, None, team["rest"])
     assert total == 1 and [e.node.customer_id for e in page.edges] == [mine]
+
+
+def test_the_agenda_moves_up_a_customer_whose_not_yet_due_invoices_are_predicted_late(
+    ctx: Context, service: Collections, team: dict[str, int]
+) -> None:
+    book = Portfolio(service, DAY)
+    steady, shaky = (book.customer(n, "smb", "low") for n in ("steady", "shaky"))
+    book.invoice("steady", 10, 40_000)  # past due: 400.00 at risk
+    coming = book.invoice("shaky", -5, 100_000)  # not yet due, 90 % likely late: 900.00 expected late
+    for c in (steady, shaky):
+        service.assign_customer(c, team["rest"], ALICE)
+    before = [e.node.customer_id for e in agenda(ctx.store, team["rest"], DAY, 10, None).edges]
+    assert before == [steady, shaky]  # not scored: a not-yet-due invoice adds nothing
+    with UnitOfWork(ctx.store, write=True) as uow:
+        uow.InvoicePrediction(invoice=coming, customer=shaky, model=1, business_date=DAY,
+                              expected_on=DAY + timedelta(days=20), low_on=DAY + timedelta(days=10),
+                              high_on=DAY + timedelta(days=30), p_late=900, days_late=15)  # fmt: skip
+        uow.commit()
+    page = agenda(ctx.store, team["rest"], DAY, 1, None)
+    first = [(e.node.customer_id, e.node.expected_late, e.node.money_at_risk) for e in page.edges]
+    assert first == [(shaky, 90_000, 0)]
+    rest = agenda(ctx.store, team["rest"], DAY, 1, page.edges[-1].cursor)
+    assert [(e.node.customer_id, e.node.expected_late) for e in rest.edges] == [(steady, 40_000)]

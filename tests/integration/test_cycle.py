@@ -47,6 +47,7 @@ from engine.services.context import Context
 from engine.store.database import Store
 from engine.strategies_in_force import load_registry
 from states.actors import Actor, person
+from states.errors import ValidationFailed
 
 TODAY = date(2026, 3, 2)  # the business date of the `clock` fixture (a Monday)
 ALICE = person("alice")
@@ -212,6 +213,24 @@ def test_a_per_invoice_strategy_sends_one_message_per_invoice_and_the_cap_counts
     assert scalar(ctx.store, "SELECT COUNT(DISTINCT message) FROM notice") == 3
 
 
+def test_after_a_cycle_no_two_events_of_one_entity_share_an_entity_version(
+    ctx: Context, book: Portfolio, strategies: StrategySet
+) -> None:
+    book.customer("smb-low", "smb", "low")
+    book.customer("mm", "mid_market", "high")
+    for dpd in (-5, 0, 3, 5, 12, 40, 75):
+        book.invoice("smb-low", dpd)
+        book.invoice("mm", dpd)
+    report = run_cycle(ctx, strategies, TODAY)
+    assert report.notices > 0
+    shared = rows(
+        ctx.store,
+        "SELECT entity_type, entity_id, entity_version FROM outbox"
+        " GROUP BY entity_type, entity_id, entity_version HAVING COUNT(*) > 1",
+    )
+    assert shared == []
+
+
 def test_running_the_same_business_date_again_applies_nothing_new(
     ctx: Context, book: Portfolio, strategies: StrategySet
 ) -> None:
@@ -229,6 +248,22 @@ def test_running_the_same_business_date_again_applies_nothing_new(
     assert again.already_done
     assert (again.applied, again.notices, again.tasks, again.holds_placed) == (0, 0, 0, 0)
     assert counts(ctx.store) == written
+
+
+def test_a_cycle_for_a_date_earlier_than_one_done_is_refused_unless_backfilled(
+    ctx: Context, book: Portfolio, strategies: StrategySet
+) -> None:
+    book.customer("smb-low", "smb", "low")
+    book.invoice("smb-low", 12)
+    run_cycle(ctx, strategies, TODAY)
+    written = counts(ctx.store)
+    with pytest.raises(ValidationFailed, match="already done") as caught:
+        run_cycle(ctx, strategies, TODAY - timedelta(days=3))
+    assert caught.value.field == "asOf"
+    assert counts(ctx.store) == written
+    assert run_cycle(ctx, strategies, TODAY - timedelta(days=3), dry_run=True).dry_run  # a look is fine
+    backfilled = run_cycle(ctx, strategies, TODAY - timedelta(days=3), backfill=True)
+    assert not backfilled.already_done
 
 
 def test_a_dry_run_writes_nothing_yet_reports_what_the_real_run_then_does(

@@ -55,7 +55,7 @@ def publish(store: Store, n: int) -> list[str]:
 
 
 def dispatch(database_url: str, *options: str, fault: str | None = None) -> subprocess.Popen[str]:
-    env = {**os.environ, "O2C_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "O2C_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", "O2C_WEBHOOK_ALLOW_PRIVATE": "1"}
     env.pop("O2C_TODAY", None)
     if fault:
         env["O2C_DISPATCH_FAULT"] = fault
@@ -74,7 +74,7 @@ def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60) ->
 def test_a_dispatcher_sigkilled_between_sending_and_recording_is_redelivered_by_another_with_the_same_id(
     hooks_store: Store, database_url: str, receiver: Receiver
 ) -> None:
-    _, secret = endpoints.register(hooks_store, receiver.url, datetime.now(UTC))
+    _, secret = endpoints.register(hooks_store, receiver.url, datetime.now(UTC), allow_private=True)
     event_ids = publish(hooks_store, 3)
 
     doomed = dispatch(database_url, "--batch", "1", "--lease", "3", fault="hang-after-send")

@@ -98,7 +98,7 @@ def test_the_newest_event_is_kept_even_when_it_is_older_than_the_retention(clean
 
 
 def test_events_a_webhook_delivery_still_needs_or_not_yet_fanned_out_are_kept(clean: Store) -> None:
-    endpoints.register(clean, "https://erp.example.com/hooks", NOW - timedelta(days=60))
+    endpoints.register(clean, "https://erp.example.com/hooks", NOW - timedelta(days=60), allow_private=True)
     needed = publish(clean, 40, 2)
     fan_out(clean, NOW - timedelta(days=40))  # two pending deliveries refer to them
     not_fanned_out = publish(clean, 35, 2)
@@ -113,7 +113,7 @@ def test_events_a_webhook_delivery_still_needs_or_not_yet_fanned_out_are_kept(cl
 
 
 def test_a_finished_delivery_keeps_its_event_until_delivery_retention_removes_it(clean: Store) -> None:
-    endpoints.register(clean, "https://erp.example.com/hooks", NOW - timedelta(days=60))
+    endpoints.register(clean, "https://erp.example.com/hooks", NOW - timedelta(days=60), allow_private=True)
     (position,) = publish(clean, 40)
     fan_out(clean, NOW - timedelta(days=40))
     with UnitOfWork(clean, write=True) as uow:

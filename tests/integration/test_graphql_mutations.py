@@ -52,6 +52,30 @@ def test_a_failed_mutation_writes_nothing(service: Collections) -> None:
     assert invoice == {"openAmount": {"amount": "100.00"}, "state": "OPEN"}
 
 
+@pytest.mark.parametrize(
+    ("allocations", "field"),
+    [
+        ([{"invoiceNumber": "INV-0-0", "amount": "1.00"}, {"invoiceNumber": "INV-0-0", "amount": "1e3"}], "amount"),
+        ([{"invoiceNumber": "INV-0-0", "amount": "1.00"}, {"invoiceId": "-4", "amount": "1.00"}], "invoiceId"),
+    ],
+)
+def test_extensions_field_names_the_input_path_as_the_client_wrote_it(
+    service: Collections, allocations: list[dict[str, str]], field: str
+) -> None:
+    seed_portfolio(service, customers=1, invoices_each=1)
+    result = run(service.ctx, PAY, _payment("P-3", "20.00", allocations))
+    assert codes(result) == ["VALIDATION_FAILED"]
+    assert result.errors[0].extensions["field"] == f"input.allocations[1].{field}"  # type: ignore[index]
+
+
+def test_a_service_field_in_snake_case_reaches_the_client_in_camel_case(service: Collections) -> None:
+    seed_portfolio(service, customers=1, invoices_each=1)
+    query = 'mutation { updateCustomer(input: {id: "1", paymentTermsDays: 9999}) { id } }'
+    result = run(service.ctx, query)
+    assert codes(result) == ["VALIDATION_FAILED"]
+    assert result.errors[0].extensions["field"] == "input.paymentTermsDays"  # type: ignore[index]
+
+
 def test_an_impossible_transition_is_reported_as_invalid_transition(service: Collections) -> None:
     seed_portfolio(service, customers=1, invoices_each=1)
     query = 'mutation { transitionInvoice(input: {invoiceId: "1", trigger: RECALL, reason: "test"}) { state } }'

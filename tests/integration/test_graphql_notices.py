@@ -111,7 +111,7 @@ def test_contacts_are_read_on_the_customer_and_a_bad_phone_is_refused_naming_the
     _with_contacts(service)
     bad = run(service.ctx, 'mutation { addContact(customerId: "1", input: {phone: "12345"}) { id } }')
     assert codes(bad) == ["VALIDATION_FAILED"]
-    assert bad.errors is not None and (bad.errors[0].extensions or {}).get("field") == "phone"
+    assert bad.errors is not None and (bad.errors[0].extensions or {}).get("field") == "input.phone"
     contacts = data(run(service.ctx, '{ customer(id: "1") { contacts { role email optOut } } }'))["customer"]
     assert contacts["contacts"] == [{"role": "billing", "email": "ap@x.example", "optOut": ["SMS"]}]
     changed = data(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from graphql_harness import codes, data, run, seed_portfolio
 
 from engine import commands as c
@@ -143,3 +144,25 @@ def test_customer_shows_exposure_holds_and_latest_invoices(service: Collections)
     assert found["holds"] == [{"reason": "MANUAL", "active": True}]
     assert [i["number"] for i in found["invoices"]] == ["INV-0-0"]
     assert [h["trigger"] for h in found["history"]] == ["place_hold"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "lists"),
+    [
+        ('{ invoices(filter: {segment: ["retail"]}) { totalCount } }', "filter.segment", "smb"),
+        ('{ invoices(filter: {risk: ["extreme"]}) { totalCount } }', "filter.risk", "critical"),
+        ('{ invoices(filter: {currency: "EUX"}) { totalCount } }', "filter.currency", "EUR"),
+        ('{ customers(filter: {segment: ["retail"]}) { totalCount } }', "filter.segment", "public_sector"),
+        ("{ invoices(filter: {minDaysPastDue: 1000000000}) { totalCount } }", "filter.minDaysPastDue", "at most"),
+        ('{ agingReport(currency: "EUR", segment: "retail") { asOf } }', "segment", "smb"),
+        ('{ worklist(currency: "ZZZ") { totalCount } }', "currency", "ISO 4217"),
+    ],
+)
+def test_an_unknown_filter_value_is_a_validation_error_listing_what_is_allowed(
+    service: Collections, query: str, field: str, lists: str
+) -> None:
+    result = run(service.ctx, query)
+    assert codes(result) == ["VALIDATION_FAILED"]
+    assert result.errors is not None and result.errors[0].extensions is not None
+    assert result.errors[0].extensions["field"] == field
+    assert lists in result.errors[0].message

@@ -141,6 +141,36 @@ def test_validate_accepts_a_valid_file_in_place_and_names_routing_overlaps_of_a_
     assert any("routing overlap: smb × low" in e["message"] for e in found["errors"]), found
 
 
+def test_validate_under_a_new_file_name_does_not_find_the_file_overlapping_itself(
+    ctx: Context, registry: Registry, folder: Path
+) -> None:
+    text = (folder / "smb-standard.yaml").read_text()
+    found = data(run_with(ctx, registry, VALIDATE, {"source": text, "file": "smb-standard-renamed.yaml"}))
+    assert found["validateStrategy"] == {"ok": True, "errors": []}
+
+
+def test_validate_runs_the_embedded_tests_and_reports_failures_and_untested_rules_with_lines(
+    ctx: Context, registry: Registry, folder: Path
+) -> None:
+    text = (folder / "smb-standard.yaml").read_text()
+    # the first test now expects another rule; the test of third-notice is gone (the rule is untested)
+    wrong = text.replace("    expect: [pre-due-reminder]", "    expect: [first-notice]", 1).replace(
+        "  - given: {days_past_due: 23, dunning_level: 2, days_since_last_notice: 10}\n    expect: [third-notice]\n",
+        "",
+        1,
+    )
+    lines = wrong.splitlines()
+    test_line = next(n for n, t in enumerate(lines, 1) if "given: {days_to_due: 3" in t)
+    rule_line = next(n for n, t in enumerate(lines, 1) if "id: third-notice" in t)
+    found = data(run_with(ctx, registry, VALIDATE, {"source": wrong, "file": "smb-standard.yaml"}))["validateStrategy"]
+    assert found["ok"] is False
+    by_message = {e["message"]: e["line"] for e in found["errors"]}
+    assert any(
+        "expected ['first-notice'], got ['pre-due-reminder']" in m and ln == test_line for m, ln in by_message.items()
+    )
+    assert by_message.get("rule 'third-notice' is hit by no test") == rule_line
+
+
 def test_validate_without_a_set_in_force_judges_the_file_alone(ctx: Context) -> None:
     text = (STRATEGIES / "smb-standard.yaml").read_text()
     found = data(run_with(ctx, None, VALIDATE, {"source": text}))["validateStrategy"]

@@ -87,7 +87,8 @@ def publish(store: Store, n: int = 1, type: str = "o2c.invoice.state_changed", f
 
 
 def dispatcher(store: Store, clock: FixedClock, **kw: object) -> Dispatcher:
-    options: dict[str, object] = {"clock": clock, "timeout": 2.0, "rng": random.Random(6), **kw}
+    options: dict[str, object] = {"clock": clock, "timeout": 2.0, "rng": random.Random(6), "allow_private": True}
+    options |= kw
     return Dispatcher(store, **options)  # type: ignore[arg-type]
 
 
@@ -99,7 +100,7 @@ def only_delivery(store: Store) -> int:
 def test_a_delivery_is_signed_per_standard_webhooks_and_carries_the_cloudevent(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoint, secret = endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoint, secret = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     (event_id,) = publish(hooks_store)
     d = dispatcher(hooks_store, wall)
     assert d.run_once() == 1
@@ -124,7 +125,7 @@ def test_a_delivery_is_signed_per_standard_webhooks_and_carries_the_cloudevent(
 def test_a_signature_made_with_another_secret_does_not_verify(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     publish(hooks_store)
     dispatcher(hooks_store, wall).run_once()
     (request,) = receiver.received
@@ -135,7 +136,7 @@ def test_a_signature_made_with_another_secret_does_not_verify(
 def test_a_receiver_that_is_down_gets_the_event_once_it_is_back(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoint, _ = endpoints.register(hooks_store, refused_url(), wall.now())
+    endpoint, _ = endpoints.register(hooks_store, refused_url(), wall.now(), allow_private=True)
     (event_id,) = publish(hooks_store)
     d = dispatcher(hooks_store, wall)
     d.run_once()
@@ -145,7 +146,7 @@ def test_a_receiver_that_is_down_gets_the_event_once_it_is_back(
     wait = (delivery.next_attempt_at - wall.now()).total_seconds()
     assert SCHEDULE[0] * 0.9 <= wait <= SCHEDULE[0] * 1.1
     assert d.run_once() == 0  # not due yet
-    endpoints.update(hooks_store, endpoint.id, url=receiver.url)
+    endpoints.update(hooks_store, endpoint.id, url=receiver.url, allow_private=True)
     wall.advance(seconds=SCHEDULE[0] * 2)
     assert d.run_once() == 1
     assert receiver.ids() == [event_id]
@@ -154,7 +155,7 @@ def test_a_receiver_that_is_down_gets_the_event_once_it_is_back(
 
 
 def test_a_500_is_retried_with_the_same_webhook_id(hooks_store: Store, wall: FixedClock, receiver: Receiver) -> None:
-    _, secret = endpoints.register(hooks_store, receiver.url, wall.now())
+    _, secret = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     (event_id,) = publish(hooks_store)
     receiver.answer(Answer(500))
     d = dispatcher(hooks_store, wall)
@@ -172,7 +173,7 @@ def test_a_500_is_retried_with_the_same_webhook_id(hooks_store: Store, wall: Fix
 
 
 def test_a_receiver_that_times_out_is_retried(hooks_store: Store, wall: FixedClock, receiver: Receiver) -> None:
-    endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     publish(hooks_store)
     receiver.answer(Answer(hang=True))
     d = dispatcher(hooks_store, wall, timeout=0.2)
@@ -189,7 +190,7 @@ def test_a_receiver_that_times_out_is_retried(hooks_store: Store, wall: FixedClo
 def test_a_410_disables_the_endpoint_and_its_deliveries_wait_until_it_is_enabled(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoint, _ = endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoint, _ = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     first, second = publish(hooks_store, 2)
     receiver.answer(Answer(410))
     d = dispatcher(hooks_store, wall, batch=1)
@@ -199,15 +200,59 @@ def test_a_410_disables_the_endpoint_and_its_deliveries_wait_until_it_is_enabled
     wall.advance(days=1)
     assert d.run_once() == 0  # nothing is sent to a disabled endpoint
     assert {x.status for x in list_deliveries(hooks_store)} == {"pending"}
-    endpoints.update(hooks_store, endpoint.id, enabled=True)
+    endpoints.update(hooks_store, endpoint.id, enabled=True, allow_private=True)
     while d.run_once():
         pass
     assert receiver.ids() == [first, first, second]
     assert {x.status for x in list_deliveries(hooks_store)} == {"succeeded"}
 
 
+def test_after_a_410_the_rest_of_the_claimed_batch_is_not_sent_and_waits_unleased(
+    hooks_store: Store, wall: FixedClock, receiver: Receiver
+) -> None:
+    endpoint, _ = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
+    first, *_ = publish(hooks_store, 3)
+    receiver.answer(Answer(410))
+    d = dispatcher(hooks_store, wall, batch=10)
+    assert d.run_once() == 3  # all three were claimed in one batch
+    assert receiver.ids() == [first]  # only the first was sent
+    rows = list_deliveries(hooks_store)
+    assert {x.status for x in rows} == {"pending"}
+    assert sum(x.attempts for x in rows) == 1
+    endpoints.update(hooks_store, endpoint.id, enabled=True, allow_private=True)
+    while d.run_once():  # given back at once, not after the lease: re-enabling resumes them now
+        pass
+    assert {x.status for x in list_deliveries(hooks_store)} == {"succeeded"}
+
+
+def test_a_destination_that_turns_private_is_refused_at_delivery_and_retried(
+    hooks_store: Store, wall: FixedClock, receiver: Receiver
+) -> None:
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
+    publish(hooks_store)
+    d = dispatcher(hooks_store, wall, allow_private=False)  # the receiver is on 127.0.0.1
+    d.run_once()
+    assert receiver.ids() == []
+    (delivery,) = list_deliveries(hooks_store)
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert "refused destination" in (delivery.last_error or "")
+
+
+def test_the_retry_schedule_scales_with_o2c_webhook_retry_scale(
+    hooks_store: Store, wall: FixedClock, receiver: Receiver
+) -> None:
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
+    publish(hooks_store)
+    receiver.answer(Answer(503))
+    d = dispatcher(hooks_store, wall, retry_scale=0.01)
+    d.run_once()
+    (delivery,) = list_deliveries(hooks_store)
+    wait = (delivery.next_attempt_at - wall.now()).total_seconds()
+    assert SCHEDULE[0] * 0.01 * 0.9 <= wait <= SCHEDULE[0] * 0.01 * 1.1
+
+
 def test_a_429_with_retry_after_is_not_retried_sooner(hooks_store: Store, wall: FixedClock, receiver: Receiver) -> None:
-    endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     publish(hooks_store)
     receiver.answer(Answer(429, {"Retry-After": "3600"}))
     d = dispatcher(hooks_store, wall)
@@ -224,7 +269,7 @@ def test_a_429_with_retry_after_is_not_retried_sooner(hooks_store: Store, wall: 
 def test_a_408_is_retried_but_other_4xx_answers_are_final(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     publish(hooks_store, 2)
     receiver.answer(Answer(408), Answer(400))
     dispatcher(hooks_store, wall).run_once()
@@ -235,7 +280,7 @@ def test_a_408_is_retried_but_other_4xx_answers_are_final(
 def test_an_exhausted_delivery_is_dead_after_about_three_days_and_can_be_redelivered(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     (event_id,) = publish(hooks_store)
     receiver.answer(*[Answer(503) for _ in range(MAX_ATTEMPTS)])
     d = dispatcher(hooks_store, wall)
@@ -263,7 +308,7 @@ def test_an_exhausted_delivery_is_dead_after_about_three_days_and_can_be_redeliv
 def test_a_dispatcher_killed_between_sending_and_recording_is_redelivered_with_the_same_webhook_id(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    _, secret = endpoints.register(hooks_store, receiver.url, wall.now())
+    _, secret = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     (event_id,) = publish(hooks_store)
 
     def die(_c: Claimed, _o: Outcome) -> None:
@@ -286,9 +331,13 @@ def test_a_dispatcher_killed_between_sending_and_recording_is_redelivered_with_t
 def test_endpoint_filters_choose_event_types_and_subjects(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    by_type, _ = endpoints.register(hooks_store, receiver.url, wall.now(), event_types=["o2c.payment.applied"])
-    by_subject, _ = endpoints.register(hooks_store, receiver.url, wall.now(), subject_filter="invoices/2")
-    every, _ = endpoints.register(hooks_store, receiver.url, wall.now())
+    by_type, _ = endpoints.register(
+        hooks_store, receiver.url, wall.now(), event_types=["o2c.payment.applied"], allow_private=True
+    )
+    by_subject, _ = endpoints.register(
+        hooks_store, receiver.url, wall.now(), subject_filter="invoices/2", allow_private=True
+    )
+    every, _ = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     publish(hooks_store, 2)
     publish(hooks_store, 1, type="o2c.payment.applied", first_id=9)
     fan_out(hooks_store, wall.now())
@@ -300,7 +349,7 @@ def test_an_endpoint_gets_only_events_after_it_was_registered(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
     publish(hooks_store, 3)
-    endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     (later,) = publish(hooks_store, 1, first_id=5)
     dispatcher(hooks_store, wall).run_once()
     assert receiver.ids() == [later]
@@ -309,8 +358,8 @@ def test_an_endpoint_gets_only_events_after_it_was_registered(
 def test_two_dispatchers_send_every_delivery_exactly_once(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoints.register(hooks_store, receiver.url, wall.now())
-    endpoints.register(hooks_store, receiver.url + "/second", wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
+    endpoints.register(hooks_store, receiver.url + "/second", wall.now(), allow_private=True)
     ids = publish(hooks_store, 60)
     workers = [dispatcher(hooks_store, wall, batch=5, holder=f"d{n}") for n in range(3)]
     errors: list[BaseException] = []
@@ -341,8 +390,8 @@ def test_two_dispatchers_send_every_delivery_exactly_once(
 def test_deliveries_can_be_listed_by_endpoint_and_status(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    one, _ = endpoints.register(hooks_store, receiver.url, wall.now())
-    two, _ = endpoints.register(hooks_store, refused_url(), wall.now())
+    one, _ = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
+    two, _ = endpoints.register(hooks_store, refused_url(), wall.now(), allow_private=True)
     publish(hooks_store, 2)
     dispatcher(hooks_store, wall).run_once()
     assert {d.status for d in list_deliveries(hooks_store, endpoint_id=one.id)} == {"succeeded"}
@@ -354,7 +403,7 @@ def test_deliveries_can_be_listed_by_endpoint_and_status(
 def test_finished_deliveries_are_removed_after_fourteen_days_and_pending_ones_are_kept(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     publish(hooks_store, 3)
     receiver.answer(Answer(200), Answer(400), Answer(503))
     dispatcher(hooks_store, wall).run_once()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +58,35 @@ def clean(ctx: Context) -> Context:
             uow.execute(sql)
         uow.execute("DELETE FROM lease WHERE name = $name", {"name": FANOUT_CURSOR})
         uow.commit()
-    return ctx
+    # The receivers of these tests listen on 127.0.0.1, which only this setting allows.
+    return replace(ctx, settings=replace(ctx.settings, extra={"O2C_WEBHOOK_ALLOW_PRIVATE": "1"}))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hooks",
+        "http://localhost/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/",
+        "http://192.168.0.10/",
+        "http://[::1]:8080/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "http://[fe80::1]/",
+    ],
+)
+def test_a_webhook_url_resolving_to_a_private_address_is_refused_without_the_setting(ctx: Context, url: str) -> None:
+    result = run(ctx, REGISTER, {"url": url, "types": []})
+    assert codes(result) == ["VALIDATION_FAILED"]
+    assert result.errors is not None and result.errors[0].extensions is not None
+    assert result.errors[0].extensions["field"] == "input.url"
+    assert "O2C_WEBHOOK_ALLOW_PRIVATE" in result.errors[0].message
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://host:99999/", "ftp://example.com/", "http://u:p@example.com/"])
+def test_a_malformed_webhook_url_is_a_validation_error(clean: Context, url: str) -> None:
+    assert codes(run(clean, REGISTER, {"url": url, "types": []})) == ["VALIDATION_FAILED"]
 
 
 @pytest.fixture
@@ -82,7 +111,7 @@ def codes(result: ExecutionResult) -> list[str]:
 
 
 def drain(store: Store) -> None:
-    d = Dispatcher(store, clock=FixedClock(datetime.now(UTC)), timeout=2.0)
+    d = Dispatcher(store, clock=FixedClock(datetime.now(UTC)), timeout=2.0, allow_private=True)
     while d.run_once():
         pass
     d.close()

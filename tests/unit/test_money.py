@@ -55,7 +55,7 @@ def test_each_currency_uses_its_iso_4217_exponent(currency: str, exp: int) -> No
 
 def test_decimal_and_text_convert_exactly_where_floats_would_not() -> None:
     assert to_minor(Decimal("0.1"), "EUR") + to_minor("0.2", "EUR") == to_minor("0.3", "EUR") == 30
-    assert to_minor("92233720368547758.07", "EUR") == 2**63 - 1
+    assert to_minor("9999999999999.99", "EUR") == 10**15 - 1
 
 
 def test_an_integer_amount_is_read_in_major_units() -> None:
@@ -103,7 +103,7 @@ def test_currency_codes_are_normalised_to_upper_case() -> None:
         (0, "USD", "0.00 USD"),
         (1_000, "JPY", "1000 JPY"),
         (1_234, "BHD", "1.234 BHD"),
-        (10**15 + 1, "EUR", "10000000000000.01 EUR"),
+        (10**15 - 1, "EUR", "9999999999999.99 EUR"),
     ],
 )
 def test_money_prints_with_the_currencys_decimals_and_parses_back(minor: int, currency: str, text: str) -> None:
@@ -132,3 +132,24 @@ def test_money_compares_by_amount_within_a_currency() -> None:
     assert Money(5, "EUR") < Money(6, "EUR")
     assert Money(5, "EUR") != Money(5, "USD")
     assert Money(5, "eur") == Money(5, "EUR")
+
+
+@pytest.mark.parametrize(
+    "amount", ["1e3", "1.0E+2", "1E-2", "0x10", "1_000", "١٢", "+5", ".5", "5.", " ", "NaN", "Inf"]
+)
+def test_an_amount_written_as_no_person_writes_money_is_refused(amount: str) -> None:
+    with pytest.raises(ValidationFailed, match="not a decimal amount") as caught:
+        to_minor(amount, "EUR")
+    assert caught.value.field == "amount"
+
+
+def test_a_decimal_with_an_exponent_built_by_code_is_read_by_its_value() -> None:
+    assert to_minor(Decimal("1.5E+2"), "EUR") == 15_000
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"), [("10000000000000.01", "EUR"), ("-1" + "0" * 16, "JPY"), ("9" * 40, "USD")]
+)
+def test_an_amount_beyond_the_largest_one_value_may_hold_is_refused(amount: str, currency: str) -> None:
+    with pytest.raises(ValidationFailed, match="amount too large"):
+        to_minor(amount, currency)

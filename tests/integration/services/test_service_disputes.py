@@ -27,7 +27,7 @@ def test_opening_a_dispute_pauses_the_invoice_and_writes_both_transitions(
     assert invoice(store, inv)["state"] == "disputed"
     assert journal.moves() == [("invoice", "open", "disputed", "dispute"), ("dispute", None, "open", "open")]
     assert journal.history()[1].reason == "wrong unit price"
-    assert journal.history()[1].facts == {"reason_code": "pricing", "amount": 10_000}
+    assert journal.history()[1].facts == {"reason_code": "pricing", "amount": "100.00 EUR"}
     journal.assert_every_transition_has_its_event()
 
 

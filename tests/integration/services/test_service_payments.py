@@ -50,6 +50,19 @@ def test_an_overpayment_becomes_unapplied_credit_of_the_customer(
     assert invoice(store, inv)["state"] == "paid"
 
 
+def test_a_payment_dated_after_the_business_date_is_refused_and_writes_nothing(
+    store: Store, service: Collections, customer: int
+) -> None:
+    tomorrow = RecordPayment(customer, "P-FUT", 1_000, "EUR", TODAY + timedelta(days=1))
+    with pytest.raises(ValidationFailed, match="in the future") as caught:
+        service.apply_payment(tomorrow, BANK)
+    assert caught.value.field == "receivedOn"
+    with read_only(store) as uow:
+        assert uow.select("SELECT COUNT(*) FROM payment")[0] == 0
+    service.ctx.settings.extra["O2C_PAYMENT_FUTURE_DAYS"] = "2"  # banks that value-date ahead
+    assert service.apply_payment(tomorrow, BANK).id > 0
+
+
 def test_a_payment_without_allocations_is_kept_whole_as_unapplied_credit(
     store: Store, service: Collections, customer: int
 ) -> None:
@@ -84,7 +97,7 @@ def test_a_full_payment_marks_the_invoice_paid_and_keeps_its_active_promise(
     )
     assert row.cause == {"kind": "payment", "payment_id": payment, "reference": "P-1"}
     assert row.reason == "paid in full"
-    assert row.facts["open_amount"] == 0
+    assert row.facts["open_amount"] == "0.00 EUR"
     # two lines on one invoice: the first lowers the open amount, the second pays it in full
     assert journal.types() == ["o2c.invoice.amount_changed", "o2c.invoice.state_changed", "o2c.payment.applied"]
     journal.assert_every_transition_has_its_event()

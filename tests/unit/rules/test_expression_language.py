@@ -120,3 +120,30 @@ def test_columns_point_into_multi_line_conditions() -> None:
           then: [remind: {channel: email, template: t}]
     """)
     assert found == [f"s.yaml:{FIRST_RULE_LINE + 3}:11: unknown fact 'days_past_dux'; did you mean 'days_past_due'?"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 3000 + "days_past_due > 1" + ")" * 3000,
+        "not " * 3000 + "disputed",
+        "days_past_due > " + "- " * 3000 + "1",
+        "days_past_due > " + " + ".join(["1"] * 3000),
+    ],
+    ids=["parentheses", "not", "minus", "a chain of terms"],
+)
+def test_a_condition_nested_thousands_deep_is_a_syntax_problem_not_a_crash(text: str) -> None:
+    with pytest.raises(SyntaxProblem, match="nests deeper than"):
+        parse(text)
+
+
+def test_a_condition_nested_a_few_levels_still_parses() -> None:
+    assert parse("not (" * 10 + "days_past_due > 1 + 2 * 3" + ")" * 10) is not None
+
+
+def test_yaml_nested_thousands_deep_is_a_strategy_problem() -> None:
+    from engine.rules.errors import StrategyError
+    from engine.rules.yamlsrc import compose
+
+    with pytest.raises(StrategyError, match="nested too deeply"):
+        compose("a: " + "[" * 5000 + "]" * 5000, "deep.yaml")
