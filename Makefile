@@ -32,7 +32,7 @@ lock:
 run: venv
 	$(O2C) db upgrade
 	$(O2C) demo --if-empty
-	O2C_DEMO_KEY=1 $(O2C) serve --host $(HOST) --port $(PORT)
+	O2C_DEMO_KEY=1 O2C_SMTP_URL=file:data/mail O2C_LETTER_DIR=data/letters $(O2C) serve --host $(HOST) --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -45,6 +45,7 @@ from api.request_body import HTTPException, decode_body
 from engine.bootstrap import build_context, wire
 from engine.config import Settings, load_settings, switched_on
 from engine.events.hub import existing_hubs
+from engine.notices.channels import channel_status
 from engine.rules import sources
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
@@ -293,7 +294,7 @@ def create_app(
             version = await run_in_threadpool(current_version, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
             return JSONResponse({"status": "unavailable", "database": str(exc), **checks}, status_code=503)
-        checks |= {"schemaVersion": version, "database": "ok"}
+        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings.extra)}
         ok = version == LATEST and checks["strategies"]["count"] > 0
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 

@@ -95,6 +95,7 @@ class Recorded:
     attempts: list[tuple[str, int]] = field(default_factory=list)  # webhook attempts by outcome
     outbox_position: int = 0  # the newest event's position
     fanout_position: int | None = None  # the last event fanned out to webhook deliveries (None: no endpoint yet)
+    notices: list[tuple[str, str, int]] = field(default_factory=list)  # messages by channel used and state
 
 
 def _stats(raw: Any) -> dict[str, Any]:
@@ -121,6 +122,9 @@ def read_recorded(store: Store) -> Recorded:
             "THEN 'network_error' ELSE 'http_error' END AS outcome, COUNT(*) FROM webhook_attempt GROUP BY 1"
         )
         newest = uow.select("SELECT MAX(id) FROM outbox")[0]  # one column: a list of values
+        notices = uow.select(
+            "SELECT COALESCE(via, channel), state, COUNT(*) FROM notice_message GROUP BY COALESCE(via, channel), state"
+        )
         runs = uow.select(
             "SELECT business_date, started_at, finished_at, stats FROM cycle_run "
             "WHERE status = 'done' ORDER BY finished_at DESC, business_date DESC"
@@ -148,6 +152,7 @@ def read_recorded(store: Store) -> Recorded:
         [(str(o), int(n)) for o, n in attempts],
         int(newest or 0),
         fanout_position(store),
+        [(str(c), str(st), int(n)) for c, st, n in notices],
     )
 
 
@@ -219,6 +224,15 @@ class DatabaseCollector(Collector):
         if recorded.fanout_position is not None:
             fanned.add_metric([], recorded.fanout_position)
         yield fanned
+        messages = GaugeMetricFamily(
+            "o2c_notices",
+            "Messages to customers by channel (the one used once rendered) and state: sent, bounced, failed, "
+            "queued (a channel not configured keeps them there), …",
+            labels=["channel", "state"],
+        )
+        for channel, state, count in recorded.notices:
+            messages.add_metric([channel, state], count)
+        yield messages
         last = recorded.last_cycle
         duration = GaugeMetricFamily(
             "o2c_cycle_last_duration_seconds",

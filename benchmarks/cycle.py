@@ -173,7 +173,7 @@ def _extra_rows(rows: dict[str, list[tuple[Any, ...]]], ts: str) -> dict[str, tu
     for _inv, cust, _level, day, _ts in rows["notices"]:
         message_ids.setdefault((cust, day), len(message_ids) + 1)
     messages = [
-        (mid, cust, "email", "email", day, "customer", "sent", "bench", "bench", 1, ts, ts)
+        (mid, cust, "email", "email", day, "customer", "sent", "bench", "bench", 1, 1, ts, ts)
         for (cust, day), mid in message_ids.items()
     ]
     notices = [
@@ -193,8 +193,8 @@ def _extra_rows(rows: dict[str, list[tuple[Any, ...]]], ts: str) -> dict[str, tu
         ),
         "messages": (
             "notice_message",
-            "id, customer, channel, via, business_date, group_key, state, template, strategy, version, created_at, "
-            "updated_at",
+            "id, customer, channel, via, business_date, group_key, state, template, strategy, attempts, version, "
+            "created_at, updated_at",
             messages,
         ),
         "notices": (

@@ -13,7 +13,10 @@ from engine.config import positive
 from engine.cycle.partitions import oldest_open_date, work_partitions
 from engine.cycle.runner import run_due
 from engine.events.retention import prune, retention_days
+from engine.notices.channels import adapters_from
 from engine.notices.render import render_due
+from engine.notices.send import send_due
+from engine.notices.templates import load
 from engine.predict.service import refresh as refresh_predictions
 from engine.rules.registry import Registry
 from engine.scheduler import LeaderScheduler
@@ -55,6 +58,7 @@ def build_scheduler(
                     log.info("cycle %s: %s", report.business_date, report.as_dict())
 
     retention = retention_days(ctx.settings.extra)
+    adapters = adapters_from(ctx.settings.extra)  # O2C_SMTP_URL, O2C_LETTER_DIR (docs/notices.md)
     pruned_on: date | None = None
 
     def timers(today: date) -> None:
@@ -63,6 +67,11 @@ def build_scheduler(
         rendered = render_due(ctx, registry.current, limit=RENDER_PER_TICK)
         if rendered is not None and (rendered.rendered or rendered.cancelled):
             log.info("notices rendered: %s", rendered)
+        if rendered is not None and adapters:
+            sent = send_due(ctx.store, load(ctx.settings.templates_dir), registry.current, adapters, ctx.now(),
+                            limit=RENDER_PER_TICK)  # fmt: skip
+            if sent.sent or sent.bounced or sent.failed or sent.cancelled:
+                log.info("notices sent: %s", sent.as_dict())
         if pruned_on != today:  # once per business date, by the leader
             result = prune(ctx.store, ctx.now(), retention)
             pruned_on = today

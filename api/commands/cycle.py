@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="allow --as-of earlier than a date already done (it judges today's portfolio as of that date)",
     )
     p.add_argument("--chunk-size", type=int, default=5000, help="invoices per transaction")
+    p.add_argument("--no-render", action="store_true", help="leave the requested messages for `o2c notices render`")
     p.set_defaults(run=_cycle)
 
 
@@ -88,7 +89,7 @@ def _cycle(args: argparse.Namespace) -> int:
             break
         if not args.dry_run:
             service.handle(RunTimers(day), TIMER)
-    rendered = None if args.dry_run else render_due(ctx, strategies)
+    rendered = None if args.dry_run or args.no_render else render_due(ctx, strategies)
     if args.json:
         out: dict[str, Any] = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}
         if len(reports) > 1:

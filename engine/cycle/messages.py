@@ -92,12 +92,12 @@ def open_messages(store: Store, cur: Any, lines: Sequence[Line], day: object, ts
     new_rows = []
     for key, group_lines in new.items():
         lead = max(group_lines, key=lambda x: (x.level, x.kind == "dun"))  # the firmest line sets the tone
-        new_rows.append((key[0], key[1], day, chosen[key], ntc.REQUESTED, lead.template, lead.strategy, 1, ts, ts))
+        new_rows.append((key[0], key[1], day, chosen[key], ntc.REQUESTED, lead.template, lead.strategy, 0, 1, ts, ts))
     execute_many(
         store,
         cur,
         "INSERT INTO notice_message (customer, channel, business_date, group_key, state, template, strategy, "
-        "version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "attempts, version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         new_rows,
     )
     ids = {

@@ -18,6 +18,18 @@ def invoice_numbers(message: Entity) -> list[str]:
     return sorted(str(line.invoice.number) for line in message.lines)
 
 
+def numbers_of(uow: UnitOfWork, message_ids: list[int]) -> dict[int, list[str]]:
+    """The invoice numbers of several messages, in one statement."""
+    found: dict[int, list[str]] = {i: [] for i in message_ids}
+    if message_ids:
+        marks = ",".join(str(int(i)) for i in message_ids)
+        for mid, number in uow.select(
+            f"SELECT n.message, i.number FROM notice n JOIN invoice i ON i.id = n.invoice WHERE n.message IN ({marks})"
+        ):
+            found[int(mid)].append(str(number))
+    return {k: sorted(v) for k, v in found.items()}
+
+
 def fire_notice(
     uow: UnitOfWork,
     message: Entity,

@@ -129,7 +129,7 @@ def render_pending(
         if not ids:
             break
         after = ids[-1]
-        plans = [plan_message(templates, strategies, *loaded) for loaded in _load(store, ids)]
+        plans = [plan_message(templates, strategies, *loaded) for loaded in load_messages(store, ids)]
         _write(store, plans, now, outcome)
         done += len(ids)
     return outcome
@@ -146,7 +146,7 @@ def _pending(store: Store, after: int, size: int) -> list[int]:
         ]
 
 
-def _load(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], list[Item], list[ContactView]]]:
+def load_messages(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], list[Item], list[ContactView]]]:
     with read_only(store) as uow:
         messages = {
             int(m.id): {
@@ -160,7 +160,7 @@ def _load(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], list[Item]
                 "customer_name": m.customer.name,
                 "customer_ref": m.customer.external_ref,
             }
-            for m in uow.Notice.select(lambda m: m.id in ids)
+            for m in uow.Notice.select(lambda m: m.id in ids).prefetch(uow.Customer)
         }
         items: dict[int, list[Item]] = defaultdict(list)
         for line in uow.NoticeLine.select(lambda n: n.message.id in ids).order_by(lambda n: n.id):
@@ -183,7 +183,7 @@ def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> 
             if msg is None or msg.version != plan.version or msg.state != ntc.REQUESTED:
                 continue  # changed meanwhile (cancelled by a person, rendered by another worker)
             if plan.task_note is not None:
-                tasks.append(_task(msg, plan.task_note))
+                tasks.append(task_request(msg, plan.task_note))
             if plan.rendered is None:
                 msg.error = plan.cancel_reason
                 fire_notice(uow, msg, "cancel", ACTOR, now, reason=plan.cancel_reason, invoices=list(plan.invoices))
@@ -207,14 +207,14 @@ def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> 
         uow.commit()
 
 
-def _task(msg: Any, note: str) -> TaskRequest:
+def task_request(msg: Any, note: str, source: str | None = None) -> TaskRequest:
     """A phone call to make, or a customer nobody can reach: a task for the collectors' queue."""
     return TaskRequest(
         customer_id=int(msg.customer.id),
         invoice_id=None,
         queue=TASK_QUEUE,
         business_date=msg.business_date,
-        source="phone" if msg.channel == "phone" else "fallback",
+        source=source or ("phone" if msg.channel == "phone" else "fallback"),
         rule=f"notice:{msg.id}",
         note=note[:2000],
         cause={"kind": "notice", "notice_id": int(msg.id), "channel": msg.channel},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,14 +168,15 @@ def check(directory: Path, sample: Sample, needed: Iterable[tuple[str, str]] = (
     except ValidationFailed as exc:
         file, _, rest = exc.message.partition(":")
         line, _, message = rest.partition(":")
-        return [Problem(Path(file).name, int(line) if line.isdigit() else 1, message.strip())]
+        return [Problem(file, int(line) if line.isdigit() else 1, message.strip())]
     for path in sorted(directory.glob("*.j2")):
-        problems.extend(_check_file(templates, path, sample))
+        problems.extend(replace(p, file=str(directory / p.file)) for p in _check_file(templates, path, sample))
     generic = [(templates.settings.fallback_template, ch) for ch in templates.settings.fallback]
     for name, channel in sorted({*needed, *generic}):
         if not templates.has(name, channel):
             lang = templates.settings.default_language
-            problems.append(Problem(f"{name}.{channel}.{lang}.j2", 1, "missing: a strategy sends this template"))
+            missing = str(directory / f"{name}.{channel}.{lang}.j2")
+            problems.append(Problem(missing, 1, "missing: a strategy sends this template"))
     return problems
 
 
@@ -208,7 +209,7 @@ def _check_file(templates: TemplateSet, path: Path, sample: Sample) -> list[Prob
     return []
 
 
-def print_problems(problems: list[Problem], out: Any = sys.stdout) -> int:
+def print_problems(problems: list[Problem], out: Any = None) -> int:
     for p in problems:
-        print(p, file=out)
+        print(p, file=out or sys.stdout)
     return 1 if problems else 0

@@ -256,6 +256,10 @@ def define_entities(db: Database) -> None:
         segments = Optional(int, nullable=True)  # an SMS's segment count
         encoding = Optional(str, 8, nullable=True)  # an SMS's GSM-7 | UCS-2
         error = Optional(str, 2000, nullable=True)
+        delivery = Optional(str, 500, nullable=True)  # what the channel said: "written to file …", "accepted by …"
+        attempts = Required(int, default=0)  # send attempts (engine/notices/send.py)
+        next_attempt_at = Optional(datetime)  # a transient failure waits until then
+        lease_until = Optional(datetime)  # a sender claimed it until then
         version = Required(int, default=1)
         created_at = Required(datetime)
         updated_at = Required(datetime)

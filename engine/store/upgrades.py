@@ -104,8 +104,9 @@ STEPS: list[Step] = [
             "SELECT id, 'billing', email, '[]', 1, created_at FROM customer WHERE email IS NOT NULL AND email <> ''",
             # notices requested before this step were never rendered: they stay as cancelled messages
             "INSERT INTO notice_message (customer, channel, business_date, group_key, state, template, strategy, "
-            "error, version, created_at, updated_at) SELECT customer, channel, business_date, 'customer', 'cancelled', "
-            "MIN(template), MIN(strategy), 'requested before notices were rendered (schema step 10)', 1, "
+            "error, attempts, version, created_at, updated_at) SELECT customer, channel, business_date, 'customer', "
+            "'cancelled', MIN(template), MIN(strategy), "
+            "'requested before notices were rendered (schema step 10)', 0, 1, "
             "MIN(created_at), MIN(created_at) FROM notice WHERE message IS NULL "
             "GROUP BY customer, channel, business_date",
             "UPDATE notice SET message = (SELECT m.id FROM notice_message m WHERE m.customer = notice.customer "
@@ -165,6 +166,17 @@ STEPS: list[Step] = [
         19,
         "payment predictions: models, per-invoice predictions, cash forecast and KPI snapshots",
         create_tables=True,
+    ),
+    Step(
+        20,
+        "notice delivery: attempts, retry time, sender lease, what the channel said",
+        ("CREATE INDEX IF NOT EXISTS idx_notice_message_due ON notice_message (state, next_attempt_at)",),
+        add_columns=(
+            ("notice_message", "delivery", "VARCHAR(500)"),
+            ("notice_message", "attempts", "INTEGER NOT NULL DEFAULT 0"),
+            ("notice_message", "next_attempt_at", "TIMESTAMP"),
+            ("notice_message", "lease_until", "TIMESTAMP"),
+        ),
     ),
 ]
 

@@ -129,7 +129,8 @@ def run_o2c(
     if kill_after_chunk is not None:
         env["O2C_FAULT_KILL_AFTER_CHUNK"] = str(kill_after_chunk)
     return subprocess.run(
-        [O2C, "cycle", "--as-of", DAY.isoformat(), "--chunk-size", "10", "--json", *args],
+        # the cycle alone (the messages it requests are rendered by `o2c notices render`), as the partitions do
+        [O2C, "cycle", "--as-of", DAY.isoformat(), "--chunk-size", "10", "--json", "--no-render", *args],
         env=env,
         capture_output=True,
         text=True,

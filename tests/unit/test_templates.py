@@ -39,22 +39,22 @@ def test_a_syntax_error_and_an_undefined_variable_are_reported_with_file_and_lin
     (copy / "broken.email.en.j2").write_text("Subject: x\n\nHello\n{% if customer.name %}\nno end\n")
     (copy / "typo.email.en.j2").write_text("Subject: x\n\nDear {{ customer.name }},\n\nyou owe {{ total_due }}.\n")
     problems = [str(p) for p in check(copy, content.sample_context)]
-    assert any(p.startswith("broken.email.en.j2:") and "syntax error" in p for p in problems), problems
-    assert any(p.startswith("typo.email.en.j2:5:") and "total_due" in p for p in problems), problems
+    assert any("/broken.email.en.j2:" in p and "syntax error" in p for p in problems), problems
+    assert any("/typo.email.en.j2:5:" in p and "total_due" in p for p in problems), problems
 
 
 def test_a_template_of_an_unknown_language_or_without_a_subject_is_refused(copy: Path) -> None:
     (copy / "x.email.xx-QQ.j2").write_text("Subject: x\n")
     (copy / "y.letter.en.j2").write_text("Dear customer\n")
     problems = [str(p) for p in check(copy, content.sample_context)]
-    assert any(p.startswith("x.email.xx-QQ.j2:1:") and "unknown language" in p for p in problems), problems
-    assert any(p.startswith("y.letter.en.j2:1:") and "Subject" in p for p in problems), problems
+    assert any("/x.email.xx-QQ.j2:1:" in p and "unknown language" in p for p in problems), problems
+    assert any("/y.letter.en.j2:1:" in p and "Subject" in p for p in problems), problems
 
 
 def test_the_sandbox_refuses_reaching_into_python_internals(copy: Path) -> None:
     (copy / "evil.email.en.j2").write_text("Subject: x\n\n{{ customer.__class__.__mro__ }}\n")
     problems = [str(p) for p in check(copy, content.sample_context)]
-    assert any(p.startswith("evil.email.en.j2:3:") for p in problems), problems
+    assert any("/evil.email.en.j2:3:" in p for p in problems), problems
 
 
 def test_a_strategy_naming_a_missing_template_is_refused_at_its_line(copy: Path, tmp_path: Path) -> None:
