@@ -10,8 +10,10 @@ from datetime import date
 import psycopg2
 import pytest
 from event_contract import contract_breaches
+from services_support import Journal
 
 from engine.clock import FixedClock, clock_for_date
+from engine.commands import CreateCustomer
 from engine.config import Settings
 from engine.service import Collections
 from engine.services.context import Context
@@ -97,3 +99,16 @@ def ctx(store: Store, clock: FixedClock, database_url: str) -> Context:
 @pytest.fixture
 def service(ctx: Context) -> Collections:
     return Collections(ctx)
+
+
+# The service-layer tests (tests/integration/services/): what they wrote since a mark, and a customer.
+@pytest.fixture
+def journal(store: Store) -> Journal:
+    return Journal(store)
+
+
+@pytest.fixture
+def customer(service: Collections) -> int:
+    """Acme, a EUR customer."""
+    cmd = CreateCustomer(external_ref="C-1", name="Acme", segment="smb", currency="EUR", credit_limit=1_000_000)
+    return service.create_customer(cmd).id
