@@ -35,7 +35,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
-from api.body_limit import BodyLimit, max_body_bytes
+from api.body_limit import BodyLimit
 from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
 from api.key_watch import watch_key
@@ -43,7 +43,7 @@ from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from api.request_body import HTTPException, decode_body
 from engine.bootstrap import build_context, wire
-from engine.config import Settings, load_settings, switched_on
+from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
 from engine.notices.channels import channel_status
 from engine.rules import sources
@@ -243,7 +243,7 @@ def _strategies_ready(registry: Registry) -> dict[str, Any]:
 def cors(settings: Settings) -> list[Middleware]:
     """CORS for browser front ends on other origins: `O2C_CORS_ORIGINS` (comma-separated origins, or `*`);
     none by default, so a browser on another origin may not call the API."""
-    allowed = [o.strip() for o in settings.extra.get("O2C_CORS_ORIGINS", "").split(",") if o.strip()]
+    allowed = list(settings.cors_origins)
     if not allowed:
         return []
     return [
@@ -272,13 +272,13 @@ def create_app(
     sources.remember(registry.current)
     ctx = engine or build_context(settings)
     jobs = background or Background()
-    origins = tuple(o for o in settings.extra.get("O2C_ALLOWED_ORIGINS", "").split(",") if o)
+    origins = settings.allowed_origins
     graphql = GraphQLApp(
         ctx,
         registry,
         origins,
-        graphiql=switched_on(settings.extra, "O2C_GRAPHIQL"),
-        introspection=switched_on(settings.extra, "O2C_INTROSPECTION"),
+        graphiql=settings.graphiql,
+        introspection=settings.introspection,
     )
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -294,7 +294,7 @@ def create_app(
             version = await run_in_threadpool(current_version, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
             return JSONResponse({"status": "unavailable", "database": str(exc), **checks}, status_code=503)
-        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings.extra)}
+        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings)}
         ok = version == LATEST and checks["strategies"]["count"] > 0
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 
@@ -341,9 +341,9 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    if switched_on(settings.extra, "O2C_GRAPHIQL"):
+    if settings.graphiql:
         routes.append(graphiql.assets())
-    limit = Middleware(BodyLimit, limit=max_body_bytes(settings.extra))
+    limit = Middleware(BodyLimit, limit=settings.max_body_bytes)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings), limit])
     app.state.ctx = ctx
     app.state.registry = registry

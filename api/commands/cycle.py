@@ -38,15 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_cycle)
 
 
-def _crash_hook() -> Callable[[int], None] | None:
+def _crash_hook(at: int | None) -> Callable[[int], None] | None:
     """Fault injection for the crash tests: `O2C_FAULT_KILL_AFTER_CHUNK=k` SIGKILLs this process
     right after chunk k committed (k = 0, 1, …)."""
-    at = os.environ.get("O2C_FAULT_KILL_AFTER_CHUNK")
     if at is None:
         return None
 
     def hook(chunk: int) -> None:
-        if chunk == int(at):
+        if chunk == at:
             os.kill(os.getpid(), signal.SIGKILL)
 
     return hook
@@ -77,7 +76,7 @@ def _cycle(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 progress=progress,
                 chunk_size=args.chunk_size,
-                after_chunk=_crash_hook(),
+                after_chunk=_crash_hook(ctx.settings.fault_kill_after_chunk),
                 backfill=args.backfill,
             )
         )

@@ -46,7 +46,7 @@ def _demo(args: argparse.Namespace) -> int:
     took = time.perf_counter() - started
     print(f"{summary.line()} (seed {args.seed}, business date {ctx.today()}, {took:.1f} s)")
     # so that predictions, the forecast and KPI trends show something right away
-    run = predictions.train(ctx.store, ctx.today(), ctx.now(), ctx.settings.extra)
+    run = predictions.train(ctx.store, ctx.today(), ctx.now(), ctx.settings)
     print(f"demo: payment predictions: {run.line()}")
     route = kpi_history.router(load_registry(ctx.settings.strategies_dir).current)
     weeks = [ctx.today() - timedelta(days=7 * k) for k in range(DEMO_KPI_WEEKS, -1, -1)]

@@ -6,10 +6,11 @@ says so (`not_configured`). Phone messages are collector tasks and never pass th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+
+from engine.config import Settings
 
 
 @dataclass(frozen=True)
@@ -52,28 +53,28 @@ class Adapter(Protocol):
         ...
 
 
-def adapters_from(env: Mapping[str, str]) -> dict[str, Adapter]:
+def adapters_from(env: Settings) -> dict[str, Adapter]:
     """The adapters the settings configure: `O2C_SMTP_URL` (+ `O2C_MAIL_FROM`), `O2C_LETTER_DIR`."""
     from engine.notices.letters import LetterDirectory
     from engine.notices.mail import mail_adapter
 
     found: dict[str, Adapter] = {}
-    if env.get("O2C_SMTP_URL"):
-        found["email"] = mail_adapter(env)
-    if env.get("O2C_LETTER_DIR"):
-        found["letter"] = LetterDirectory(env["O2C_LETTER_DIR"])
+    if env.smtp_url:
+        found["email"] = mail_adapter(env.smtp_url, env.mail_from, env.mail_reply_to)
+    if env.letter_dir:
+        found["letter"] = LetterDirectory(env.letter_dir)
     return found
 
 
-def channel_status(env: Mapping[str, str]) -> dict[str, str]:
+def channel_status(env: Settings) -> dict[str, str]:
     """For `/readyz`: how each channel is served; a channel not configured keeps its messages queued."""
-    smtp = env.get("O2C_SMTP_URL", "")
+    smtp = env.smtp_url or ""
     email = "not configured (messages stay queued)"
     if smtp.startswith("file:"):
         email = f"written to files in {smtp.removeprefix('file:')}"
     elif smtp:
         email = f"smtp {smtp.split('@')[-1]}"  # never the credentials
-    letter = env.get("O2C_LETTER_DIR")
+    letter = env.letter_dir
     return {
         "email": email,
         "letter": f"written to files in {letter}" if letter else "not configured (messages stay queued)",

@@ -27,6 +27,7 @@ from engine.rules.registry import StrategySet
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.tasks.opening import open_tasks
+from engine.tracing import set_attribute, span
 from states import notice as ntc
 from states.actors import Actor
 
@@ -136,6 +137,19 @@ def _send_batch(
     before the record re-sends this batch's messages once their leases expire (same Message-IDs)."""
     if not claimed:
         return
+    with span("o2c.notice.send_batch", {"o2c.messages": len(claimed)}):
+        _send_claimed(store, templates, strategies, adapters, claimed, now, outcome)
+
+
+def _send_claimed(
+    store: Store,
+    templates: TemplateSet,
+    strategies: StrategySet | None,
+    adapters: dict[str, Adapter],
+    claimed: list[tuple[int, datetime, str]],
+    now: datetime,
+    outcome: SendOutcome,
+) -> None:
     ids = [mid for mid, _, _ in claimed]
     loaded = {int(m["id"]): (m, items, contacts) for m, items, contacts in load_messages(store, ids)}
     with read_only(store) as uow:
@@ -153,12 +167,14 @@ def _send_batch(
             r = plan.rendered
             outgoing = Outgoing(mid, r.channel, plan.recipient.address, r.subject, r.text, r.html, r.pdf,
                                 msg["business_date"], msg["customer_ref"])  # fmt: skip
-            try:
-                delivery = adapters[channel].send(outgoing)
-            except Refused as exc:
-                error, refused = str(exc), True
-            except Unavailable as exc:
-                error = str(exc)
+            with span("o2c.notice.send", {"o2c.notice.id": mid, "o2c.channel": channel}) as current:
+                try:
+                    delivery = adapters[channel].send(outgoing)
+                except Refused as exc:
+                    error, refused = str(exc), True
+                except Unavailable as exc:
+                    error = str(exc)
+                set_attribute(current, "o2c.notice.outcome", "sent" if delivery else "refused" if refused else "retry")
         attempts.append(Attempt(mid, lease, plan, dropped, delivery, error, refused))
     with UnitOfWork(store, write=True) as uow:
         list(uow.Notice.select(lambda m: m.id in ids))  # one read for the batch (Pony's identity map)

@@ -143,7 +143,7 @@ def _exception_until(ctx: Context, cmd: ReleaseHold, actor: Actor) -> date | Non
         if cmd.exception_until is not None:
             raise ValidationFailed("only a person's release of an automatic reason makes an exception", "until")
         return None
-    policy, today = credit_policy(ctx.settings.extra), ctx.today()
+    policy, today = credit_policy(ctx.settings.policy_dir), ctx.today()
     until = cmd.exception_until or today + timedelta(days=policy.hold_release_exception_days)
     if not today < until <= today + timedelta(days=policy.max_exception_days):
         raise ValidationFailed(

@@ -19,12 +19,11 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
 
 import strawberry
 
-from engine.config import positive
 from engine.events.cursor import decode, encode
 from engine.events.hub import Filter, hub_for
 from engine.events.retention import check_cursor
@@ -38,8 +37,6 @@ from states.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-MAX_PER_CONNECTION = 10
-STALL_SECONDS = 10.0
 SLOW_CONSUMER_CLOSE_CODE = 4008
 SLOW_CONSUMER = "SLOW_CONSUMER"
 _CACHE = 2048  # recently built `Event`s, shared by every subscriber of this process
@@ -51,14 +48,6 @@ class TooManySubscriptions(DomainError):
 
 _active: dict[int, int] = {}  # id(connection context) -> subscriptions running on it
 _built: OrderedDict[tuple[int, str], Event] = OrderedDict()
-
-
-def stall_seconds(env: Mapping[str, str]) -> float:
-    return positive(env, "O2C_SUBSCRIPTION_STALL_SECONDS", STALL_SECONDS, float)
-
-
-def max_per_connection(env: Mapping[str, str]) -> int:
-    return positive(env, "O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION", MAX_PER_CONNECTION, int)
 
 
 @contextmanager
@@ -147,16 +136,16 @@ class EventSubscriptions:
         customer_id: strawberry.ID | None = None,
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
-        env = ctx.engine.settings.extra
+        env = ctx.engine.settings
         customer = parse_id(customer_id, "customerId") if customer_id is not None else None
         check_event_types(types or (), "types")
         position = decode(after) if after is not None else None
-        with _slot(ctx, max_per_connection(env)):
+        with _slot(ctx, env.max_subscriptions_per_connection):
             if position is not None:
                 await ctx.run(check_cursor, ctx.store, position)
             source = ctx.engine.settings.source
             hub = hub_for(ctx.store, env)
-            stall = _Stall(ctx, stall_seconds(env), hub.record_slow_consumer)
+            stall = _Stall(ctx, env.subscription_stall_seconds, hub.record_slow_consumer)
             stream = hub.follow(position, Filter(tuple(types or ()), subject, customer))
             try:
                 async for e in stream:

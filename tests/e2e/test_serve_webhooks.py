@@ -24,7 +24,10 @@ CREATE = """mutation { createCustomer(input: {externalRef: "HOOK-1", name: "Hook
 
 
 @pytest.mark.slow
-def test_a_single_box_delivers_a_signed_webhook_for_a_committed_change(tmp_path: Path) -> None:
+def test_a_single_box_delivers_a_signed_webhook_for_a_committed_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("O2C_WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver listens on 127.0.0.1
     with running_receiver() as receiver, running_server(f"sqlite:///{tmp_path / 'o2c.sqlite'}") as server:
         secret = server.graphql(REGISTER, {"url": receiver.url})["data"]["registerWebhook"]["secret"]
         assert server.graphql(CREATE)["data"]["createCustomer"]["id"]

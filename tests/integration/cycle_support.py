@@ -175,7 +175,6 @@ def work_partitions_process(argv: list[str]) -> int:
     from engine.clock import clock_for_date
     from engine.config import Settings
     from engine.cycle.partitions import open_partitions, work_partitions
-    from engine.notices.render import render_due
     from engine.services.context import Context
 
     parser = argparse.ArgumentParser()
@@ -216,8 +215,6 @@ def work_partitions_process(argv: list[str]) -> int:
         if not args.wait_for_lease or report.pending_partitions == 0:
             break
         time.sleep(0.2)  # a partition is held by someone else: wait for it to be done or to lapse
-    if report.pending_partitions == 0:
-        render_due(ctx, strategies)  # as `o2c cycle` and the worker do once the date is done
     print(json.dumps(report.as_dict() | {"partitions_worked": worked}), flush=True)
     store.disconnect()
     return 0

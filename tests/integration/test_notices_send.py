@@ -21,6 +21,7 @@ from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategie
 
 from api.metrics import read_recorded
 from engine.commands import AllocationLine, RecordPayment
+from engine.config import load_settings
 from engine.cycle.runner import run_cycle
 from engine.notices.channels import Adapter, adapters_from
 from engine.notices.contacts import ContactFields
@@ -106,7 +107,9 @@ def test_cycle_render_send_reaches_the_smtp_server_once_per_customer_without_pai
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
     _pay(service, a, paid, "P1")  # after rendering, before sending
     _pay(service, b, b_only, "P2")
-    adapters = adapters_from({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}", "O2C_MAIL_FROM": "credit@northwind.example"})
+    adapters = adapters_from(
+        load_settings({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}", "O2C_MAIL_FROM": "credit@northwind.example"})
+    )
 
     first = _send(ctx, strategies, adapters)
 
@@ -153,7 +156,7 @@ def test_letters_go_to_a_directory_with_a_daily_manifest_and_unconfigured_email_
     run_cycle(ctx, strategies, TODAY)
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
 
-    outcome = _send(ctx, strategies, adapters_from({"O2C_LETTER_DIR": str(tmp_path / "letters")}))
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_LETTER_DIR": str(tmp_path / "letters")})))
 
     assert (outcome["sent"], outcome["not_configured"]) == (1, 1)
     day = tmp_path / "letters" / TODAY.isoformat()
@@ -175,7 +178,7 @@ def test_the_file_transport_writes_eml_files_reported_as_written_not_delivered(
     run_cycle(ctx, strategies, TODAY)
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
 
-    outcome = _send(ctx, strategies, adapters_from({"O2C_SMTP_URL": f"file:{tmp_path / 'mail'}"}))
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_SMTP_URL": f"file:{tmp_path / 'mail'}"})))
 
     assert outcome["sent"] == 1
     (eml,) = (tmp_path / "mail").glob("*.eml")

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from api.metrics import KpiCollector
 from engine import kpi_history
+from engine.config import Settings
 from engine.cycle.book import load_book
 from engine.cycle.runner import run_cycle
 from engine.demo import load_demo
@@ -24,7 +25,7 @@ from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.strategies_in_force import load_registry
 
-FAST = {"O2C_PREDICT_ITERATIONS": "30", "O2C_PREDICT_MIN_PAYMENTS": "100"}
+FAST = Settings(predict_iterations=30, predict_min_payments=100)
 
 
 @pytest.fixture

@@ -184,8 +184,8 @@ def test_a_dispute_past_its_sla_escalates_once(
     late = service.open_dispute(OpenDispute(invoice_id=invoice, reason_code="duplicate"), ALICE)
     book.customer("b", "smb", "low")
     slower = service.open_dispute(OpenDispute(invoice_id=book.invoice("b", 10), reason_code="quality"), ALICE)
-    sla = dispute_policy({}).sla_days("duplicate", "smb")
-    assert dispute_policy({}).sla_days("quality", "smb") > sla + 1
+    sla = dispute_policy().sla_days("duplicate", "smb")
+    assert dispute_policy().sla_days("quality", "smb") > sla + 1
 
     clock.set(clock_for_date(TODAY + timedelta(days=sla - 1)).now())
     assert run_timers(ctx).disputes_escalated == []

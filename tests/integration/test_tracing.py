@@ -52,11 +52,21 @@ def test_spans_cover_the_cycle_its_chunks_graphql_and_webhooks_and_events_carry_
     for event in out["events"]:
         event["traceparent"] = event["traceparent"] and event["traceparent"][:-3]
 
+    batches = by_name["o2c.notice.send_batch"]
+    sends = by_name["o2c.notice.send"]
+    batch_ids = {b["span_id"] for b in batches}
+    assert sends and all(s["parent"] in batch_ids for s in sends)
+    assert {s["attributes"]["o2c.channel"] for s in sends} == {"email"}
+    assert all(s["attributes"]["o2c.notice.outcome"] == "sent" for s in sends)
+
     chunk_parents = {parent(c) for c in chunks}
-    known = chunk_parents | {parent(cycle), parent(operation), None}  # accounts are written in the cycle's span
+    batch_parents = {parent(b) for b in batches}
+    # accounts are written in the cycle's span; notices' sent events in their batch's span
+    known = chunk_parents | batch_parents | {parent(cycle), parent(operation), None}
     assert all(e["traceparent"] in known for e in out["events"])
     by_chunk = [e["type"] for e in out["events"] if e["traceparent"] in chunk_parents]
     assert "o2c.invoice.state_changed" in by_chunk
+    assert {e["type"] for e in out["events"] if e["traceparent"] in batch_parents} >= {"o2c.notice.sent"}
     (created,) = [e for e in out["events"] if e["type"] == "o2c.customer.created" and e["traceparent"]]
     assert created["traceparent"] == parent(operation)
     issued = [e for e in out["events"] if e["type"] == "o2c.invoice.issued"]
@@ -86,7 +96,7 @@ with read_only(service.ctx.store) as uow:
     rows = uow.select("SELECT data FROM outbox")
 assert rows and not any("traceparent" in str(d) for d in rows)
 try:
-    tracing.configure({{"O2C_OTEL_TRACES": "console"}})
+    tracing.configure("console")
 except Exception as exc:
     print("refused:", exc)
 """

@@ -31,7 +31,7 @@ def test_a_secret_is_stored_sealed_and_only_the_same_key_opens_it(
     hooks_store: Store, wall: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("O2C_SECRET_KEY", Fernet.generate_key().decode())
-    endpoint, secret = endpoints.register(hooks_store, "http://127.0.0.1:9/hooks", wall.now())
+    endpoint, secret = endpoints.register(hooks_store, "http://127.0.0.1:9/hooks", wall.now(), allow_private=True)
     stored = _stored_secret(hooks_store, endpoint.id)
     assert stored.startswith("fernet:") and secret not in stored and endpoint.sealed
     assert sealing.unseal(stored) == secret
@@ -54,7 +54,7 @@ def test_without_a_configured_key_the_single_box_makes_one_file_and_keeps_using_
 
 
 def test_secrets_stored_in_plain_text_before_are_sealed_by_the_upgrade(hooks_store: Store, wall: FixedClock) -> None:
-    endpoint, secret = endpoints.register(hooks_store, "http://127.0.0.1:9/hooks", wall.now())
+    endpoint, secret = endpoints.register(hooks_store, "http://127.0.0.1:9/hooks", wall.now(), allow_private=True)
     with UnitOfWork(hooks_store, write=True) as uow:
         uow.WebhookEndpoint[endpoint.id].secret = secret  # as written before sealing existed
         uow.commit()
@@ -67,7 +67,7 @@ def test_secrets_stored_in_plain_text_before_are_sealed_by_the_upgrade(hooks_sto
 def test_for_a_day_after_a_rotation_both_secrets_sign_and_then_only_the_new_one(
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
-    endpoint, old = endpoints.register(hooks_store, receiver.url, wall.now())
+    endpoint, old = endpoints.register(hooks_store, receiver.url, wall.now(), allow_private=True)
     _view, new = endpoints.rotate_secret(hooks_store, endpoint.id, wall.now())
     publish(hooks_store, 1)
     d = dispatcher(hooks_store, wall)
@@ -94,16 +94,16 @@ def test_an_endpoint_failing_five_days_in_a_row_is_disabled_with_the_reason_and_
     hooks_store: Store, wall: FixedClock, receiver: Receiver
 ) -> None:
     down = refused_url()
-    endpoint, _secret = endpoints.register(hooks_store, down, wall.now())
+    endpoint, _secret = endpoints.register(hooks_store, down, wall.now(), allow_private=True)
     _attempt(hooks_store, wall, 1)
     wall.advance(days=3)
     _attempt(hooks_store, wall, 2)
     assert endpoints.get(hooks_store, endpoint.id).failing_since is not None  # 3 days failing: still on
-    endpoints.update(hooks_store, endpoint.id, url=receiver.url)
+    endpoints.update(hooks_store, endpoint.id, url=receiver.url, allow_private=True)
     wall.advance(days=1)
     _attempt(hooks_store, wall, 3)
     assert receiver.received and endpoints.get(hooks_store, endpoint.id).failing_since is None  # a success
-    endpoints.update(hooks_store, endpoint.id, url=down)
+    endpoints.update(hooks_store, endpoint.id, url=down, allow_private=True)
     wall.advance(days=1)
     _attempt(hooks_store, wall, 4)  # a new streak starts here
     wall.advance(days=4, seconds=23 * 3600)
@@ -125,7 +125,7 @@ def test_the_cli_lists_webhook_endpoints_and_api_keys(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("O2C_DATABASE_URL", database_url)
-    endpoints.register(hooks_store, "http://127.0.0.1:9/hooks", wall.now(), ["o2c.invoice.issued"])
+    endpoints.register(hooks_store, "http://127.0.0.1:9/hooks", wall.now(), ["o2c.invoice.issued"], allow_private=True)
     assert main(["keys", "create", "--role", "viewer", "--name", "dashboard"]) == 0
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["webhooks", "list"]) == 0

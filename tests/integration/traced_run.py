@@ -26,6 +26,10 @@ from engine.config import Settings  # noqa: E402
 from engine.cycle.runner import run_cycle  # noqa: E402
 from engine.demo import load_demo  # noqa: E402
 from engine.keys import Principal  # noqa: E402
+from engine.notices.mail import FileMail  # noqa: E402
+from engine.notices.render import render_due  # noqa: E402
+from engine.notices.send import send_due  # noqa: E402
+from engine.notices.templates import load as load_templates  # noqa: E402
 from engine.store.unit_of_work import read_only  # noqa: E402
 from engine.strategies_in_force import load_registry  # noqa: E402
 from engine.webhooks.dispatcher import Dispatcher  # noqa: E402
@@ -40,7 +44,7 @@ load_demo(service, seed=7, customers=40, invoices=300)
 registry = load_registry(strategies)
 run_cycle(ctx, registry.current, date(2026, 3, 2), chunk_size=1)  # one invoice per chunk
 
-register(ctx.store, receiver_url, ctx.now(), ["o2c.customer.created"])  # from here on: delivered
+register(ctx.store, receiver_url, ctx.now(), ["o2c.customer.created"], allow_private=True)  # from here on: delivered
 app = GraphQLApp(ctx, registry, ())
 context = make_context(ctx, Principal(1, "tracer", "admin", "tracer"), auth_error=None)
 mutation = (
@@ -50,7 +54,13 @@ mutation = (
 result = asyncio.run(app.schema.execute(mutation, context_value=context, operation_name="Create"))
 assert result.errors is None, result.errors
 
-dispatcher = Dispatcher(ctx.store, clock=ctx.clock)
+# the messages the cycle requested: rendered, then sent as .eml files (spans per batch and message)
+render_due(ctx, registry.current)
+mail_dir = Path(database.removeprefix("sqlite:///")).parent / "mail"
+send_due(ctx.store, load_templates(ctx.settings.templates_dir), registry.current,
+         {"email": FileMail(str(mail_dir), "credit@o2c.invalid", None)}, ctx.now())  # fmt: skip
+
+dispatcher = Dispatcher(ctx.store, clock=ctx.clock, allow_private=True)
 while dispatcher.run_once():
     pass
 dispatcher.close()

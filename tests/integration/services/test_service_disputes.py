@@ -23,7 +23,7 @@ def test_opening_a_dispute_pauses_the_invoice_and_writes_both_transitions(
     journal.mark()
     d = service.open_dispute(OpenDispute(inv, "pricing", description="wrong unit price"), ALICE)
     assert (d.state, d.amount, d.invoice_id) == ("open", 10_000, inv)
-    assert d.due_at - d.opened_at == timedelta(days=dispute_policy({}).sla_days("pricing", "smb"))
+    assert d.due_at - d.opened_at == timedelta(days=dispute_policy().sla_days("pricing", "smb"))
     assert invoice(store, inv)["state"] == "disputed"
     assert journal.moves() == [("invoice", "open", "disputed", "dispute"), ("dispute", None, "open", "open")]
     assert journal.history()[1].reason == "wrong unit price"

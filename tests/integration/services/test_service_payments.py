@@ -59,7 +59,7 @@ def test_a_payment_dated_after_the_business_date_is_refused_and_writes_nothing(
     assert caught.value.field == "receivedOn"
     with read_only(store) as uow:
         assert uow.select("SELECT COUNT(*) FROM payment")[0] == 0
-    service.ctx.settings.extra["O2C_PAYMENT_FUTURE_DAYS"] = "2"  # banks that value-date ahead
+    service.ctx.settings = service.ctx.settings.model_copy(update={"payment_future_days": 2})  # value-dated ahead
     assert service.apply_payment(tomorrow, BANK).id > 0
 
 
