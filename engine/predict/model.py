@@ -1,6 +1,6 @@
 """The payment model: gradient-boosted trees (scikit-learn's HistGradientBoosting, the home of that
 library in this project) over `engine.predict.features`, and the customer-mean baseline it falls
-back to when the record is too short to learn from (docs/adr/0009-predict-payment-model.md).
+back to when the record is too short to learn from (docs/adr/0016-payment-model.md).
 
 A prediction of one invoice is a distribution of its delay (days paid after the due date):
 the median from the regressor, a grid of quantiles from the residuals of a held-out slice (by
