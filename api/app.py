@@ -43,10 +43,11 @@ from api.key_watch import watch_key
 from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from api.request_body import HTTPException, decode_body
-from engine.bootstrap import build_context
+from engine.bootstrap import build_context, wire
 from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
 from engine.notices.channels import channel_status
+from engine.rules import sources
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
@@ -54,8 +55,7 @@ from engine.store.upgrades import LATEST, current_version
 from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
 from schema.build import build_schema
-from schema.context import Context, make_context
-from schema.strategies import sources
+from schema.context import RequestContext, make_context
 from states.errors import Unavailable
 
 log = logging.getLogger("o2c.api")
@@ -128,7 +128,7 @@ class _ReuseValidDocuments(SchemaExtension):
             self.documents.keep(context.query, document)
 
 
-class GraphQLApp(GraphQL[Context, None]):
+class GraphQLApp(GraphQL[RequestContext, None]):
     def __init__(
         self,
         engine: EngineContext,
@@ -149,17 +149,24 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.engine = engine
         self.registry = registry
+        self.service = wire(engine, registry)  # the one door, built once per process
 
     def parse_json(self, data: str | bytes) -> Any:
         return decode_body(data)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:
         try:
             principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
         except Unavailable as down:  # no GraphQL result can be formed without knowing the caller
             raise HTTPException(503, down.message) from None
         return make_context(
-            self.engine, principal, auth_error=error, request=request, response=response, registry=self.registry
+            self.engine,
+            principal,
+            auth_error=error,
+            request=request,
+            response=response,
+            registry=self.registry,
+            service=self.service,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -193,7 +200,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
 
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """Authentication at `connection_init`: a valid key in the payload (`{"Authorization":
         "Bearer KEY"}`) or the handshake header, or the connection is closed with 4403."""
         header = header_from_params(context.connection_params)

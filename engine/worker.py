@@ -7,8 +7,9 @@ import logging
 from datetime import date, time, timedelta
 
 from engine import kpi_history, log_context
+from engine.bootstrap import wire
+from engine.commands import RunTimers
 from engine.cycle.partitions import oldest_open_date, work_partitions
-from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import run_due
 from engine.events.retention import prune
 from engine.notices.channels import adapters_from
@@ -19,7 +20,7 @@ from engine.predict.service import refresh as refresh_predictions
 from engine.rules.registry import Registry
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context
-from engine.timers import run_timers
+from engine.timers import TIMER
 
 log = logging.getLogger(__name__)
 RENDER_PER_TICK = 2000  # messages rendered per scheduler tick (the rest on the next ticks)
@@ -35,7 +36,7 @@ def build_scheduler(
 ) -> LeaderScheduler:
     """The leader opens each due date's cycle in `partitions` slices (O2C_CYCLE_PARTITIONS, 4) and
     works them; every standby works open slices of the oldest running date on each of its ticks."""
-    reevaluate = Reevaluator(ctx, registry)
+    service = wire(ctx, registry)  # timers go through the one door: broken promises re-evaluate
     count = partitions or ctx.settings.cycle_partitions
 
     def daily(today: date) -> None:
@@ -61,7 +62,7 @@ def build_scheduler(
 
     def timers(today: date) -> None:
         nonlocal pruned_on
-        run_timers(ctx, today, on_change=reevaluate)
+        service.handle(RunTimers(today), TIMER)
         rendered = render_due(ctx, registry.current, limit=RENDER_PER_TICK)
         if rendered is not None and (rendered.rendered or rendered.cancelled):
             log.info("notices rendered: %s", rendered)

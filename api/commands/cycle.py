@@ -14,11 +14,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from engine.bootstrap import build_context
+from engine.bootstrap import build_context, wire
+from engine.commands import RunTimers
 from engine.cycle.runner import CycleReport, pending_dates, run_cycle
 from engine.notices.render import render_due
 from engine.strategies_in_force import load_registry
-from engine.timers import run_timers
+from engine.timers import TIMER
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,7 +53,9 @@ def _crash_hook(at: int | None) -> Callable[[int], None] | None:
 
 def _cycle(args: argparse.Namespace) -> int:
     ctx = build_context()
-    strategies = load_registry(ctx.settings.strategies_dir).current
+    registry = load_registry(ctx.settings.strategies_dir)
+    strategies = registry.current
+    service = wire(ctx, registry)  # as under serve and worker: broken promises re-evaluate at once
     as_of = args.as_of or ctx.today()
     days = [as_of] if (args.dry_run or args.no_catch_up or args.backfill) else pending_dates(ctx, as_of) or [as_of]
     reports: list[CycleReport] = []
@@ -84,7 +87,7 @@ def _cycle(args: argparse.Namespace) -> int:
             # (that could skip a dunning level). The date turns done when they finish; run again then.
             break
         if not args.dry_run:
-            run_timers(ctx, day)
+            service.handle(RunTimers(day), TIMER)
     rendered = None if args.dry_run or args.no_render else render_due(ctx, strategies)
     if args.json:
         out: dict[str, Any] = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}

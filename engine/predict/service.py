@@ -24,9 +24,9 @@ from engine.store.database import Store
 log = logging.getLogger(__name__)
 
 
-def settings_from(env: Settings) -> m.Settings:
+def settings_from(env: Settings) -> m.ModelSettings:
     """O2C_PREDICT_MIN_PAYMENTS, O2C_PREDICT_MAX_ROWS, O2C_PREDICT_ITERATIONS (see docs/operations.md)."""
-    return m.Settings(
+    return m.ModelSettings(
         min_payments=env.predict_min_payments, max_rows=env.predict_max_rows, iterations=env.predict_iterations
     )
 
@@ -141,7 +141,7 @@ def explain(store: Store, invoice_ids: list[int], today: date) -> dict[int, Invo
         return {}
     found = latest_model(store)
     if found is None:
-        model = m.train(book.record, book.promises, book.record_segment, m.Settings(min_payments=10**12))
+        model = m.train(book.record, book.promises, book.record_segment, m.ModelSettings(min_payments=10**12))
         model_id, reason = 0, "no model trained yet (o2c predict train): " + model.reason
     else:
         model_id, model, reason = found[0].id, found[1], found[1].reason
@@ -171,7 +171,7 @@ def predict_delays(
     or one drawn from its predicted distribution when `rng` is given) and the late probability."""
     book = load(store, today, invoices=tuple(invoice_ids), customers=_owners(store, invoice_ids))
     found = latest_model(store)
-    model = found[1] if found else m.train(book.record, book.promises, book.record_segment, m.Settings(10**12))
+    model = found[1] if found else m.train(book.record, book.promises, book.record_segment, m.ModelSettings(10**12))
     pred = m.predict(model, book.record, book.targets, _day(today), book.promises)
     delays = (pred.expected_day - book.targets.due_day) if rng is None else m.sample_delays(pred, rng)
     return {

@@ -226,7 +226,7 @@ def settle(
     uow: UnitOfWork, inv: Entity, actor: Actor, now: datetime, today: date, cause: dict[str, object], why: str
 ) -> None:
     """The open amount reached zero: the invoice is paid; promises are kept, disputes withdrawn."""
-    close_side_records(uow, inv, actor, now, cause, promise_status="kept", why="invoice settled")
+    close_side_records(uow, inv, actor, now, cause, inv_states.PAID)
     fire_invoice(uow, inv, "pay", actor, now, today, reason=why, cause=cause)
 
 

@@ -15,6 +15,14 @@ from engine.store.models import define_entities
 from states.errors import ValidationFailed
 
 
+def data_tables() -> tuple[str, ...]:
+    """Every table the schema holds rows in (all but `schema_version`), from the entity
+    definitions in `models.py`: what a test empties between runs."""
+    db = Database()
+    define_entities(db)
+    return tuple(sorted(t for t in (e._table_ for e in db.entities.values()) if t != "schema_version"))
+
+
 def bind_arguments(url: str) -> dict[str, object]:
     """`sqlite:///data/o2c.sqlite`, `sqlite:///:memory:` or `postgresql://user:pw@host:5432/db`; a
     PostgreSQL URL's query parameters (`?sslmode=require&connect_timeout=5`) go to the driver as they are."""

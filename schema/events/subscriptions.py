@@ -29,7 +29,7 @@ from engine.events.hub import Filter, hub_for
 from engine.events.retention import check_cursor
 from engine.journal.catalogue import check_event_types
 from engine.queries.events import EventView
-from schema.context import Context, Info
+from schema.context import Info, RequestContext
 from schema.events.types import Event
 from schema.ids import parse_id
 from schema.permissions import CanSubscribe
@@ -51,7 +51,7 @@ _built: OrderedDict[tuple[int, str], Event] = OrderedDict()
 
 
 @contextmanager
-def _slot(ctx: Context, limit: int) -> Iterator[None]:
+def _slot(ctx: RequestContext, limit: int) -> Iterator[None]:
     key = id(ctx)  # one context per WebSocket connection
     if _active.get(key, 0) >= limit:
         raise TooManySubscriptions(
@@ -84,7 +84,7 @@ def slow_consumer_reason(position: int) -> str:
     return json.dumps({"code": SLOW_CONSUMER, "after": encode(position)}, separators=(",", ":"))
 
 
-async def _close_slow(ctx: Context, position: int) -> None:
+async def _close_slow(ctx: RequestContext, position: int) -> None:
     log.warning("closing a stalled event subscriber; it resumes after position %d", position)
     close = getattr(ctx.request, "close", None)
     if close is not None:
@@ -96,7 +96,7 @@ class _Stall:
     """Closes the connection when one message stays unsent for `seconds`. The message in flight
     was handed to the sender first, so it is written before the close frame: the close names it."""
 
-    def __init__(self, ctx: Context, seconds: float, on_close: Callable[[], None]) -> None:
+    def __init__(self, ctx: RequestContext, seconds: float, on_close: Callable[[], None]) -> None:
         self.ctx, self.seconds, self.on_close = ctx, seconds, on_close
         self.timer: asyncio.TimerHandle | None = None
         self.closing: asyncio.Task[None] | None = None
