@@ -35,17 +35,19 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api import graphiql
 from api.auth import MISSING, authenticate, header_from_params
-from api.body_limit import BodyLimit, max_body_bytes
+from api.body_limit import BodyLimit
+from api.delivery_hooks import delivery_route
 from api.dispatching import start_dispatcher
 from api.graphql_http import GRAPHQL_RESPONSE, is_request_error, negotiate
 from api.key_watch import watch_key
 from api.logs import CorrelationId, OperationContext
 from api.metrics import GraphQLMetrics, metrics_endpoint
 from api.request_body import HTTPException, decode_body
-from engine.bootstrap import build_context
-from engine.config import Settings, load_settings, switched_on
+from engine.bootstrap import build_context, wire
+from engine.config import Settings, load_settings
 from engine.events.hub import existing_hubs
 from engine.notices.channels import channel_status
+from engine.rules import sources
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
@@ -53,8 +55,7 @@ from engine.store.upgrades import LATEST, current_version
 from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
 from schema.build import build_schema
-from schema.context import Context, make_context
-from schema.strategies import sources
+from schema.context import RequestContext, make_context
 from states.errors import Unavailable
 
 log = logging.getLogger("o2c.api")
@@ -127,7 +128,7 @@ class _ReuseValidDocuments(SchemaExtension):
             self.documents.keep(context.query, document)
 
 
-class GraphQLApp(GraphQL[Context, None]):
+class GraphQLApp(GraphQL[RequestContext, None]):
     def __init__(
         self,
         engine: EngineContext,
@@ -148,17 +149,24 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.engine = engine
         self.registry = registry
+        self.service = wire(engine, registry)  # the one door, built once per process
 
     def parse_json(self, data: str | bytes) -> Any:
         return decode_body(data)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> RequestContext:
         try:
             principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
         except Unavailable as down:  # no GraphQL result can be formed without knowing the caller
             raise HTTPException(503, down.message) from None
         return make_context(
-            self.engine, principal, auth_error=error, request=request, response=response, registry=self.registry
+            self.engine,
+            principal,
+            auth_error=error,
+            request=request,
+            response=response,
+            registry=self.registry,
+            service=self.service,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -192,7 +200,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
 
-    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """Authentication at `connection_init`: a valid key in the payload (`{"Authorization":
         "Bearer KEY"}`) or the handshake header, or the connection is closed with 4403."""
         header = header_from_params(context.connection_params)
@@ -236,7 +244,7 @@ def _strategies_ready(registry: Registry) -> dict[str, Any]:
 def cors(settings: Settings) -> list[Middleware]:
     """CORS for browser front ends on other origins: `O2C_CORS_ORIGINS` (comma-separated origins, or `*`);
     none by default, so a browser on another origin may not call the API."""
-    allowed = [o.strip() for o in settings.extra.get("O2C_CORS_ORIGINS", "").split(",") if o.strip()]
+    allowed = list(settings.cors_origins)
     if not allowed:
         return []
     return [
@@ -265,13 +273,13 @@ def create_app(
     sources.remember(registry.current)
     ctx = engine or build_context(settings)
     jobs = background or Background()
-    origins = tuple(o for o in settings.extra.get("O2C_ALLOWED_ORIGINS", "").split(",") if o)
+    origins = settings.allowed_origins
     graphql = GraphQLApp(
         ctx,
         registry,
         origins,
-        graphiql=switched_on(settings.extra, "O2C_GRAPHIQL"),
-        introspection=switched_on(settings.extra, "O2C_INTROSPECTION"),
+        graphiql=settings.graphiql,
+        introspection=settings.introspection,
     )
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -287,7 +295,7 @@ def create_app(
             version = await run_in_threadpool(current_version, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
             return JSONResponse({"status": "unavailable", "database": str(exc), **checks}, status_code=503)
-        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings.extra)}
+        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings)}
         ok = version == LATEST and checks["strategies"]["count"] > 0
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 
@@ -333,10 +341,11 @@ def create_app(
         Route("/metrics", metrics_endpoint(ctx.store)),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        delivery_route(ctx, settings.delivery_hook_secret),
     ]
-    if switched_on(settings.extra, "O2C_GRAPHIQL"):
+    if settings.graphiql:
         routes.append(graphiql.assets())
-    limit = Middleware(BodyLimit, limit=max_body_bytes(settings.extra))
+    limit = Middleware(BodyLimit, limit=settings.max_body_bytes)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CorrelationId), *cors(settings), limit])
     app.state.ctx = ctx
     app.state.registry = registry

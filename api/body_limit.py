@@ -6,18 +6,8 @@ A body within the limit is handed on unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from engine.config import positive
-
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-
-
-def max_body_bytes(env: Mapping[str, str]) -> int:
-    return positive(env, "O2C_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
 
 
 class BodyLimit:

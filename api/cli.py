@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from api.logs import configure as configure_logging
 from engine import tracing
+from engine.config import current, warn_unknown
 from states.errors import DomainError
 
 GROUPS = (
@@ -50,8 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        configure_logging(args.verbose, os.environ.get("O2C_LOG_FORMAT"))
-        tracing.configure(os.environ)
+        settings = current()  # every O2C_* variable checked before the command runs
+        configure_logging(args.verbose, settings.log_format)
+        tracing.configure(settings.otel_traces)
+        warn_unknown()
     except DomainError as exc:
         print(f"o2c: {exc.code}: {exc.message}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from api.auth import authenticate
 from engine.store.database import Store
-from schema.context import Context
+from schema.context import RequestContext
 
 log = logging.getLogger("o2c.api.keys")
 
@@ -21,7 +21,7 @@ REVOKED = "the API key was revoked or its role changed"
 _watchers: set[asyncio.Task[None]] = set()  # strong references until each ends
 
 
-def watch_key(store: Store, context: Context, header: str | None) -> None:
+def watch_key(store: Store, context: RequestContext, header: str | None) -> None:
     """Start watching the key of an accepted connection (`header`: the one from `connection_init`,
     else the handshake's)."""
     socket = context.request
@@ -39,7 +39,7 @@ def _open(socket: WebSocket) -> bool:
     return socket.client_state == WebSocketState.CONNECTED and socket.application_state == WebSocketState.CONNECTED
 
 
-async def _watch(store: Store, context: Context, socket: WebSocket, header: str) -> None:
+async def _watch(store: Store, context: RequestContext, socket: WebSocket, header: str) -> None:
     granted = context.principal
     assert granted is not None
     while True:

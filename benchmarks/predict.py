@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.predict.features import Targets, customer_mean_delay
-from engine.predict.model import Settings, predict, train
+from engine.predict.model import ModelSettings, predict, train
 from engine.predict.synthetic import generate
 
 START = 19000  # 2022-01-08
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     record = hist.record(cut)
     paid = (hist.paid_day >= 0) & (hist.paid_day < cut)
     t0 = time.perf_counter()
-    model = train(record, hist.promises, hist.segment[paid], Settings())
+    model = train(record, hist.promises, hist.segment[paid], ModelSettings())
     train_s = time.perf_counter() - t0
 
     open_now = (hist.issue_day <= cut) & (hist.paid_day >= cut) & (hist.due_day >= cut)

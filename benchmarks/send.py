@@ -7,7 +7,7 @@ the same pass with an adapter that sends nothing (the engine's own cost, re-chec
 re-check alone (load + render of every message), and the floor: the same emails sent with plain
 smtplib over one connection and nothing else. The last line printed is JSON.
 
-    .venv/bin/python benchmarks/send.py [--customers 12000]
+    .venv/bin/python benchmarks/send.py [--customers 12000]   # 32000 customers: about 10,000 emails
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Wires settings → store → clock → service. The only place that composes the layers."""
+"""Wires settings → store → clock → service. The only place that composes the layers: the
+handler registry and the after-commit work (re-evaluating touched invoices with the strategies in
+force) are joined here, once per process, for `o2c serve`, `o2c worker` and `o2c cycle` alike."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from datetime import date
 from engine.clock import Clock, PinnedDayClock
 from engine.config import Settings, load_settings
 from engine.cycle.reevaluate import Reevaluator
+from engine.handlers import HANDLERS
 from engine.rules.registry import Registry
 from engine.service import Collections
 from engine.services.context import Context
@@ -28,9 +31,14 @@ def build_context(settings: Settings | None = None, *, migrate: bool = True, clo
     return Context(store=store, clock=clock, settings=settings)
 
 
+def wire(ctx: Context, registry: Registry | None = None) -> Collections:
+    """The service over `ctx`; with a strategy registry, the invoices a command touched are
+    re-evaluated once it has committed (dunning resumes between cycles)."""
+    return Collections(ctx, Reevaluator(ctx, registry) if registry is not None else None, HANDLERS)
+
+
 def build_service(
     settings: Settings | None = None, *, clock: Clock | None = None, registry: Registry | None = None
 ) -> Collections:
     """The service; with a strategy registry, changes between cycles are re-evaluated at once."""
-    ctx = build_context(settings, clock=clock)
-    return Collections(ctx, Reevaluator(ctx, registry) if registry is not None else None)
+    return wire(build_context(settings, clock=clock), registry)

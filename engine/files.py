@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import filetype
 from engine.policy.attachments import AttachmentPolicy
 from states.errors import ValidationFailed
 
-DEFAULT_DIR = "data/files"
 TEXT_TYPES = ("text/plain", "text/csv", "message/rfc822")
 
 
@@ -25,10 +23,6 @@ class StoredFile:
     size: int
     sha256: str
     path: str  # relative to the files directory
-
-
-def files_dir(settings_extra: Mapping[str, str]) -> Path:
-    return Path(settings_extra.get("O2C_FILES_DIR") or DEFAULT_DIR)
 
 
 def sniff(content: bytes, declared: str) -> str:

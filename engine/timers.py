@@ -3,7 +3,6 @@ SLA escalate. Each item is its own transaction, so a crash repeats nothing alrea
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -29,6 +28,7 @@ class TimerReport:
     disputes_escalated: list[int] = field(default_factory=list)
     tasks_woken: list[int] = field(default_factory=list)
     blocks_expired: list[int] = field(default_factory=list)
+    reopened_invoices: list[int] = field(default_factory=list)  # their promise broke: dunning resumes
 
     @property
     def touched_invoices(self) -> int:
@@ -107,11 +107,9 @@ def escalate_dispute(ctx: Context, dispute_id: int) -> bool:
     return transact(ctx.store, work)
 
 
-def run_timers(
-    ctx: Context, as_of: date | None = None, on_change: Callable[[list[int]], object] | None = None
-) -> TimerReport:
-    """Decide due promises and escalate disputes past SLA; `on_change` re-evaluates the invoices
-    whose promise broke (dunning resumes at once, not at the next cycle)."""
+def run_timers(ctx: Context, as_of: date | None = None) -> TimerReport:
+    """Decide due promises and escalate disputes past SLA. Through the service (`RunTimers`) the
+    invoices whose promise broke are re-evaluated at once (dunning resumes, not at the next cycle)."""
     day = as_of or ctx.today()
     report = TimerReport()
     for pid in due_promises(ctx, day):
@@ -120,9 +118,9 @@ def run_timers(
             report.promises_kept.append(pid)
         elif outcome == "broken":
             report.promises_broken.append(pid)
-    if on_change is not None and report.promises_broken:
+    if report.promises_broken:
         with read_only(ctx.store) as uow:
-            on_change([int(uow.PromiseToPay[p].invoice.id) for p in report.promises_broken])
+            report.reopened_invoices = [int(uow.PromiseToPay[p].invoice.id) for p in report.promises_broken]
     for did in overdue_disputes(ctx):
         if escalate_dispute(ctx, did):
             report.disputes_escalated.append(did)

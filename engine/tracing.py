@@ -1,7 +1,8 @@
 """OpenTelemetry traces, optional: the one home of the `opentelemetry` packages (the `[otel]` extra).
 Without them every function here does nothing, at no cost. With them the service's spans — GraphQL
-operations, the daily cycle and its chunks, webhook deliveries, notice sending (per batch and message) — go to whatever tracer provider the
-process has: one set up by `opentelemetry-instrument`, or the SDK's, configured from
+operations, the daily cycle and its chunks, webhook deliveries, notice sending (per batch and
+message) — go to whatever tracer provider the process has: one set up by `opentelemetry-instrument`,
+or the SDK's, configured from
 `O2C_OTEL_TRACES` (`console` prints finished spans, for a first look; `otlp` sends them to the OTLP
 endpoint in the standard `OTEL_EXPORTER_OTLP_*` variables, with `opentelemetry-exporter-otlp`).
 
@@ -55,13 +56,11 @@ def traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
-def configure(env: Mapping[str, str]) -> bool:
-    """Install the SDK's tracer provider when `O2C_OTEL_TRACES` asks for one; True when it did."""
-    exporter_name = env.get("O2C_OTEL_TRACES", "").strip().lower()
+def configure(exporter_name: str | None) -> bool:
+    """Install the SDK's tracer provider when `O2C_OTEL_TRACES` (`Settings.otel_traces`, checked
+    against EXPORTERS there) asks for one; True when it did."""
     if not exporter_name:
         return False
-    if exporter_name not in EXPORTERS:
-        raise ValidationFailed(f"O2C_OTEL_TRACES={exporter_name!r}: one of {', '.join(EXPORTERS)}")
     try:
         sdk_trace = importlib.import_module("opentelemetry.sdk.trace")
         export = importlib.import_module("opentelemetry.sdk.trace.export")
@@ -75,8 +74,10 @@ def configure(env: Mapping[str, str]) -> bool:
         raise ValidationFailed(
             f"O2C_OTEL_TRACES={exporter_name} needs OpenTelemetry: pip install 'o2c-engine[otel]' ({exc.name} missing)"
         ) from None
-    service = env.get("OTEL_SERVICE_NAME", TRACER_NAME)
-    provider = sdk_trace.TracerProvider(resource=resources.Resource.create({"service.name": service}))
+    resource = resources.Resource.create()  # the SDK reads the standard OTEL_SERVICE_NAME itself
+    if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
+        resource = resource.merge(resources.Resource({"service.name": TRACER_NAME}))
+    provider = sdk_trace.TracerProvider(resource=resource)
     provider.add_span_processor(export.BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return True

@@ -7,11 +7,11 @@ import logging
 from datetime import date, time, timedelta
 
 from engine import kpi_history, log_context
-from engine.config import positive
+from engine.bootstrap import wire
+from engine.commands import RunTimers
 from engine.cycle.partitions import oldest_open_date, work_partitions
-from engine.cycle.reevaluate import Reevaluator
 from engine.cycle.runner import run_due
-from engine.events.retention import prune, retention_days
+from engine.events.retention import prune
 from engine.notices.channels import adapters_from
 from engine.notices.render import render_due
 from engine.notices.send import send_due
@@ -20,7 +20,7 @@ from engine.predict.service import refresh as refresh_predictions
 from engine.rules.registry import Registry
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context
-from engine.timers import run_timers
+from engine.timers import TIMER
 
 log = logging.getLogger(__name__)
 RENDER_PER_TICK = 2000  # messages rendered per scheduler tick (the rest on the next ticks)
@@ -36,13 +36,13 @@ def build_scheduler(
 ) -> LeaderScheduler:
     """The leader opens each due date's cycle in `partitions` slices (O2C_CYCLE_PARTITIONS, 4) and
     works them; every standby works open slices of the oldest running date on each of its ticks."""
-    reevaluate = Reevaluator(ctx, registry)
-    count = partitions or positive(ctx.settings.extra, "O2C_CYCLE_PARTITIONS", 4)
+    service = wire(ctx, registry)  # timers go through the one door: broken promises re-evaluate
+    count = partitions or ctx.settings.cycle_partitions
 
     def daily(today: date) -> None:
         # Before the cycle, so that its p_late facts are today's; a failure leaves yesterday's.
         try:
-            run = refresh_predictions(ctx.store, today, ctx.now(), ctx.settings.extra)
+            run = refresh_predictions(ctx.store, today, ctx.now(), ctx.settings)
             log.info("predictions %s: %s", today, run.line())
         except Exception:
             log.exception("payment predictions were not refreshed for %s", today)
@@ -56,13 +56,13 @@ def build_scheduler(
                 if not report.already_done:
                     log.info("cycle %s: %s", report.business_date, report.as_dict())
 
-    retention = retention_days(ctx.settings.extra)
-    adapters = adapters_from(ctx.settings.extra)  # O2C_SMTP_URL, O2C_LETTER_DIR (docs/notices.md)
+    retention = ctx.settings.event_retention_days
+    adapters = adapters_from(ctx.settings)  # O2C_SMTP_URL, O2C_LETTER_DIR (docs/notices.md)
     pruned_on: date | None = None
 
     def timers(today: date) -> None:
         nonlocal pruned_on
-        run_timers(ctx, today, on_change=reevaluate)
+        service.handle(RunTimers(today), TIMER)
         rendered = render_due(ctx, registry.current, limit=RENDER_PER_TICK)
         if rendered is not None and (rendered.rendered or rendered.cancelled):
             log.info("notices rendered: %s", rendered)

@@ -1,4 +1,5 @@
-"""The per-request context: the service facade, the caller, and this request's DataLoaders."""
+"""The per-request GraphQL context, `RequestContext` (the engine's is `engine.services.context.Context`):
+the service, the caller, and this request's DataLoaders."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from engine.cycle.reevaluate import Reevaluator
+from engine.bootstrap import wire
 from engine.keys import Principal
 from engine.rules.registry import Registry
 from engine.service import Collections
@@ -26,7 +27,7 @@ T = TypeVar("T")
 
 
 @dataclass
-class Context:
+class RequestContext:
     engine: EngineContext
     service: Collections
     principal: Principal | None
@@ -71,12 +72,14 @@ def make_context(
     request: Request | WebSocket | None = None,
     response: Response | WebSocket | None = None,
     registry: Registry | None = None,
-) -> Context:
-    """With a `registry`, changes made through the service (payments, dispute outcomes, …) are
-    re-evaluated at once by the strategies in force."""
-    return Context(
+    service: Collections | None = None,
+) -> RequestContext:
+    """`service` is the process's (`engine.bootstrap.wire`, built once at start-up); without it
+    one is wired here. With a `registry`, changes made through the service (payments, dispute
+    outcomes, …) are re-evaluated at once by the strategies in force."""
+    return RequestContext(
         engine=engine,
-        service=Collections(engine, Reevaluator(engine, registry) if registry is not None else None),
+        service=service if service is not None else wire(engine, registry),
         principal=principal,
         loaders=Loaders(engine),
         auth_error=auth_error,
@@ -86,4 +89,4 @@ def make_context(
     )
 
 
-Info = strawberry.Info[Context, None]
+Info = strawberry.Info[RequestContext, None]

@@ -18,7 +18,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
-from schema.context import Context
+from schema.context import RequestContext
 from schema.errors import Unauthenticated
 from states.errors import Forbidden
 
@@ -51,7 +51,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
-def check(context: Context, capability: Capability, operation: str | None = None) -> None:
+def check(context: RequestContext, capability: Capability, operation: str | None = None) -> None:
     """Raise UNAUTHENTICATED without a valid key, FORBIDDEN when the role lacks `capability`."""
     principal = context.principal
     if principal is None:

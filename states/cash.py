@@ -69,6 +69,12 @@ def unapplied_by_currency(payments: list[tuple[str, int]]) -> dict[str, int]:
     return out
 
 
+def covered_by_credit(unapplied: int, open_amount: int) -> bool:
+    """The customer's unapplied cash in the invoice's currency already pays it: never chase it.
+    (The cycle's vectorised `covered_by_credit` fact, engine/cycle/facts.py, is this rule per row.)"""
+    return 0 < open_amount <= unapplied
+
+
 def oldest_due_first(credit: int, invoices: list[tuple[int, str, int]]) -> list[tuple[int, int]]:
     """Spread `credit` over (invoice id, due date ISO text, open amount), oldest due first; returns
     (invoice id, amount) allocations. The automatic policy of applying unapplied credit."""

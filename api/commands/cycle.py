@@ -14,11 +14,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from engine.bootstrap import build_context
+from engine.bootstrap import build_context, wire
+from engine.commands import RunTimers
 from engine.cycle.runner import CycleReport, pending_dates, run_cycle
 from engine.notices.render import render_due
 from engine.strategies_in_force import load_registry
-from engine.timers import run_timers
+from engine.timers import TIMER
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,15 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_cycle)
 
 
-def _crash_hook() -> Callable[[int], None] | None:
+def _crash_hook(at: int | None) -> Callable[[int], None] | None:
     """Fault injection for the crash tests: `O2C_FAULT_KILL_AFTER_CHUNK=k` SIGKILLs this process
     right after chunk k committed (k = 0, 1, …)."""
-    at = os.environ.get("O2C_FAULT_KILL_AFTER_CHUNK")
     if at is None:
         return None
 
     def hook(chunk: int) -> None:
-        if chunk == int(at):
+        if chunk == at:
             os.kill(os.getpid(), signal.SIGKILL)
 
     return hook
@@ -53,7 +53,9 @@ def _crash_hook() -> Callable[[int], None] | None:
 
 def _cycle(args: argparse.Namespace) -> int:
     ctx = build_context()
-    strategies = load_registry(ctx.settings.strategies_dir).current
+    registry = load_registry(ctx.settings.strategies_dir)
+    strategies = registry.current
+    service = wire(ctx, registry)  # as under serve and worker: broken promises re-evaluate at once
     as_of = args.as_of or ctx.today()
     days = [as_of] if (args.dry_run or args.no_catch_up or args.backfill) else pending_dates(ctx, as_of) or [as_of]
     reports: list[CycleReport] = []
@@ -74,7 +76,7 @@ def _cycle(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 progress=progress,
                 chunk_size=args.chunk_size,
-                after_chunk=_crash_hook(),
+                after_chunk=_crash_hook(ctx.settings.fault_kill_after_chunk),
                 backfill=args.backfill,
             )
         )
@@ -85,7 +87,7 @@ def _cycle(args: argparse.Namespace) -> int:
             # (that could skip a dunning level). The date turns done when they finish; run again then.
             break
         if not args.dry_run:
-            run_timers(ctx, day)
+            service.handle(RunTimers(day), TIMER)
     rendered = None if args.dry_run or args.no_render else render_due(ctx, strategies)
     if args.json:
         out: dict[str, Any] = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}

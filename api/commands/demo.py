@@ -7,10 +7,9 @@ import time
 from datetime import timedelta
 
 from engine import kpi_history
-from engine.bootstrap import build_context
+from engine.bootstrap import build_context, wire
 from engine.demo import has_customers, load_demo
 from engine.predict import service as predictions
-from engine.service import Collections
 from engine.store.unit_of_work import read_only
 from engine.strategies_in_force import load_registry
 
@@ -43,11 +42,11 @@ def _demo(args: argparse.Namespace) -> int:
         print("o2c: --customers must be at least 1 and --invoices not negative")
         return 1
     started = time.perf_counter()
-    summary = load_demo(Collections(ctx), args.customers, args.invoices, args.seed)
+    summary = load_demo(wire(ctx), args.customers, args.invoices, args.seed)
     took = time.perf_counter() - started
     print(f"{summary.line()} (seed {args.seed}, business date {ctx.today()}, {took:.1f} s)")
     # so that predictions, the forecast and KPI trends show something right away
-    run = predictions.train(ctx.store, ctx.today(), ctx.now(), ctx.settings.extra)
+    run = predictions.train(ctx.store, ctx.today(), ctx.now(), ctx.settings)
     print(f"demo: payment predictions: {run.line()}")
     route = kpi_history.router(load_registry(ctx.settings.strategies_dir).current)
     weeks = [ctx.today() - timedelta(days=7 * k) for k in range(DEMO_KPI_WEEKS, -1, -1)]

@@ -20,14 +20,10 @@ from datetime import timedelta
 from types import FrameType
 
 from engine.bootstrap import build_context
-from engine.config import positive
 from engine.services.context import Context
-from engine.webhooks.destinations import allow_private
 from engine.webhooks.dispatcher import Claimed, Dispatcher, Outcome
-from states.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
-FAULT_ENV = "O2C_DISPATCH_FAULT"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,32 +63,31 @@ def dispatcher_for(
 ) -> Dispatcher:
     """A dispatcher on the process's store with the `O2C_DISPATCH_*` settings (flags win); used by
     `o2c dispatch` and by the dispatcher thread of `o2c worker`."""
-    extra = ctx.settings.extra
-    if lease is None and extra.get("O2C_DISPATCH_LEASE"):
-        lease = positive(extra, "O2C_DISPATCH_LEASE", 1.0)
+    settings = ctx.settings
     return Dispatcher(
         ctx.store,
-        source=ctx.settings.source,
-        batch=batch or positive(extra, "O2C_DISPATCH_BATCH", 10),
-        timeout=timeout or positive(extra, "O2C_DISPATCH_TIMEOUT", 10.0),
-        lease_seconds=lease,  # None: batch × (timeout + 1) + 30
+        source=settings.source,
+        batch=batch or settings.dispatch_batch,
+        timeout=timeout or settings.dispatch_timeout,
+        lease_seconds=lease or settings.dispatch_lease,  # None: batch × (timeout + 1) + 30
         after_send=after_send,
-        allow_private=allow_private(extra),
-        retry_scale=positive(extra, "O2C_WEBHOOK_RETRY_SCALE", 1.0),
-        disable_after=timedelta(days=positive(extra, "O2C_WEBHOOK_DISABLE_AFTER_DAYS", 5.0)),
+        allow_private=settings.webhook_allow_private,
+        retry_scale=settings.webhook_retry_scale,
+        disable_after=timedelta(days=settings.webhook_disable_after_days),
     )
 
 
-def build_dispatcher(args: argparse.Namespace) -> Dispatcher:
+def build_dispatcher(args: argparse.Namespace) -> tuple[Dispatcher, float]:
+    """The dispatcher and its idle seconds (`--idle`, else O2C_DISPATCH_IDLE)."""
     ctx = build_context()
-    fault = ctx.settings.extra.get(FAULT_ENV, "")
-    if fault and fault not in FAULTS:
-        raise ValidationFailed(f"{FAULT_ENV}={fault!r}: one of {', '.join(FAULTS)}")
-    return dispatcher_for(ctx, batch=args.batch, timeout=args.timeout, lease=args.lease, after_send=FAULTS.get(fault))
+    fault = ctx.settings.dispatch_fault  # the model accepts only the names in FAULTS
+    after_send = FAULTS[fault] if fault else None
+    dispatcher = dispatcher_for(ctx, batch=args.batch, timeout=args.timeout, lease=args.lease, after_send=after_send)
+    return dispatcher, args.idle or ctx.settings.dispatch_idle
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    dispatcher = build_dispatcher(args)
+    dispatcher, idle = build_dispatcher(args)
     try:
         if args.once:
             sent = 0
@@ -111,7 +106,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, on_signal)
         print(f"o2c dispatch {dispatcher.holder} running", flush=True)
-        idle = args.idle or positive(os.environ, "O2C_DISPATCH_IDLE", 1.0)
         dispatcher.run(stop, idle_seconds=idle)
         return 0
     finally:

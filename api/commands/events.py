@@ -7,7 +7,7 @@ import argparse
 import json
 
 from engine.bootstrap import build_context
-from engine.events.retention import prune, retention_days
+from engine.events.retention import prune
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _prune(args: argparse.Namespace) -> int:
     ctx = build_context()
     try:
-        days = args.days if args.days is not None else retention_days(ctx.settings.extra)
+        days = args.days if args.days is not None else ctx.settings.event_retention_days
         result = prune(ctx.store, ctx.clock.now(), days)
     finally:
         ctx.store.disconnect()

@@ -56,7 +56,7 @@ def _send(args: argparse.Namespace) -> int:
     ctx = build_context()
     strategies = load_registry(ctx.settings.strategies_dir).current
     templates = load(ctx.settings.templates_dir)
-    adapters = adapters_from(ctx.settings.extra)
+    adapters = adapters_from(ctx.settings)
     while True:
         outcome = send_due(ctx.store, templates, strategies, adapters, ctx.now())
         report = outcome.as_dict()

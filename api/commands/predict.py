@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     ctx = build_context()
-    run = service.train(ctx.store, args.as_of or ctx.today(), ctx.now(), ctx.settings.extra)
+    run = service.train(ctx.store, args.as_of or ctx.today(), ctx.now(), ctx.settings)
     print(f"trained on {run.trained_rows} paid invoices: {run.line()}")
     if run.kind == "baseline":
         print(f"o2c: note: {run.reason}")
@@ -35,7 +35,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     ctx = build_context()
-    print(service.score(ctx.store, args.as_of or ctx.today(), ctx.settings.extra, ctx.now()).line())
+    print(service.score(ctx.store, args.as_of or ctx.today(), ctx.settings, ctx.now()).line())
     return 0
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from typing import TYPE_CHECKING
 
-from engine.config import Settings, load_settings, positive, switched_on, time_of_day
+from engine.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from api.app import Background
@@ -37,16 +36,16 @@ def background_for(settings: Settings, no_scheduler: bool = False) -> Background
 
     # `--no-scheduler` (O2C_SCHEDULER=0) means no background work at all (API replicas);
     # O2C_SERVE_DISPATCH=0 keeps the scheduler but leaves webhooks to `o2c worker` / `o2c dispatch`.
-    background = not no_scheduler and switched_on(settings.extra, "O2C_SCHEDULER")
+    background = not no_scheduler and settings.scheduler
     return Background(
         scheduler=background,
-        dispatch=background and switched_on(settings.extra, "O2C_SERVE_DISPATCH"),
-        dispatch_idle_seconds=positive(settings.extra, "O2C_DISPATCH_IDLE", 1.0),
+        dispatch=background and settings.serve_dispatch,
+        dispatch_idle_seconds=settings.dispatch_idle,
         hot_reload=True,
-        cycle_at=time_of_day(settings.extra, "O2C_CYCLE_AT", "06:00"),
-        tick_seconds=positive(settings.extra, "O2C_TICK_SECONDS", 5.0),
-        lease_seconds=positive(settings.extra, "O2C_LEASE_SECONDS", 30.0),
-        poll_seconds=positive(settings.extra, "O2C_STRATEGIES_POLL_SECONDS", 2.0),
+        cycle_at=settings.cycle_at,
+        tick_seconds=settings.tick_seconds,
+        lease_seconds=settings.lease_seconds,
+        poll_seconds=settings.strategies_poll_seconds,
     )
 
 
@@ -54,7 +53,6 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.body_limit import max_body_bytes
     from api.logs import json_logs
     from engine.keys import ensure_demo_admin_key
 
@@ -65,7 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.verbose:  # APScheduler logs every tick at INFO; our jobs log what they do
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     app = create_app(settings, background=background)
-    if os.environ.get("O2C_DEMO_KEY") == "1":
+    if settings.demo_key:
         key = ensure_demo_admin_key(app.state.ctx)
         if key:
             print("demo admin key (send as 'Authorization: Bearer KEY'):")
@@ -77,8 +75,8 @@ def _serve(args: argparse.Namespace) -> int:
     ) + (", webhook dispatcher on" if background.dispatch else ", webhook dispatcher off")
     print(f"o2c-engine serving on http://{host}:{port} (GraphQL and GraphiQL at /graphql; {scheduler})", flush=True)
     # JSON logs: uvicorn's own loggers go through the root handler (one JSON line each, access log included).
-    log_config = None if json_logs(settings.extra.get("O2C_LOG_FORMAT")) else uvicorn.config.LOGGING_CONFIG
+    log_config = None if json_logs(settings.log_format) else uvicorn.config.LOGGING_CONFIG
     # WebSocket messages obey the same limit as HTTP bodies (uvicorn closes the socket with 1009).
-    ws_max = max_body_bytes(settings.extra)
+    ws_max = settings.max_body_bytes
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config, ws_max_size=ws_max)
     return 0

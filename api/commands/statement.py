@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from engine.bootstrap import build_context
+from engine.bootstrap import build_context, wire
 from engine.cashapp.formats import StatementError
-from engine.service import Collections
+from engine.commands import ImportStatement
+from engine.strategies_in_force import load_registry
 from states.actors import Actor
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -28,9 +29,10 @@ def import_statement(args: argparse.Namespace) -> int:
     except UnicodeDecodeError as exc:
         print(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})", file=sys.stderr)
         return 1
-    service = Collections(build_context())
+    ctx = build_context()
+    service = wire(ctx, load_registry(ctx.settings.strategies_dir))  # paid invoices re-evaluate, as under serve
     try:
-        summary = service.import_statement(text, args.format, Actor("import", path.name))
+        summary = service.handle(ImportStatement(text, args.format), Actor("import", path.name))
     except StatementError as exc:
         where = exc.location.removeprefix("line ")
         print(f"{path}:{where}: {exc.detail}" if where else f"{path}: {exc.detail}", file=sys.stderr)

@@ -16,7 +16,7 @@ from engine.lab.diff import candidate_set, diff_strategies
 from engine.lab.experiment import experiment_report
 from engine.lab.text import diff_lines, experiment_lines
 from engine.notices.templates import load
-from engine.rules import commands
+from engine.rules import checks
 from engine.rules.directory import load_directory
 from engine.rules.errors import StrategyError
 from engine.strategies_in_force import load_registry
@@ -62,11 +62,11 @@ def _dir(args: argparse.Namespace) -> Path:
 
 def _check(args: argparse.Namespace) -> int:
     templates = load(args.templates or load_settings().templates_dir)
-    return commands.check(_dir(args), sys.stdout, templates.has)
+    return checks.check(_dir(args), sys.stdout, templates.has)
 
 
 def _test(args: argparse.Namespace) -> int:
-    return commands.test(_dir(args), sys.stdout)
+    return checks.test(_dir(args), sys.stdout)
 
 
 def _diff(args: argparse.Namespace) -> int:

@@ -17,13 +17,13 @@ import logging
 import signal
 import threading
 import time
-from pathlib import Path
+from datetime import time as time_of_day
 from types import FrameType
 
 from api.commands.dispatch import dispatcher_for
 from api.dispatching import Dispatching, start_dispatcher
 from engine.bootstrap import build_context
-from engine.config import load_settings, positive, switched_on, time_of_day
+from engine.config import load_settings
 from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
 
@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "worker", help="run the scheduler (daily cycle, timers; one leader at a time) and the webhook dispatcher"
     )
-    p.add_argument("--cycle-at", default=None, help="local time of the daily cycle, HH:MM (O2C_CYCLE_AT, 06:00)")
+    p.add_argument(
+        "--cycle-at", type=_time_of_day, default=None, help="local time of the daily cycle, HH:MM (O2C_CYCLE_AT, 06:00)"
+    )
     p.add_argument("--tick", type=float, default=None, help="seconds between scheduler ticks (O2C_TICK_SECONDS, 5)")
     p.add_argument("--lease", type=float, default=None, help="leader lease seconds (O2C_LEASE_SECONDS, 30)")
     p.add_argument(
@@ -45,13 +47,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_worker)
 
 
+def _time_of_day(raw: str) -> time_of_day:
+    try:
+        return time_of_day.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a time of day (HH:MM)") from None
+
+
 def _worker(args: argparse.Namespace) -> int:
     settings = load_settings()
-    cycle_at = time_of_day(settings.extra, "O2C_CYCLE_AT", "06:00", args.cycle_at)
-    tick = args.tick or positive(settings.extra, "O2C_TICK_SECONDS", 5.0)
-    lease = args.lease or positive(settings.extra, "O2C_LEASE_SECONDS", 30.0)
-    idle = positive(settings.extra, "O2C_DISPATCH_IDLE", 1.0)
-    dispatch = not args.no_dispatch and switched_on(settings.extra, "O2C_WORKER_DISPATCH")
+    cycle_at = args.cycle_at or settings.cycle_at
+    tick = args.tick or settings.tick_seconds
+    lease = args.lease or settings.lease_seconds
+    idle = settings.dispatch_idle
+    dispatch = not args.no_dispatch and settings.worker_dispatch
 
     ctx = build_context(settings)
     registry = load_registry(settings.strategies_dir)
@@ -76,7 +85,7 @@ def _worker(args: argparse.Namespace) -> int:
     sending: Dispatching | None = start_dispatcher(ctx, idle) if dispatch else None
     sends = f"dispatcher {sending.dispatcher.holder}" if sending is not None else "dispatcher off"
     print(f"o2c worker {scheduler.holder} running ({sends})", flush=True)
-    heartbeat = Path(settings.extra["O2C_HEARTBEAT_FILE"]) if settings.extra.get("O2C_HEARTBEAT_FILE") else None
+    heartbeat = settings.heartbeat_file
     while not stop.wait(1.0):
         # A container health check reads the file's age: it stays fresh while the dispatcher lives.
         if heartbeat is not None and (sending is None or sending.alive()):

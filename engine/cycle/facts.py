@@ -91,7 +91,7 @@ def invoice_facts(p: Portfolio, acc: Accounts, recent: IntArray) -> dict[str, An
     unapplied = acc.unapplied_in(p.customer_id, p.currency)
     facts |= {
         "account.unapplied_cash": unapplied,
-        "covered_by_credit": (unapplied > 0) & (unapplied >= p.open_amount),
+        "covered_by_credit": (unapplied > 0) & (unapplied >= p.open_amount),  # states.cash.covered_by_credit
         "currency": p.currency,
         "days_past_due": dpd,
         "days_to_due": -dpd,

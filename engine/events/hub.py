@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
-from engine.config import positive
+from engine.config import Settings
 from engine.events.cursor import stable_position
 from engine.events.notify import Listener, open_listener
 from engine.events.retention import CursorExpired, watermark
@@ -311,20 +311,19 @@ _hubs: weakref.WeakKeyDictionary[Store, weakref.WeakKeyDictionary[asyncio.Abstra
 )
 
 
-def hub_for(store: Store, settings: dict[str, str] | None = None) -> EventHub:
-    """This process's hub for `store` on the running loop. `settings`: the `O2C_*` variables
-    (`O2C_EVENT_POLL_SECONDS`, `O2C_EVENT_NOTIFY_FALLBACK_SECONDS`, `O2C_SUBSCRIPTION_BUFFER`),
-    read when the hub is created."""
+def hub_for(store: Store, settings: Settings | None = None) -> EventHub:
+    """This process's hub for `store` on the running loop, with `O2C_EVENT_POLL_SECONDS`,
+    `O2C_EVENT_NOTIFY_FALLBACK_SECONDS` and `O2C_SUBSCRIPTION_BUFFER` of `settings` when it is created."""
     loop = asyncio.get_running_loop()
     per_loop = _hubs.setdefault(store, weakref.WeakKeyDictionary())
     hub = per_loop.get(loop)
     if hub is None:
-        env = settings or {}
+        env = settings or Settings()
         hub = per_loop[loop] = EventHub(
             store,
-            poll_seconds=positive(env, "O2C_EVENT_POLL_SECONDS", POLL_SECONDS, float),
-            fallback_seconds=positive(env, "O2C_EVENT_NOTIFY_FALLBACK_SECONDS", NOTIFY_FALLBACK_SECONDS, float),
-            capacity=positive(env, "O2C_SUBSCRIPTION_BUFFER", BUFFER, int),
+            poll_seconds=env.event_poll_seconds,
+            fallback_seconds=env.event_notify_fallback_seconds,
+            capacity=env.subscription_buffer,
         )
     return hub
 

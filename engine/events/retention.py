@@ -15,12 +15,11 @@ the `lease` table that never expires). A cursor below it may have missed a remov
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.clock import stored
-from engine.config import positive
 from engine.events.cursor import settled_events_after
 from engine.queries.events import EventView
 from engine.store.database import Store
@@ -53,10 +52,6 @@ class PruneResult:
     kept_for_webhooks: int  # old enough, but a webhook delivery (or the fan-out) still needs them
     watermark: int  # the highest position ever removed
     cutoff: datetime
-
-
-def retention_days(env: Mapping[str, str]) -> int:
-    return positive(env, "O2C_EVENT_RETENTION_DAYS", DEFAULT_DAYS, int)
 
 
 def watermark(store: Store) -> int:

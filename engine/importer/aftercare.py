@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.clock import stored
-from engine.services.common import record_dispute_transition
+from engine.services.common import close_side_records
 from engine.services.holds import clear_automatic_holds
 from engine.store.bulk import Bulk
 from engine.store.unit_of_work import UnitOfWork
 from states import dispute as dsp
+from states import invoice as inv_states
 from states.actors import Actor
-from states.dispute import DISPUTE
 
 
 def settle_side_effects(
@@ -23,23 +22,16 @@ def settle_side_effects(
     """`paid` maps each newly paid invoice to the cause of its payment; returns rows changed."""
     if not paid:
         return 0
-    changed = 0
-    promised = bulk.select_in("SELECT id FROM promise_to_pay WHERE status = 'active' AND invoice IN ({})", list(paid))
-    for (pid,) in promised:
-        promise = uow.PromiseToPay[int(pid)]
-        promise.status = "kept"
-        promise.decided_at = stored(now)
-        changed += 1
+    promised = bulk.select_in(
+        "SELECT invoice FROM promise_to_pay WHERE status = 'active' AND invoice IN ({})", list(paid)
+    )
     active = "', '".join(sorted(dsp.ACTIVE))
-    disputed = bulk.select_in(f"SELECT id FROM dispute WHERE state IN ('{active}') AND invoice IN ({{}})", list(paid))
-    for (did,) in disputed:
-        d = uow.Dispute[int(did)]
-        before, after = DISPUTE.fire(d, "withdraw", d.id)
-        d.version += 1
-        d.resolved_at = stored(now)
-        cause = paid[d.invoice.id]
-        record_dispute_transition(uow, d, before, after, "withdraw", actor, now, cause, "invoice settled")
-        changed += 1
+    disputed = bulk.select_in(
+        f"SELECT invoice FROM dispute WHERE state IN ('{active}') AND invoice IN ({{}})", list(paid)
+    )
+    changed = 0
+    for iid in sorted({int(r[0]) for r in (*promised, *disputed)}):
+        changed += close_side_records(uow, uow.Invoice[iid], actor, now, paid[iid], inv_states.PAID)
     return changed
 
 

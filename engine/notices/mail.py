@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Mapping
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -118,10 +117,8 @@ def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def mail_adapter(env: Mapping[str, str]) -> FileMail | SmtpMail:
-    url = env["O2C_SMTP_URL"]
-    sender = env.get("O2C_MAIL_FROM", "credit@o2c.invalid")
-    reply_to = env.get("O2C_MAIL_REPLY_TO") or None
+def mail_adapter(url: str, sender: str, reply_to: str | None) -> FileMail | SmtpMail:
+    """`O2C_SMTP_URL`, `O2C_MAIL_FROM`, `O2C_MAIL_REPLY_TO`."""
     if url.startswith("file:"):
         return FileMail(url.removeprefix("file:"), sender, reply_to)
     return SmtpMail(url, sender, reply_to)

@@ -1,6 +1,7 @@
 """Who receives a message: per channel the address that channel needs, billing contact first.
 
-A channel with no usable contact (none with that address, or every one opted out) falls back to
+A channel with no usable contact (none with that address, every one opted out or its address
+bounced: `invalid_channels`) falls back to
 the next channel the strategy allows; failing all, the message becomes a collector's task. Never a
 wrong address: a letter never goes to an email address, an SMS never to a landline we were not given.
 """
@@ -25,6 +26,7 @@ class ContactView:
     postal_address: str | None
     language: str | None
     opt_out: tuple[str, ...]
+    invalid: tuple[str, ...] = ()  # channels whose address bounced (until it is changed)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def recipient_for(channel: str, contacts: Sequence[ContactView]) -> Recipient | 
     if channel == "portal":
         return Recipient(channel, None, None)
     for c in by_role(contacts):
-        if channel in c.opt_out:
+        if channel in c.opt_out or channel in c.invalid:
             continue
         if channel not in ADDRESS_OF:
             return Recipient(channel, c.phone if channel == "phone" else None, c)

@@ -29,6 +29,7 @@ from engine.tasks.opening import TaskRequest, open_tasks
 from states import invoice as inv_states
 from states import notice as ntc
 from states.actors import Actor
+from states.cash import covered_by_credit, unapplied_by_currency
 
 log = logging.getLogger(__name__)
 ACTOR = Actor("system", "render")
@@ -163,16 +164,28 @@ def load_messages(store: Store, ids: list[int]) -> list[tuple[dict[str, Any], li
             for m in uow.Notice.select(lambda m: m.id in ids).prefetch(uow.Customer)
         }
         items: dict[int, list[Item]] = defaultdict(list)
+        credit = unapplied_of(uow, sorted({m["customer_id"] for m in messages.values()}))
         for line in uow.NoticeLine.select(lambda n: n.message.id in ids).order_by(lambda n: n.id):
             inv = line.invoice
             if inv.state not in inv_states.CHASEABLE | {inv_states.ESCALATED} or inv.open_amount <= 0:
                 continue  # settled, disputed, promised or stopped since the cycle asked
+            if covered_by_credit(credit.get((int(inv.customer.id), inv.currency), 0), inv.open_amount):
+                continue  # cash received since (not yet applied) pays it
             items[int(line.message.id)].append(
                 Item(inv.number, inv.issue_date, inv.due_date, inv.currency, inv.amount, inv.open_amount,
                      line.level, line.kind)
             )  # fmt: skip
         contacts = contacts_of(uow, sorted({m["customer_id"] for m in messages.values()}))
     return [(m, items[mid], contacts[m["customer_id"]]) for mid, m in sorted(messages.items())]
+
+
+def unapplied_of(uow: UnitOfWork, customer_ids: list[int]) -> dict[tuple[int, str], int]:
+    """The customers' unapplied cash per (customer, currency), never mixed across currencies."""
+    found: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    if customer_ids:
+        for p in uow.Payment.select(lambda p: p.customer.id in customer_ids and p.unapplied_amount > 0):
+            found[int(p.customer.id)].append((p.currency, int(p.unapplied_amount)))
+    return {(c, cur): amount for c, pays in found.items() for cur, amount in unapplied_by_currency(pays).items()}
 
 
 def _write(store: Store, plans: list[Plan], now: datetime, outcome: Outcome) -> None:

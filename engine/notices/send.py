@@ -5,16 +5,18 @@ Per batch: **claim** in one short transaction (`rendered → queued`, a lease un
 take one message; **re-check** each message right before sending (its invoices re-read: one paid,
 credited, disputed, promised or cancelled since is dropped and the text rendered again; none left:
 `cancelled`); **send** outside any transaction; **record** `sent` (with what the channel said),
-`bounced` (a permanent refusal: a collector task), or a retry with backoff (`failed` after the
-last). A crash between sending and recording leaves the lease to expire and the message is sent
-again with the same Message-ID: the only duplicate possible. A channel without an adapter leaves
-its messages `queued` with the error "channel … is not configured"."""
+`bounced` (a permanent refusal: the contact's channel is marked invalid and the message falls back
+to the next channel or contact its strategy allows, re-sent in the next pass; with none left it is
+`bounced` with a collector task), or a retry with backoff (`failed` after the last). A crash
+between sending and recording leaves the lease to expire and the message is sent again with the
+same Message-ID: the only duplicate possible. A channel without an adapter leaves its messages
+`queued` with the error "channel … is not configured"."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from engine.notices.machine import fire_notice, numbers_of
 from engine.notices.render import Plan, load_messages, plan_message, task_request
 from engine.notices.templates import TemplateSet
 from engine.rules.registry import StrategySet
+from engine.services.contacts import mark_invalid
 from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.tasks.opening import open_tasks
@@ -47,6 +50,7 @@ class SendOutcome:
     retrying: int = 0
     cancelled: int = 0
     not_configured: int = 0
+    fell_back: int = 0  # refused, queued again for the next channel or contact
     by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def as_dict(self) -> dict[str, Any]:
@@ -122,6 +126,7 @@ class Attempt:
     delivery: str | None
     error: str | None
     refused: bool
+    fallback: str | None = None  # after a refusal: the channel the message goes out on next
 
 
 def _send_batch(
@@ -161,7 +166,7 @@ def _send_claimed(
         msg, items, contacts = loaded[mid]
         plan = plan_message(templates, strategies, msg, items, contacts)  # the re-check: as things stand now
         dropped = sorted(set(before[mid]) - set(plan.invoices))
-        delivery = error = None
+        delivery = error = fallback = None
         refused = False
         if plan.rendered is not None and plan.recipient is not None and plan.recipient.address:
             r = plan.rendered
@@ -172,15 +177,36 @@ def _send_claimed(
                     delivery = adapters[channel].send(outgoing)
                 except Refused as exc:
                     error, refused = str(exc), True
+                    fallback = _fallback(templates, strategies, msg, items, contacts, plan)
                 except Unavailable as exc:
                     error = str(exc)
                 set_attribute(current, "o2c.notice.outcome", "sent" if delivery else "refused" if refused else "retry")
-        attempts.append(Attempt(mid, lease, plan, dropped, delivery, error, refused))
+        attempts.append(Attempt(mid, lease, plan, dropped, delivery, error, refused, fallback))
     with UnitOfWork(store, write=True) as uow:
         list(uow.Notice.select(lambda m: m.id in ids))  # one read for the batch (Pony's identity map)
         for attempt in attempts:
             _record(store, uow, attempt, now, outcome)
         uow.commit()
+
+
+def _fallback(
+    templates: TemplateSet,
+    strategies: StrategySet | None,
+    msg: dict[str, Any],
+    items: list[Any],
+    contacts: list[Any],
+    plan: Plan,
+) -> str | None:
+    """The channel the message would go out on with the refused address marked invalid; None when
+    only a collector can act (nobody else to write to, or only a phone call left)."""
+    if plan.recipient is None or plan.recipient.contact is None or plan.rendered is None:
+        return None
+    refused_id, channel = plan.recipient.contact.id, plan.rendered.channel
+    marked = [replace(c, invalid=(*c.invalid, channel)) if c.id == refused_id else c for c in contacts]
+    again = plan_message(templates, strategies, msg, items, marked)
+    if again.rendered is None or again.recipient is None or not again.recipient.address:
+        return None
+    return None if again.rendered.channel == "phone" else again.rendered.channel
 
 
 def _record(store: Store, uow: UnitOfWork, attempt: Attempt, now: datetime, outcome: SendOutcome) -> None:
@@ -208,7 +234,13 @@ def _record(store: Store, uow: UnitOfWork, attempt: Attempt, now: datetime, outc
         fire_notice(uow, msg, "send", ACTOR, now, reason=delivery, cause=cause, invoices=invoices)
         outcome.sent += 1
         outcome.by_channel[r.channel] += 1
+    elif attempt.refused and attempt.fallback is not None:
+        _mark_refused(uow, attempt)
+        msg.error, msg.attempts = f"{error}; falling back to {attempt.fallback}", msg.attempts + 1
+        msg.via, msg.next_attempt_at = attempt.fallback, None  # due in the next pass
+        outcome.fell_back += 1
     elif attempt.refused:
+        _mark_refused(uow, attempt)
         msg.error, msg.attempts = error, msg.attempts + 1
         fire_notice(uow, msg, "bounce", ACTOR, now, reason=error, cause=cause, invoices=invoices)
         note = (
@@ -225,3 +257,13 @@ def _record(store: Store, uow: UnitOfWork, attempt: Attempt, now: datetime, outc
         else:
             msg.next_attempt_at = stored(now + BACKOFF[msg.attempts - 1])
             outcome.retrying += 1
+
+
+def _mark_refused(uow: UnitOfWork, attempt: Attempt) -> None:
+    """The refused contact's channel becomes invalid (until a person changes its address)."""
+    plan = attempt.plan
+    if plan.recipient is None or plan.recipient.contact is None or plan.rendered is None:
+        return
+    contact = uow.Contact.get(id=plan.recipient.contact.id)
+    if contact is not None:
+        mark_invalid(contact, plan.rendered.channel)

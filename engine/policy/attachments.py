@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from engine.policy.files import cached, policy_path
+from engine.policy.files import DEFAULT_DIR, cached, policy_path
 from engine.rules.errors import Loc, Problem, StrategyError
 from engine.rules.yamlread import Reader
 from engine.rules.yamlsrc import compose
@@ -37,5 +37,5 @@ def read_attachment_policy(text: str, file: str) -> AttachmentPolicy:
     return AttachmentPolicy(size, tuple(types))
 
 
-def attachment_policy(settings_extra: Mapping[str, str]) -> AttachmentPolicy:
-    return cached(policy_path(settings_extra, FILE), "attachments", read_attachment_policy)
+def attachment_policy(directory: Path = DEFAULT_DIR) -> AttachmentPolicy:
+    return cached(policy_path(directory, FILE), "attachments", read_attachment_policy)

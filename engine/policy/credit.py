@@ -3,10 +3,10 @@ off how much alone."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from engine.policy.files import cached, policy_path
+from engine.policy.files import DEFAULT_DIR, cached, policy_path
 from engine.rules.errors import Loc, Problem, StrategyError
 from engine.rules.yamlread import Reader
 from engine.rules.yamlsrc import compose
@@ -55,5 +55,5 @@ def read_credit_policy(text: str, file: str) -> CreditPolicy:
     return CreditPolicy(days, most, limits)
 
 
-def credit_policy(settings_extra: Mapping[str, str]) -> CreditPolicy:
-    return cached(policy_path(settings_extra, FILE), "credit", read_credit_policy)
+def credit_policy(directory: Path = DEFAULT_DIR) -> CreditPolicy:
+    return cached(policy_path(directory, FILE), "credit", read_credit_policy)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 
-from engine.policy.files import cached, policy_path
+from engine.policy.files import DEFAULT_DIR, cached, policy_path
 from engine.rules.errors import Loc, Problem, StrategyError
 from engine.rules.facts import SEGMENTS
 from engine.rules.yamlread import Reader
@@ -63,5 +63,5 @@ def _days(r: Reader, node: yaml.Node, group: str, every: bool) -> dict[str, int]
     return found
 
 
-def dispute_policy(settings_extra: Mapping[str, str]) -> DisputePolicy:
-    return cached(policy_path(settings_extra, FILE), "disputes", read_dispute_policy)
+def dispute_policy(directory: Path = DEFAULT_DIR) -> DisputePolicy:
+    return cached(policy_path(directory, FILE), "disputes", read_dispute_policy)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from threading import Lock
 from typing import TypeVar
 
 T = TypeVar("T")
-DEFAULT_DIR = "policy"
+DEFAULT_DIR = Path("policy")
 _CACHE: dict[tuple[str, str], tuple[float, object]] = {}
 _LOCK = Lock()
 
 
-def policy_path(settings_extra: Mapping[str, str], name: str) -> Path:
-    """`O2C_POLICY_DIR/name` (default `policy/`)."""
-    return Path(settings_extra.get("O2C_POLICY_DIR") or DEFAULT_DIR) / name
+def policy_path(directory: Path, name: str) -> Path:
+    """`O2C_POLICY_DIR/name` (`Settings.policy_dir`, default `policy/`)."""
+    return directory / name
 
 
 def cached(path: Path, kind: str, read: Callable[[str, str], T]) -> T:

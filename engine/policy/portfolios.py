@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
-from engine.policy.files import cached, policy_path
+from engine.policy.files import DEFAULT_DIR, cached, policy_path
 from engine.rules.errors import Loc, Problem, StrategyError
 from engine.rules.facts import RISKS, SEGMENTS
 from engine.rules.yamlread import Reader
@@ -77,5 +78,5 @@ def read_portfolio_policy(text: str, file: str) -> PortfolioPolicy:
     return PortfolioPolicy(tuple(rules))
 
 
-def portfolio_policy(settings_extra: Mapping[str, str]) -> PortfolioPolicy:
-    return cached(policy_path(settings_extra, FILE), "portfolios", read_portfolio_policy)
+def portfolio_policy(directory: Path = DEFAULT_DIR) -> PortfolioPolicy:
+    return cached(policy_path(directory, FILE), "portfolios", read_portfolio_policy)

@@ -1,6 +1,6 @@
 """The payment model: gradient-boosted trees (scikit-learn's HistGradientBoosting, the home of that
 library in this project) over `engine.predict.features`, and the customer-mean baseline it falls
-back to when the record is too short to learn from (docs/adr/0009-predict-payment-model.md).
+back to when the record is too short to learn from (docs/adr/0016-payment-model.md).
 
 A prediction of one invoice is a distribution of its delay (days paid after the due date):
 the median from the regressor, a grid of quantiles from the residuals of a held-out slice (by
@@ -29,7 +29,7 @@ MAX_DAYS_OUT = 730  # no prediction lies further than two years ahead
 
 
 @dataclass(frozen=True)
-class Settings:
+class ModelSettings:
     """How a model is trained (policy data: `strategies/prediction.yaml` may override)."""
 
     min_payments: int = 200  # fewer paid invoices on record: the customer-mean baseline
@@ -73,9 +73,11 @@ class Prediction:
     quantiles: FloatArray  # (n, len(QUANTILES)) delay quantiles (days after due), conditioned on today
 
 
-def train(record: Record, promises: Promises | None, segments: IntArray, settings: Settings | None = None) -> Model:
+def train(
+    record: Record, promises: Promises | None, segments: IntArray, settings: ModelSettings | None = None
+) -> Model:
     """Learn from `record` (paid invoices); `segments` gives each record row's segment code."""
-    settings = settings or Settings()
+    settings = settings or ModelSettings()
     t0 = time.perf_counter()
     delay = (record.paid_day - record.due_day).astype(np.float64)
     base_rate = float((delay > 0).mean()) if delay.size else 0.0

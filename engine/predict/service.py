@@ -14,7 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from engine.clock import Clock
-from engine.config import positive
+from engine.config import Settings
 from engine.cycle.book import owners_of
 from engine.predict import model as m
 from engine.predict.forecast import snapshot
@@ -24,20 +24,17 @@ from engine.store.database import Store
 log = logging.getLogger(__name__)
 
 
-def settings_from(env: dict[str, str]) -> m.Settings:
+def settings_from(env: Settings) -> m.ModelSettings:
     """O2C_PREDICT_MIN_PAYMENTS, O2C_PREDICT_MAX_ROWS, O2C_PREDICT_ITERATIONS (see docs/operations.md)."""
-    base = m.Settings()
-    return m.Settings(
-        min_payments=positive(env, "O2C_PREDICT_MIN_PAYMENTS", base.min_payments),
-        max_rows=positive(env, "O2C_PREDICT_MAX_ROWS", base.max_rows),
-        iterations=positive(env, "O2C_PREDICT_ITERATIONS", base.iterations),
+    return m.ModelSettings(
+        min_payments=env.predict_min_payments, max_rows=env.predict_max_rows, iterations=env.predict_iterations
     )
 
 
-def threads(env: dict[str, str]) -> int:
+def threads(env: Settings) -> int:
     """Threads the trees may use (O2C_PREDICT_THREADS, 1): on a shared box more threads than free
     cores made training and scoring several times slower (OpenMP threads spin while they wait)."""
-    return positive(env, "O2C_PREDICT_THREADS", 1)
+    return env.predict_threads
 
 
 @dataclass
@@ -58,9 +55,9 @@ class Run:
         return f"{what}; scored {self.scored} open invoices; {secs}"
 
 
-def train(store: Store, today: date, at: datetime, env: dict[str, str] | None = None) -> Run:
+def train(store: Store, today: date, at: datetime, env: Settings | None = None) -> Run:
     """Learn from every invoice paid before `today`, store the model, score every open invoice."""
-    env = env or {}
+    env = env or Settings()
     t0 = time.perf_counter()
     book = load(store, today)
     t1 = time.perf_counter()
@@ -75,10 +72,10 @@ def train(store: Store, today: date, at: datetime, env: dict[str, str] | None = 
     return run
 
 
-def score(store: Store, today: date, env: dict[str, str] | None = None, at: datetime | None = None) -> Run:
+def score(store: Store, today: date, env: Settings | None = None, at: datetime | None = None) -> Run:
     """Score every open invoice with the latest model (training one first, recorded at `at`, if
     there is none)."""
-    env = env or {}
+    env = env or Settings()
     found = latest_model(store)
     if found is None:
         return train(store, today, at or Clock().now(), env)
@@ -90,18 +87,18 @@ def score(store: Store, today: date, env: dict[str, str] | None = None, at: date
     return run
 
 
-def refresh(store: Store, today: date, at: datetime, env: dict[str, str] | None = None) -> Run:
+def refresh(store: Store, today: date, at: datetime, env: Settings | None = None) -> Run:
     """The daily refresh: retrain when the model is older than O2C_PREDICT_RETRAIN_DAYS (7) or is
     the baseline, otherwise score with it."""
-    env = env or {}
+    env = env or Settings()
     found = latest_model(store)
-    every = positive(env, "O2C_PREDICT_RETRAIN_DAYS", 7)
+    every = env.predict_retrain_days
     if found is None or found[0].kind == "baseline" or (today - found[0].business_date).days >= every:
         return train(store, today, at, env)
     return score(store, today, env, at)
 
 
-def _score(store: Store, today: date, model_id: int, model: m.Model, book: Book, env: dict[str, str]) -> Run:
+def _score(store: Store, today: date, model_id: int, model: m.Model, book: Book, env: Settings) -> Run:
     t0 = time.perf_counter()
     with threadpool_limits(threads(env)):
         pred = m.predict(model, book.record, book.targets, _day(today), book.promises)
@@ -144,7 +141,7 @@ def explain(store: Store, invoice_ids: list[int], today: date) -> dict[int, Invo
         return {}
     found = latest_model(store)
     if found is None:
-        model = m.train(book.record, book.promises, book.record_segment, m.Settings(min_payments=10**12))
+        model = m.train(book.record, book.promises, book.record_segment, m.ModelSettings(min_payments=10**12))
         model_id, reason = 0, "no model trained yet (o2c predict train): " + model.reason
     else:
         model_id, model, reason = found[0].id, found[1], found[1].reason
@@ -174,7 +171,7 @@ def predict_delays(
     or one drawn from its predicted distribution when `rng` is given) and the late probability."""
     book = load(store, today, invoices=tuple(invoice_ids), customers=_owners(store, invoice_ids))
     found = latest_model(store)
-    model = found[1] if found else m.train(book.record, book.promises, book.record_segment, m.Settings(10**12))
+    model = found[1] if found else m.train(book.record, book.promises, book.record_segment, m.ModelSettings(10**12))
     pred = m.predict(model, book.record, book.targets, _day(today), book.promises)
     delays = (pred.expected_day - book.targets.due_day) if rng is None else m.sample_delays(pred, rng)
     return {

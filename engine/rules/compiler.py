@@ -20,7 +20,7 @@ from functools import cached_property
 
 from engine.rules import ir
 from engine.rules.actions import ACCOUNT_TRACK, ON_HOLD_FACT, Action
-from engine.rules.strategy import Rule, Settings, Strategy
+from engine.rules.strategy import Rule, Strategy, StrategySettings
 from states.account import STATES as ACCOUNT_STATES
 from states.invoice import STATES
 
@@ -135,7 +135,7 @@ def allowed_states(rule: Rule) -> list[str]:
     return [s for s in universe if s in states]
 
 
-def guard(rule: Rule, settings: Settings) -> ir.Cond:
+def guard(rule: Rule, settings: StrategySettings) -> ir.Cond:
     states = allowed_states(rule)
     kinds = {a.kind for a in rule.actions}
     if rule.track == ACCOUNT_TRACK:

@@ -12,7 +12,7 @@ from engine.rules.expectations import read_tests
 from engine.rules.experiment_reader import read_experiment
 from engine.rules.facts import RISKS, SEGMENTS
 from engine.rules.rule_reader import RULE_ID, read_rules
-from engine.rules.strategy import CONSOLIDATE, DEFAULT_CONTACT_CAP, ContactCap, Settings, Strategy
+from engine.rules.strategy import CONSOLIDATE, DEFAULT_CONTACT_CAP, ContactCap, Strategy, StrategySettings
 from engine.rules.yamlread import Reader
 from engine.rules.yamlsrc import compose
 from states.errors import ValidationFailed
@@ -67,7 +67,7 @@ def _applies_to(r: Reader, node: yaml.Node) -> tuple[tuple[str, ...], tuple[str,
     return segments, risks
 
 
-def _settings(r: Reader, node: yaml.Node) -> Settings | None:
+def _settings(r: Reader, node: yaml.Node) -> StrategySettings | None:
     entries = r.mapping(
         node, "'settings'", ("grace_days", "min_amount", "max_dunning_level"), ("contact_cap", "consolidate")
     )
@@ -90,7 +90,7 @@ def _settings(r: Reader, node: yaml.Node) -> Settings | None:
             cap = ContactCap(most, days) if most and days else None
     if grace is None or level is None or minimum is None:
         return None
-    return Settings(grace, minimum, level, cap, consolidate or "customer")
+    return StrategySettings(grace, minimum, level, cap, consolidate or "customer")
 
 
 def _min_amount(r: Reader, node: yaml.Node) -> dict[str, int] | None:

@@ -67,23 +67,6 @@ class VectorResult:
             found |= sends[won]
         return found
 
-    def within_contact_cap(self, customer: Array, priority: Array) -> npt.NDArray[np.bool_]:
-        """Notice rows to keep so that no customer gets more than contact_cap.max - recent_notices
-        notices from this batch (`recent_notices` counts those sent before it). Within a customer,
-        higher `priority` (e.g. days_past_due) goes first. Rows without a notice are False."""
-        notices = self.notices()
-        cap = self.compiled.strategy.settings.contact_cap
-        if cap is None or not notices.any():
-            return notices
-        rows = np.flatnonzero(notices)
-        order = rows[np.lexsort((-np.asarray(priority)[rows], np.asarray(customer)[rows]))]
-        ids = np.asarray(customer)[order]
-        starts = np.r_[0, np.flatnonzero(ids[1:] != ids[:-1]) + 1]
-        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        keep = np.zeros(self.size, dtype=bool)
-        keep[order] = rank < cap.max - self.facts["recent_notices"][order]
-        return keep
-
     def decisions(self, row: int) -> list[Decision]:
         """The explained decisions of one row (build them only for rows you act on). The same
         code as the daily cycle's (`decider`), for this one row."""

@@ -26,7 +26,7 @@ CONSOLIDATE = ("customer", "per_invoice")
 
 
 @dataclass(frozen=True)
-class Settings:
+class StrategySettings:
     grace_days: int
     min_amount: Mapping[str, int]  # currency -> minor units
     max_dunning_level: int
@@ -92,7 +92,7 @@ class Strategy:
     description: str
     segments: tuple[str, ...]
     risks: tuple[str, ...]
-    settings: Settings
+    settings: StrategySettings
     rules: tuple[Rule, ...]
     tests: tuple[Expectation, ...]
     file: str

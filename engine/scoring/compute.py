@@ -18,14 +18,13 @@ Classes: below the first threshold `low`, then `medium`, `high`, at or above the
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from engine.config import Settings, current
 from engine.scoring.data import CLASSES, Inputs
-from states.errors import ValidationFailed
 
 DEFAULT_THRESHOLDS = (25, 50, 75)
 WEIGHTS = {
@@ -40,18 +39,9 @@ FACTORS = tuple(WEIGHTS)
 TOP = 3
 
 
-def thresholds(env: dict[str, str] | None = None) -> tuple[int, int, int]:
-    """`O2C_RISK_THRESHOLDS="25,50,75"`: three increasing integers within 1..100."""
-    raw = (os.environ if env is None else env).get("O2C_RISK_THRESHOLDS", "").strip()
-    if not raw:
-        return DEFAULT_THRESHOLDS
-    try:
-        parts = tuple(int(p) for p in raw.split(","))
-    except ValueError:
-        raise ValidationFailed(f"O2C_RISK_THRESHOLDS={raw!r}: write three integers like 25,50,75") from None
-    if len(parts) != 3 or not 0 < parts[0] < parts[1] < parts[2] <= 100:
-        raise ValidationFailed(f"O2C_RISK_THRESHOLDS={raw!r}: three increasing integers within 1..100")
-    return parts[0], parts[1], parts[2]
+def thresholds(settings: Settings | None = None) -> tuple[int, int, int]:
+    """`O2C_RISK_THRESHOLDS="25,50,75"` (checked by the settings model) of `settings`, else the process's."""
+    return (settings or current()).risk_thresholds
 
 
 @dataclass

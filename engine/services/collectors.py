@@ -97,7 +97,7 @@ def assign_customer(ctx: Context, customer_id: int, collector_id: int | None, ac
 
 def assign_portfolios(ctx: Context) -> PortfolioReport:
     """Apply the portfolio rules to every customer not assigned by hand, in one transaction."""
-    policy = portfolio_policy(ctx.settings.extra)
+    policy = portfolio_policy(ctx.settings.policy_dir)
 
     def work(uow: UnitOfWork) -> PortfolioReport:
         by_email = {c.email: c.id for c in uow.Collector.select()}

@@ -11,6 +11,7 @@ from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork
 from states import dispute as dsp
 from states import invoice as inv_states
+from states import settlement
 from states.account import ACCOUNT
 from states.actors import Actor
 from states.dispute import DISPUTE
@@ -78,25 +79,23 @@ def invoice_snapshot(inv: Entity) -> dict[str, Any]:
 
 
 def close_side_records(
-    uow: UnitOfWork,
-    inv: Entity,
-    actor: Actor,
-    now: datetime,
-    cause: dict[str, Any],
-    *,
-    promise_status: str,
-    why: str,
-) -> None:
-    """An invoice leaves collection (paid or cancelled): its active promises end with
-    `promise_status`, its active disputes are withdrawn with history, so nothing stays open on it."""
+    uow: UnitOfWork, inv: Entity, actor: Actor, now: datetime, cause: dict[str, Any], leaving_as: str
+) -> int:
+    """An invoice leaves collection as `leaving_as` (paid or cancelled): its active promises and
+    disputes close as `states/settlement.py` says, disputes with history. Returns rows changed."""
+    changed = 0
     for promise in inv.promises.filter(lambda p: p.status == "active"):
-        promise.status = promise_status
+        promise.status = settlement.promise_status_on_exit(leaving_as)
         promise.decided_at = stored(now)
+        changed += 1
+    trigger, why = settlement.DISPUTE_TRIGGER, settlement.why_closed(leaving_as)
     for dispute in inv.disputes.filter(lambda d: d.state in dsp.ACTIVE):
-        before, after = DISPUTE.fire(dispute, "withdraw", dispute.id)
+        before, after = DISPUTE.fire(dispute, trigger, dispute.id)
         dispute.version += 1
         dispute.resolved_at = stored(now)
-        record_dispute_transition(uow, dispute, before, after, "withdraw", actor, now, cause, why)
+        record_dispute_transition(uow, dispute, before, after, trigger, actor, now, cause, why)
+        changed += 1
+    return changed
 
 
 def record_amount_change(uow: UnitOfWork, inv: Entity, at: datetime, cause: dict[str, Any], reason: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from engine.clock import stored
 from engine.notices.contacts import ContactFields
-from engine.notices.recipients import ContactView
+from engine.notices.recipients import ADDRESS_OF, ContactView
 from engine.services.common import get
 from engine.services.context import Context
 from engine.store.database import Store
@@ -26,7 +26,17 @@ def view_of(c: Entity) -> ContactView:
         c.postal_address,
         c.language,
         tuple(c.opt_out or ()),
+        invalid_channels(c),
     )
+
+
+def invalid_channels(c: Entity) -> tuple[str, ...]:
+    return tuple(x for x in (c.invalid_channels or "").split(",") if x)
+
+
+def mark_invalid(c: Entity, channel: str) -> None:
+    """A permanent refusal of this contact's address for `channel`: skip it until it changes."""
+    c.invalid_channels = ",".join(sorted(set(invalid_channels(c)) | {channel}))
 
 
 def add_contact(ctx: Context, customer_id: int, given: ContactFields) -> ContactView:
@@ -47,8 +57,12 @@ def update_contact(ctx: Context, contact_id: int, changes: dict[str, object]) ->
     def work(uow: UnitOfWork) -> ContactView:
         c = get(uow, "Contact", contact_id)
         fields = replace(_fields(c), **changes).checked()  # type: ignore[arg-type]
+        changed = {name for name, value in _columns(fields).items() if getattr(c, name) != value}
         for name, value in _columns(fields).items():
             setattr(c, name, value)
+        # A new address makes its channel usable again.
+        kept = [ch for ch in invalid_channels(c) if ADDRESS_OF.get(ch) not in changed]
+        c.invalid_channels = ",".join(kept)
         c.version += 1
         return view_of(c)
 

@@ -31,7 +31,7 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
             f"unknown dispute reason '{cmd.reason_code}'; one of {', '.join(dsp.REASON_CODES)}", "reason_code"
         )
 
-    policy = dispute_policy(ctx.settings.extra)
+    policy = dispute_policy(ctx.settings.policy_dir)
 
     def work(uow: UnitOfWork) -> DisputeView:
         inv = get(uow, "Invoice", cmd.invoice_id)

@@ -16,6 +16,7 @@ from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from engine.views import CustomerView, HoldView
 from states import account as acc
+from states import holds as hold_rules
 from states import invoice as inv_states
 from states.actors import Actor
 from states.errors import NotFound, ValidationFailed
@@ -82,17 +83,13 @@ def release(
     return hold
 
 
-def exposure(customer: Entity) -> int:
-    return sum(i.open_amount for i in customer.invoices if i.state in inv_states.COLLECTIBLE)
-
-
-def has_past_due(customer: Entity, today: date) -> bool:
-    """Money is still owed past its due date — the `account.overdue_amount > 0` of the rules,
-    whatever the invoice's state (a disputed or promised invoice past due still counts, and so
-    does one the cycle has not marked overdue yet)."""
-    return any(
-        i.state in inv_states.COLLECTIBLE and i.open_amount > 0 and i.due_date < today for i in customer.invoices
-    )
+def open_items(customer: Entity) -> list[hold_rules.OpenItem]:
+    """The customer's collectible invoices as the hold rules (`states/holds.py`) see them."""
+    return [
+        hold_rules.OpenItem(i.state, i.open_amount, i.currency, i.due_date)
+        for i in customer.invoices
+        if i.state in inv_states.COLLECTIBLE
+    ]
 
 
 def clear_automatic_holds(
@@ -105,13 +102,11 @@ def clear_automatic_holds(
 ) -> list[str]:
     """Release automatic reasons whose condition has cleared (after a payment or credit note).
     `today` is the business date; without it, the date of `at`."""
+    active = [h.reason for h in active_holds(customer) if h.reason in hold_rules.SELF_CLEARING]
+    if not active:
+        return []
     day = today or at.date()
-    cleared: list[str] = []
-    for hold in active_holds(customer):
-        if (hold.reason == "overdue" and not has_past_due(customer, day)) or (
-            hold.reason == "over_limit" and exposure(customer) <= customer.credit_limit
-        ):
-            cleared.append(hold.reason)
+    cleared = hold_rules.cleared_reasons(active, open_items(customer), customer.currency, customer.credit_limit, day)
     for reason in cleared:
         release(uow, customer, reason, actor, at, reason_code="condition_cleared", cause=cause)
     return cleared
@@ -148,7 +143,7 @@ def _exception_until(ctx: Context, cmd: ReleaseHold, actor: Actor) -> date | Non
         if cmd.exception_until is not None:
             raise ValidationFailed("only a person's release of an automatic reason makes an exception", "until")
         return None
-    policy, today = credit_policy(ctx.settings.extra), ctx.today()
+    policy, today = credit_policy(ctx.settings.policy_dir), ctx.today()
     until = cmd.exception_until or today + timedelta(days=policy.hold_release_exception_days)
     if not today < until <= today + timedelta(days=policy.max_exception_days):
         raise ValidationFailed(

@@ -12,6 +12,7 @@ from engine.services.common import close_side_records, fire_invoice, get, invoic
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork, transact
 from engine.views import InvoiceView
+from states import invoice as inv_states
 from states import invoice as states
 from states.actors import Actor
 from states.errors import ValidationFailed
@@ -90,7 +91,7 @@ def transition_invoice(ctx: Context, cmd: TransitionInvoice, actor: Actor) -> In
             inv.last_notice_on = today  # a notice by hand counts for the strategy's spacing, like the cycle's
         elif cmd.trigger == "cancel":
             cause = {"kind": "invoice_cancelled", "invoice_id": inv.id}
-            close_side_records(uow, inv, actor, now, cause, promise_status="cancelled", why="invoice cancelled")
+            close_side_records(uow, inv, actor, now, cause, inv_states.CANCELLED)
         return InvoiceView.of(inv)
 
     return transact(ctx.store, work)

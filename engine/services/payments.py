@@ -149,10 +149,7 @@ def _allocation_snapshot(a: Entity, currency: str) -> dict[str, Any]:
 def check_received_on(ctx: Context, received_on: date) -> None:
     """Money not yet received is not a payment: a date after the business date (plus
     `O2C_PAYMENT_FUTURE_DAYS`, default 0, for banks that value-date ahead) is refused."""
-    raw = ctx.settings.extra.get("O2C_PAYMENT_FUTURE_DAYS", "0").strip() or "0"
-    if not raw.isdigit():
-        raise ValidationFailed(f"O2C_PAYMENT_FUTURE_DAYS={raw!r} is not a whole number of days")
-    latest = ctx.today() + timedelta(days=int(raw))
+    latest = ctx.today() + timedelta(days=ctx.settings.payment_future_days)
     if received_on > latest:
         raise ValidationFailed(
             f"a payment received on {received_on} is in the future (the latest date accepted is {latest})",
@@ -229,7 +226,7 @@ def settle(
     uow: UnitOfWork, inv: Entity, actor: Actor, now: datetime, today: date, cause: dict[str, object], why: str
 ) -> None:
     """The open amount reached zero: the invoice is paid; promises are kept, disputes withdrawn."""
-    close_side_records(uow, inv, actor, now, cause, promise_status="kept", why="invoice settled")
+    close_side_records(uow, inv, actor, now, cause, inv_states.PAID)
     fire_invoice(uow, inv, "pay", actor, now, today, reason=why, cause=cause)
 
 

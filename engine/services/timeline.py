@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.clock import loaded, stored
-from engine.files import check, files_dir, store_file
+from engine.files import check, store_file
 from engine.journal import emit
 from engine.policy.attachments import attachment_policy
 from engine.services.common import find_invoice, get, require_reason
@@ -135,7 +135,7 @@ def add_attachment(
         content = base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError):
         raise ValidationFailed("the content is not valid base64", "content") from None
-    kind = check(content, declared_type, attachment_policy(ctx.settings.extra))
+    kind = check(content, declared_type, attachment_policy(ctx.settings.policy_dir))
 
     def work(uow: UnitOfWork) -> AttachmentView:
         customer = get(uow, "Customer", customer_id)
@@ -144,7 +144,7 @@ def add_attachment(
         for owner, what in ((note, "note"), (dispute, "dispute")):
             if owner is not None and owner.customer.id != customer.id:
                 raise ValidationFailed(f"the {what} belongs to another customer", f"{what}_id")
-        saved = store_file(files_dir(ctx.settings.extra), content, kind)
+        saved = store_file(ctx.settings.files_dir, content, kind)
         now = ctx.now()
         a = uow.Attachment(
             customer=customer, note=note, dispute=dispute, filename=name, content_type=saved.content_type,

@@ -54,7 +54,7 @@ class WriteOffOutcome:
 
 def write_off(ctx: Context, invoice_id: int, note: str | None, actor: Actor, role: str) -> WriteOffOutcome:
     why = require_reason(note, "note")
-    policy = credit_policy(ctx.settings.extra)
+    policy = credit_policy(ctx.settings.policy_dir)
 
     def work(uow: UnitOfWork) -> WriteOffOutcome:
         inv = get(uow, "Invoice", invoice_id)
@@ -82,7 +82,7 @@ def decide_write_off(
 ) -> WriteOffView:
     """Approve (another person whose limit covers the amount; the invoice is written off in the
     same transaction) or reject (a reason required)."""
-    policy = credit_policy(ctx.settings.extra)
+    policy = credit_policy(ctx.settings.policy_dir)
     why = note if approve else require_reason(note, "reason")
 
     def work(uow: UnitOfWork) -> WriteOffView:

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 import psycopg2
 from pony.orm import Database
@@ -15,8 +15,17 @@ from engine.store.models import define_entities
 from states.errors import ValidationFailed
 
 
+def data_tables() -> tuple[str, ...]:
+    """Every table the schema holds rows in (all but `schema_version`), from the entity
+    definitions in `models.py`: what a test empties between runs."""
+    db = Database()
+    define_entities(db)
+    return tuple(sorted(t for t in (e._table_ for e in db.entities.values()) if t != "schema_version"))
+
+
 def bind_arguments(url: str) -> dict[str, object]:
-    """`sqlite:///data/o2c.sqlite`, `sqlite:///:memory:` or `postgresql://user:pw@host:5432/db`."""
+    """`sqlite:///data/o2c.sqlite`, `sqlite:///:memory:` or `postgresql://user:pw@host:5432/db`; a
+    PostgreSQL URL's query parameters (`?sslmode=require&connect_timeout=5`) go to the driver as they are."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
@@ -36,6 +45,10 @@ def bind_arguments(url: str) -> dict[str, object]:
         }
         if parsed.password:
             args["password"] = unquote(parsed.password)
+        for key, value in parse_qsl(parsed.query, keep_blank_values=True):
+            if key in ("provider", "host", "port", "database", "dbname", "user", "password"):
+                raise ValidationFailed(f"database URL: {key!r} belongs in the URL itself, not its query")
+            args[key] = value  # libpq connection parameters: sslmode, sslrootcert, application_name, ...
         return args
     raise ValidationFailed(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
 

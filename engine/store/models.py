@@ -279,6 +279,8 @@ def define_entities(db: Database) -> None:
         postal_address = Optional(str, 1000, nullable=True)
         language = Optional(str, 35, nullable=True)  # BCP 47
         opt_out = Required(Json, default=[])  # channels this contact must not receive
+        # Channels whose address bounced ("sms,email"): skipped until the address is changed.
+        invalid_channels = Optional(str, 100, default="", sql_default="''")
         version = Required(int, default=1)
         created_at = Required(datetime)
 

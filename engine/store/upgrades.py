@@ -178,6 +178,11 @@ STEPS: list[Step] = [
             ("notice_message", "lease_until", "TIMESTAMP"),
         ),
     ),
+    Step(
+        21,
+        "bounces: a contact's channels whose address was refused",
+        add_columns=(("contact", "invalid_channels", "VARCHAR(100) NOT NULL DEFAULT ''"),),
+    ),
 ]
 
 LATEST = STEPS[-1].version

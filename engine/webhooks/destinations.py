@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from states.errors import ValidationFailed
@@ -16,10 +16,6 @@ from states.errors import ValidationFailed
 ALLOW_PRIVATE_ENV = "O2C_WEBHOOK_ALLOW_PRIVATE"
 MAX_URL = 2000
 Resolver = Callable[[str, int], list[str]]
-
-
-def allow_private(env: Mapping[str, str]) -> bool:
-    return str(env.get(ALLOW_PRIVATE_ENV, "")).strip().lower() in ("1", "true", "yes", "on")
 
 
 def parse_url(url: str) -> tuple[str, int]:

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from engine.config import current
 from states.errors import ValidationFailed
 
 PREFIX = "fernet:"
-DEFAULT_KEY_FILE = "data/secret.key"
 
 
 def _key() -> str:
-    configured = os.environ.get("O2C_SECRET_KEY", "").strip()
-    if configured:
-        return configured
-    path = Path(os.environ.get("O2C_SECRET_KEY_FILE", "").strip() or DEFAULT_KEY_FILE)
+    settings = current()  # sealing runs deep in services and upgrades, without a context at hand
+    if settings.secret_key and settings.secret_key.strip():
+        return settings.secret_key.strip()
+    path = settings.secret_key_file
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:  # exclusive create: two processes starting together keep the first one's key

@@ -6,6 +6,7 @@ from datetime import date
 
 import strawberry
 
+from engine import commands as c
 from schema.blocks.types import BlockReason, DunningBlock
 from schema.common.mutation import perform
 from schema.context import Info
@@ -28,16 +29,12 @@ class PlaceDunningBlockInput:
 class BlockMutations:
     @strawberry.mutation(permission_classes=[CanCollect])
     async def place_dunning_block(self, info: Info, input: PlaceDunningBlockInput) -> DunningBlock:
-        ctx = info.context
         cid = parse_id(input.customer_id, "customerId")
         iid = parse_id(input.invoice_id, "invoiceId") if input.invoice_id is not None else None
-        view = await perform(
-            info, ctx.service.place_block, cid, iid, input.reason_code.value, input.ends_on, input.note, ctx.actor()
-        )
+        view = await perform(info, c.PlaceBlock(cid, input.reason_code.value, iid, input.ends_on, input.note))
         return DunningBlock.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Lift an active block, with a reason.")
     async def lift_dunning_block(self, info: Info, block_id: strawberry.ID, reason: str) -> DunningBlock:
-        ctx = info.context
-        view = await perform(info, ctx.service.lift_block, parse_id(block_id, "blockId"), reason, ctx.actor())
+        view = await perform(info, c.LiftBlock(parse_id(block_id, "blockId"), reason))
         return DunningBlock.of(view)

@@ -48,8 +48,7 @@ class CashMutations:
     async def import_statement(self, info: Info, text: str, format: StatementFormat | None = None) -> StatementImport:
         if len(text) > MAX_STATEMENT_CHARS:
             raise ValidationFailed(f"the statement is longer than {MAX_STATEMENT_CHARS} characters", "text")
-        ctx = info.context
-        s = await perform(info, ctx.service.import_statement, text, format.value if format else None, ctx.actor())
+        s = await perform(info, c.ImportStatement(text, format.value if format else None))
         return StatementImport(**s.as_json())
 
     @strawberry.mutation(permission_classes=[CanCollect], description="A person's match; no allocations: on account.")
@@ -60,25 +59,20 @@ class CashMutations:
         customer_id: strawberry.ID,
         allocations: list[AllocationInput] | None = None,
     ) -> BankTransaction:
-        ctx = info.context
         txn_id = parse_id(id)
         current = await _txn(info, txn_id)
         lines = tuple(_line(a, current.amount.currency) for a in allocations or [])
-        await perform(
-            info, ctx.service.apply_bank_transaction, txn_id, parse_id(customer_id, "customerId"), lines, ctx.actor()
-        )
+        await perform(info, c.ApplyBankTransaction(txn_id, parse_id(customer_id, "customerId"), lines))
         return await _txn(info, txn_id)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Not a customer payment (with a reason).")
     async def exclude_bank_transaction(self, info: Info, id: strawberry.ID, reason: str) -> BankTransaction:
-        ctx = info.context
-        txn_id = await perform(info, ctx.service.exclude_bank_transaction, parse_id(id), reason, ctx.actor())
+        txn_id = await perform(info, c.ExcludeBankTransaction(parse_id(id), reason))
         return await _txn(info, txn_id)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Sent back to the payer (with a reason).")
     async def return_bank_transaction(self, info: Info, id: strawberry.ID, reason: str) -> BankTransaction:
-        ctx = info.context
-        txn_id = await perform(info, ctx.service.return_bank_transaction, parse_id(id), reason, ctx.actor())
+        txn_id = await perform(info, c.ReturnBankTransaction(parse_id(id), reason))
         return await _txn(info, txn_id)
 
     @strawberry.mutation(
@@ -88,9 +82,8 @@ class CashMutations:
     async def add_payer_alias(
         self, info: Info, customer_id: strawberry.ID, kind: PayerAliasKind, value: str
     ) -> PayerAlias:
-        ctx = info.context
         cid = parse_id(customer_id, "customerId")
-        found = await perform(info, ctx.service.add_payer_alias, cid, kind.value, value, ctx.actor())
+        found = await perform(info, c.AddPayerAlias(cid, kind.value, value))
         return PayerAlias(kind=found[0], value=found[1])
 
     @strawberry.mutation(
@@ -100,21 +93,18 @@ class CashMutations:
     async def apply_credit(
         self, info: Info, customer_id: strawberry.ID, currency: str, allocations: list[AllocationInput] | None = None
     ) -> list[Payment]:
-        ctx = info.context
         code = check_currency(currency)
         cmd = c.ApplyCredit(parse_id(customer_id, "customerId"), code, tuple(_line(a, code) for a in allocations or []))
-        return [Payment.of(v) for v in await perform(info, ctx.service.apply_credit, cmd, ctx.actor())]
+        return [Payment.of(v) for v in await perform(info, cmd)]
 
     @strawberry.mutation(
         permission_classes=[CanCollect], description="Take a payment's allocations back; the money stays as credit."
     )
     async def unapply_payment(self, info: Info, id: strawberry.ID, reason: str) -> Payment:
-        ctx = info.context
-        return Payment.of(await perform(info, ctx.service.unapply_payment, parse_id(id), reason, ctx.actor()))
+        return Payment.of(await perform(info, c.UnapplyPayment(parse_id(id), reason)))
 
     @strawberry.mutation(
         permission_classes=[CanCollect], description="A bounced or recalled payment: the invoices reopen."
     )
     async def reverse_payment(self, info: Info, id: strawberry.ID, reason: str) -> Payment:
-        ctx = info.context
-        return Payment.of(await perform(info, ctx.service.reverse_payment, parse_id(id), reason, ctx.actor()))
+        return Payment.of(await perform(info, c.ReversePayment(parse_id(id), reason)))

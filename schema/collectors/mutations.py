@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from engine import commands as c
 from schema.collectors.types import Collector
 from schema.common.mutation import perform
 from schema.context import Info
@@ -29,8 +30,7 @@ class PortfolioAssignment:
 class CollectorMutations:
     @strawberry.mutation(permission_classes=[CanManageMaster])
     async def create_collector(self, info: Info, input: CreateCollectorInput) -> Collector:
-        ctx = info.context
-        view = await perform(info, ctx.service.create_collector, input.name, input.email, tuple(input.queues))
+        view = await perform(info, c.CreateCollector(input.name, input.email, tuple(input.queues)))
         return Collector.of(view)
 
     @strawberry.mutation(
@@ -39,11 +39,8 @@ class CollectorMutations:
     async def assign_customer(
         self, info: Info, customer_id: strawberry.ID, collector_id: strawberry.ID | None
     ) -> strawberry.ID | None:
-        ctx = info.context
         target = parse_id(collector_id, "collectorId") if collector_id is not None else None
-        found = await perform(
-            info, ctx.service.assign_customer, parse_id(customer_id, "customerId"), target, ctx.actor()
-        )
+        found = await perform(info, c.AssignCustomer(parse_id(customer_id, "customerId"), target))
         return to_id(found) if found is not None else None
 
     @strawberry.mutation(
@@ -51,8 +48,7 @@ class CollectorMutations:
         description="Apply policy/portfolios.yaml to every customer not assigned by hand.",
     )
     async def assign_portfolios(self, info: Info) -> PortfolioAssignment:
-        ctx = info.context
-        report = await perform(info, ctx.service.assign_portfolios)
+        report = await perform(info, c.AssignPortfolios())
         return PortfolioAssignment(
             assigned=report.assigned, unmatched=report.unmatched, unknown_collectors=list(report.unknown_collectors)
         )

@@ -62,14 +62,14 @@ class CreditMutations:
             note=input.note,
             tolerance_days=input.tolerance_days,
         )
-        view = await perform(info, ctx.service.record_promise, cmd, ctx.actor())
+        view = await perform(info, cmd)
         return PromiseToPay.of(view, invoice.currency)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Returns the account now on hold.")
     async def place_credit_hold(self, info: Info, input: PlaceCreditHoldInput) -> Customer:
         ctx = info.context
         cmd = c.PlaceHold(parse_id(input.customer_id, "customerId"), input.reason.value, input.note)
-        hold = await perform(info, ctx.service.place_hold, cmd, ctx.actor())
+        hold = await perform(info, cmd)
         view = await ctx.loaders.customer.load(hold.customer_id)
         assert view is not None
         return Customer.of(view)
@@ -78,7 +78,6 @@ class CreditMutations:
     async def release_credit_hold(self, info: Info, input: ReleaseCreditHoldInput) -> Customer:
         if not input.reason_code.strip():
             raise ValidationFailed("a reason code is required to release a credit hold", "reasonCode")
-        ctx = info.context
         cmd = c.ReleaseHold(
             customer_id=parse_id(input.customer_id, "customerId"),
             reason=input.reason.value,
@@ -86,4 +85,4 @@ class CreditMutations:
             note=input.note,
             exception_until=input.exception_until,
         )
-        return Customer.of(await perform(info, ctx.service.release_hold, cmd, ctx.actor()))
+        return Customer.of(await perform(info, cmd))

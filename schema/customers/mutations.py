@@ -56,7 +56,7 @@ class CustomerMutations:
             email=input.email,
             risk_class=input.risk_class,
         )
-        return Customer.of(await perform(info, info.context.service.create_customer, cmd))
+        return Customer.of(await perform(info, cmd))
 
     @strawberry.mutation(permission_classes=[CanManageMaster])
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> Customer:
@@ -76,4 +76,4 @@ class CustomerMutations:
             tags=tuple(input.tags) if input.tags is not None else None,
             email=input.email,
         )
-        return Customer.of(await perform(info, info.context.service.update_customer, cmd))
+        return Customer.of(await perform(info, cmd))

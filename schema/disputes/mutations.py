@@ -68,14 +68,12 @@ class DisputeMutations:
         if input.amount is not None:
             amount = to_minor(input.amount, await _invoice_currency(info, invoice_id))
         cmd = c.OpenDispute(invoice_id, input.reason_code.value, amount, input.description)
-        ctx = info.context
-        return Dispute.of(await perform(info, ctx.service.open_dispute, cmd, ctx.actor()))
+        return Dispute.of(await perform(info, cmd))
 
     @strawberry.mutation(permission_classes=[CanCollect])
     async def advance_dispute(self, info: Info, input: AdvanceDisputeInput) -> Dispute:
-        ctx = info.context
         dispute_id = parse_id(input.dispute_id, "disputeId")
-        view = await perform(info, ctx.service.advance_dispute, dispute_id, input.step.value, ctx.actor(), input.note)
+        view = await perform(info, c.AdvanceDispute(dispute_id, input.step.value, input.note))
         return Dispute.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect])
@@ -89,16 +87,14 @@ class DisputeMutations:
                 raise NotFound(f"dispute {dispute_id} does not exist")
             credit = to_minor(input.credit_amount, await _invoice_currency(info, dispute.invoice_id))
         cmd = c.ResolveDispute(dispute_id, input.outcome.value, credit, input.note)
-        return Dispute.of(await perform(info, ctx.service.resolve_dispute, cmd, ctx.actor()))
+        return Dispute.of(await perform(info, cmd))
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Add a comment to a dispute.")
     async def comment_on_dispute(self, info: Info, dispute_id: strawberry.ID, text: str) -> Dispute:
-        ctx = info.context
-        view = await perform(info, ctx.service.comment_on_dispute, parse_id(dispute_id, "disputeId"), text, ctx.actor())
+        view = await perform(info, c.CommentOnDispute(parse_id(dispute_id, "disputeId"), text))
         return Dispute.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Make a queue or a collector the owner.")
     async def assign_dispute(self, info: Info, dispute_id: strawberry.ID, owner: str) -> Dispute:
-        ctx = info.context
-        view = await perform(info, ctx.service.assign_dispute, parse_id(dispute_id, "disputeId"), owner, ctx.actor())
+        view = await perform(info, c.AssignDispute(parse_id(dispute_id, "disputeId"), owner))
         return Dispute.of(view)

@@ -19,18 +19,17 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
 
 import strawberry
 
-from engine.config import positive
 from engine.events.cursor import decode, encode
 from engine.events.hub import Filter, hub_for
 from engine.events.retention import check_cursor
 from engine.journal.catalogue import check_event_types
 from engine.queries.events import EventView
-from schema.context import Context, Info
+from schema.context import Info, RequestContext
 from schema.events.types import Event
 from schema.ids import parse_id
 from schema.permissions import CanSubscribe
@@ -38,8 +37,6 @@ from states.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-MAX_PER_CONNECTION = 10
-STALL_SECONDS = 10.0
 SLOW_CONSUMER_CLOSE_CODE = 4008
 SLOW_CONSUMER = "SLOW_CONSUMER"
 _CACHE = 2048  # recently built `Event`s, shared by every subscriber of this process
@@ -53,16 +50,8 @@ _active: dict[int, int] = {}  # id(connection context) -> subscriptions running 
 _built: OrderedDict[tuple[int, str], Event] = OrderedDict()
 
 
-def stall_seconds(env: Mapping[str, str]) -> float:
-    return positive(env, "O2C_SUBSCRIPTION_STALL_SECONDS", STALL_SECONDS, float)
-
-
-def max_per_connection(env: Mapping[str, str]) -> int:
-    return positive(env, "O2C_MAX_SUBSCRIPTIONS_PER_CONNECTION", MAX_PER_CONNECTION, int)
-
-
 @contextmanager
-def _slot(ctx: Context, limit: int) -> Iterator[None]:
+def _slot(ctx: RequestContext, limit: int) -> Iterator[None]:
     key = id(ctx)  # one context per WebSocket connection
     if _active.get(key, 0) >= limit:
         raise TooManySubscriptions(
@@ -95,7 +84,7 @@ def slow_consumer_reason(position: int) -> str:
     return json.dumps({"code": SLOW_CONSUMER, "after": encode(position)}, separators=(",", ":"))
 
 
-async def _close_slow(ctx: Context, position: int) -> None:
+async def _close_slow(ctx: RequestContext, position: int) -> None:
     log.warning("closing a stalled event subscriber; it resumes after position %d", position)
     close = getattr(ctx.request, "close", None)
     if close is not None:
@@ -107,7 +96,7 @@ class _Stall:
     """Closes the connection when one message stays unsent for `seconds`. The message in flight
     was handed to the sender first, so it is written before the close frame: the close names it."""
 
-    def __init__(self, ctx: Context, seconds: float, on_close: Callable[[], None]) -> None:
+    def __init__(self, ctx: RequestContext, seconds: float, on_close: Callable[[], None]) -> None:
         self.ctx, self.seconds, self.on_close = ctx, seconds, on_close
         self.timer: asyncio.TimerHandle | None = None
         self.closing: asyncio.Task[None] | None = None
@@ -147,16 +136,16 @@ class EventSubscriptions:
         customer_id: strawberry.ID | None = None,
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
-        env = ctx.engine.settings.extra
+        env = ctx.engine.settings
         customer = parse_id(customer_id, "customerId") if customer_id is not None else None
         check_event_types(types or (), "types")
         position = decode(after) if after is not None else None
-        with _slot(ctx, max_per_connection(env)):
+        with _slot(ctx, env.max_subscriptions_per_connection):
             if position is not None:
                 await ctx.run(check_cursor, ctx.store, position)
             source = ctx.engine.settings.source
             hub = hub_for(ctx.store, env)
-            stall = _Stall(ctx, stall_seconds(env), hub.record_slow_consumer)
+            stall = _Stall(ctx, env.subscription_stall_seconds, hub.record_slow_consumer)
             stream = hub.follow(position, Filter(tuple(types or ()), subject, customer))
             try:
                 async for e in stream:

@@ -55,8 +55,7 @@ class InvoiceMutations:
             issue_date=input.issue_date,
             due_date=input.due_date,
         )
-        ctx = info.context
-        return Invoice.of(await perform(info, ctx.service.issue_invoice, cmd, ctx.actor()))
+        return Invoice.of(await perform(info, cmd))
 
     @strawberry.mutation(permission_classes=[CanCollect])
     async def transition_invoice(self, info: Info, input: TransitionInvoiceInput) -> Invoice:
@@ -65,5 +64,4 @@ class InvoiceMutations:
             trigger=input.trigger.value,
             reason=input.reason,
         )
-        ctx = info.context
-        return Invoice.of(await perform(info, ctx.service.transition_invoice, cmd, ctx.actor()))
+        return Invoice.of(await perform(info, cmd))

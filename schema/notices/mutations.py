@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from engine.commands import AddContact, CancelNotice, RemoveContact, UpdateContact
 from engine.notices.contacts import ContactFields
-from engine.services.notices import cancel_notice
 from schema.common.mutation import perform
 from schema.context import Info
 from schema.ids import parse_id
@@ -42,7 +42,7 @@ class NoticeMutations:
     @strawberry.mutation(permission_classes=[CanCollect], description="Stop a message that has not left yet.")
     async def cancel_notice(self, info: Info, id: strawberry.ID, reason: str) -> Notice:
         ctx = info.context
-        notice_id = await perform(info, cancel_notice, ctx.engine, parse_id(id), reason, ctx.actor())
+        notice_id = await perform(info, CancelNotice(parse_id(id), reason))
         view = await ctx.loaders.notice.load(notice_id)
         if view is None:
             raise NotFound(f"notice {notice_id} does not exist")
@@ -59,8 +59,7 @@ class NoticeMutations:
             language=input.language,
             opt_out=tuple(c.value for c in input.opt_out),
         )
-        svc = info.context.service
-        return Contact.of(await perform(info, svc.add_contact, parse_id(customer_id, "customerId"), fields))
+        return Contact.of(await perform(info, AddContact(parse_id(customer_id, "customerId"), fields)))
 
     @strawberry.mutation(permission_classes=[CanManageMaster])
     async def update_contact(self, info: Info, input: UpdateContactInput) -> Contact:
@@ -71,8 +70,8 @@ class NoticeMutations:
                 changes[name] = value
         if input.opt_out is not strawberry.UNSET:
             changes["opt_out"] = tuple(c.value for c in input.opt_out or ())
-        return Contact.of(await perform(info, info.context.service.update_contact, parse_id(input.id), changes))
+        return Contact.of(await perform(info, UpdateContact(parse_id(input.id), changes)))
 
     @strawberry.mutation(permission_classes=[CanManageMaster], description="Returns the customer's id.")
     async def remove_contact(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        return strawberry.ID(str(await perform(info, info.context.service.remove_contact, parse_id(id))))
+        return strawberry.ID(str(await perform(info, RemoveContact(parse_id(id)))))

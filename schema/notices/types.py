@@ -162,6 +162,9 @@ class Contact:
     postal_address: str | None
     language: str | None = strawberry.field(description="BCP 47")
     opt_out: list[Channel]
+    invalid_channels: list[Channel] = strawberry.field(
+        description="Channels whose address bounced: skipped until the address is changed."
+    )
 
     @staticmethod
     def of(v: ContactView) -> Contact:
@@ -174,4 +177,5 @@ class Contact:
             postal_address=v.postal_address,
             language=v.language,
             opt_out=[Channel(c) for c in v.opt_out],
+            invalid_channels=[Channel(c) for c in v.invalid],
         )

@@ -60,5 +60,4 @@ class PaymentMutations:
             received_on=input.received_on,
             allocations=tuple(_line(a, currency, k) for k, a in enumerate(input.allocations)),
         )
-        ctx = info.context
-        return Payment.of(await perform(info, ctx.service.apply_payment, cmd, ctx.actor()))
+        return Payment.of(await perform(info, cmd))

@@ -11,17 +11,17 @@ import strawberry
 from engine.lab.diff import candidate_set
 from engine.lab.runs import RUNS
 from engine.lab.simulate import backtest
+from engine.rules import sources
 from engine.rules.directory import load_sources
 from engine.rules.errors import StrategyError
 from engine.rules.registry import ReloadResult
+from engine.rules.source_validation import MAX_SOURCE_CHARS, running_set, validate_source
 from schema.context import Info
 from schema.permissions import CanManageStrategies
-from schema.strategies import sources
 from schema.strategies.backtest_types import BacktestRun
 from schema.strategies.preview import candidate_sources
 from schema.strategies.preview_types import StrategyFileInput
 from schema.strategies.types import ReloadStrategiesResult, Strategy, StrategyProblem, StrategyValidation
-from schema.strategies.validation import MAX_SOURCE_CHARS, running_set, validate_source
 from states.errors import ValidationFailed
 
 log = logging.getLogger("o2c.api.strategies")

@@ -12,8 +12,8 @@ from pathlib import PurePath
 from engine.lab.diff import StrategyDiff, candidate_set, diff_strategies
 from engine.rules.directory import load_sources
 from engine.rules.registry import StrategySet
+from engine.rules.sources import source_of
 from engine.store.database import Store
-from schema.strategies.sources import source_of
 from states.errors import ValidationFailed
 
 MAX_FILES = 64

@@ -10,6 +10,7 @@ import strawberry
 from engine.lab.experiment import experiment_report
 from engine.lab.runs import RUNS
 from engine.rules.errors import StrategyError
+from engine.rules.source_validation import MAX_SOURCE_CHARS
 from schema.context import Info
 from schema.permissions import CanManageStrategies, CanRead
 from schema.strategies.backtest_types import BacktestRun
@@ -17,7 +18,6 @@ from schema.strategies.experiment_types import Experiment
 from schema.strategies.preview import MAX_FILES, preview
 from schema.strategies.preview_types import StrategyFileInput, StrategyPreview
 from schema.strategies.types import Strategy, StrategyProblem
-from schema.strategies.validation import MAX_SOURCE_CHARS
 from states.errors import NotFound, ValidationFailed
 
 MAX_LISTED = 1000

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from engine.rules.actions import Action
 from engine.rules.compiler import CompiledStrategy
 from engine.rules.errors import Problem
+from engine.rules.sources import cached, source_of
 from engine.rules.strategy import Rule
 from schema.common.money import Money
-from schema.strategies.sources import cached, source_of
 
 
 @strawberry.type(description="Which customers a strategy applies to: every segment × risk class pair listed.")

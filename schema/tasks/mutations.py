@@ -6,6 +6,7 @@ from datetime import date
 
 import strawberry
 
+from engine import commands as c
 from schema.common.mutation import perform
 from schema.context import Info
 from schema.ids import parse_id
@@ -37,46 +38,32 @@ class TaskMutations:
         description="Open a task by hand; an unfinished task of the same subject and queue is returned instead.",
     )
     async def create_task(self, info: Info, input: CreateTaskInput) -> Task:
-        ctx = info.context
         customer_id = parse_id(input.customer_id, "customerId")
         invoice_id = parse_id(input.invoice_id, "invoiceId") if input.invoice_id is not None else None
         view = await perform(
-            info,
-            ctx.service.create_task,
-            customer_id,
-            invoice_id,
-            input.queue,
-            input.note,
-            ctx.actor(),
-            input.due_on,
-            input.assignee,
+            info, c.CreateTask(customer_id, input.queue, invoice_id, input.note, input.due_on, input.assignee)
         )
         return Task.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Assign to a collector; null: back to the queue.")
     async def assign_task(self, info: Info, task_id: strawberry.ID, assignee: str | None) -> Task:
-        ctx = info.context
-        return Task.of(await perform(info, ctx.service.assign_task, parse_id(task_id, "taskId"), assignee, ctx.actor()))
+        return Task.of(await perform(info, c.AssignTask(parse_id(task_id, "taskId"), assignee)))
 
     @strawberry.mutation(permission_classes=[CanCollect])
     async def start_task(self, info: Info, task_id: strawberry.ID) -> Task:
-        ctx = info.context
-        return Task.of(await perform(info, ctx.service.start_task, parse_id(task_id, "taskId"), ctx.actor()))
+        return Task.of(await perform(info, c.StartTask(parse_id(task_id, "taskId"))))
 
     @strawberry.mutation(permission_classes=[CanCollect])
     async def complete_task(self, info: Info, input: CompleteTaskInput) -> Task:
-        ctx = info.context
         task_id = parse_id(input.task_id, "taskId")
-        view = await perform(info, ctx.service.complete_task, task_id, input.outcome.value, input.note, ctx.actor())
+        view = await perform(info, c.CompleteTask(task_id, input.outcome.value, input.note))
         return Task.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Put aside until a later business date.")
     async def snooze_task(self, info: Info, task_id: strawberry.ID, until: date, note: str | None = None) -> Task:
-        ctx = info.context
-        view = await perform(info, ctx.service.snooze_task, parse_id(task_id, "taskId"), until, ctx.actor(), note)
+        view = await perform(info, c.SnoozeTask(parse_id(task_id, "taskId"), until, note))
         return Task.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="Cancel with a reason.")
     async def cancel_task(self, info: Info, task_id: strawberry.ID, reason: str) -> Task:
-        ctx = info.context
-        return Task.of(await perform(info, ctx.service.cancel_task, parse_id(task_id, "taskId"), reason, ctx.actor()))
+        return Task.of(await perform(info, c.CancelTask(parse_id(task_id, "taskId"), reason)))

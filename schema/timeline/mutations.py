@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from engine import commands as c
 from schema.common.mutation import perform
 from schema.context import Info
 from schema.ids import parse_id
@@ -45,28 +46,22 @@ def _maybe(value: strawberry.ID | None, field: str) -> int | None:
 class TimelineMutations:
     @strawberry.mutation(permission_classes=[CanCollect])
     async def add_note(self, info: Info, input: AddNoteInput) -> Note:
-        ctx = info.context
         view = await perform(
             info,
-            ctx.service.add_note,
-            parse_id(input.customer_id, "customerId"),
-            _maybe(input.invoice_id, "invoiceId"),
-            input.text,
-            ctx.actor(),
+            c.AddNote(parse_id(input.customer_id, "customerId"), input.text, _maybe(input.invoice_id, "invoiceId")),
         )
         return Note.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect])
     async def log_call(self, info: Info, input: LogCallInput) -> Note:
-        ctx = info.context
         view = await perform(
             info,
-            ctx.service.log_call,
-            parse_id(input.customer_id, "customerId"),
-            _maybe(input.invoice_id, "invoiceId"),
-            input.outcome.value,
-            input.note,
-            ctx.actor(),
+            c.LogCall(
+                parse_id(input.customer_id, "customerId"),
+                input.outcome.value,
+                _maybe(input.invoice_id, "invoiceId"),
+                input.note,
+            ),
         )
         return Note.of(view)
 
@@ -74,16 +69,15 @@ class TimelineMutations:
         permission_classes=[CanCollect], description="Store a file (size- and type-checked) on a customer."
     )
     async def add_attachment(self, info: Info, input: AddAttachmentInput) -> Attachment:
-        ctx = info.context
         view = await perform(
             info,
-            ctx.service.add_attachment,
-            parse_id(input.customer_id, "customerId"),
-            input.filename,
-            input.content_type,
-            input.content_base64,
-            ctx.actor(),
-            _maybe(input.note_id, "noteId"),
-            _maybe(input.dispute_id, "disputeId"),
+            c.AddAttachment(
+                parse_id(input.customer_id, "customerId"),
+                input.filename,
+                input.content_type,
+                input.content_base64,
+                _maybe(input.note_id, "noteId"),
+                _maybe(input.dispute_id, "disputeId"),
+            ),
         )
         return Attachment.of(view)

@@ -8,7 +8,6 @@ import strawberry
 from engine.clock import Clock
 from engine.webhooks import endpoints
 from engine.webhooks.deliveries import get_delivery
-from engine.webhooks.destinations import allow_private
 from engine.webhooks.dispatcher import redeliver
 from schema.context import Info
 from schema.ids import MAX_LOG_ID, parse_id
@@ -51,7 +50,7 @@ class WebhookMutations:
             input.event_types,
             input.subject_filter,
             input.description,
-            allow_private(ctx.engine.settings.extra),
+            ctx.engine.settings.webhook_allow_private,
         )
         return WebhookSecretPayload(endpoint=WebhookEndpoint.of(view), secret=secret)
 
@@ -69,7 +68,7 @@ class WebhookMutations:
                 clear_subject_filter=clear,
                 description=input.description,
                 enabled=input.enabled,
-                allow_private=allow_private(ctx.engine.settings.extra),
+                allow_private=ctx.engine.settings.webhook_allow_private,
             )
         )
         return WebhookEndpoint.of(view)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from engine import commands as c
 from schema.common.mutation import perform
 from schema.context import Info
 from schema.ids import parse_id
@@ -24,10 +25,7 @@ class WriteOffMutations:
         "otherwise as a request another person approves.",
     )
     async def write_off_invoice(self, info: Info, invoice_id: strawberry.ID, note: str) -> WriteOffResult:
-        ctx = info.context
-        outcome = await perform(
-            info, ctx.service.write_off, parse_id(invoice_id, "invoiceId"), note, ctx.actor(), _role(info)
-        )
+        outcome = await perform(info, c.WriteOff(parse_id(invoice_id, "invoiceId"), _role(info), note))
         return WriteOffResult(
             written_off=outcome.written_off,
             request=WriteOffRequest.of(outcome.request) if outcome.request else None,
@@ -37,16 +35,14 @@ class WriteOffMutations:
     async def approve_write_off(
         self, info: Info, request_id: strawberry.ID, note: str | None = None
     ) -> WriteOffRequest:
-        ctx = info.context
         rid = parse_id(request_id, "requestId")
-        view = await perform(info, ctx.service.decide_write_off, rid, True, note, ctx.actor(), _role(info))
+        view = await perform(info, c.DecideWriteOff(rid, True, _role(info), note))
         return WriteOffRequest.of(view)
 
     @strawberry.mutation(permission_classes=[CanCollect], description="With a reason.")
     async def reject_write_off(self, info: Info, request_id: strawberry.ID, reason: str) -> WriteOffRequest:
-        ctx = info.context
         rid = parse_id(request_id, "requestId")
-        view = await perform(info, ctx.service.decide_write_off, rid, False, reason, ctx.actor(), _role(info))
+        view = await perform(info, c.DecideWriteOff(rid, False, _role(info), reason))
         return WriteOffRequest.of(view)
 
 

@@ -1,6 +1,6 @@
 """Fuzzing the real server: operations generated from the checked-in SDL (hypothesis-graphql),
 valid and invalid, sent with an admin key to `o2c serve` on SQLite and PostgreSQL. No answer may
-be an HTTP 5xx or an `INTERNAL` error. `O2C_FUZZ_EXAMPLES` sets the count (default 400 per store);
+be an HTTP 5xx or an `INTERNAL` error. `O2C_TEST_FUZZ_EXAMPLES` sets the count (default 400 per store);
 `benchmarks/fuzz.py --minutes N` runs longer and prints the tally."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from server_process import Server, running_server
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = int(os.environ.get("O2C_FUZZ_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("O2C_TEST_FUZZ_EXAMPLES", "400"))
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from engine.commands import OpenDispute, RecordPromise
 from engine.config import Settings
 from engine.service import Collections
 from engine.services.context import Context
-from engine.store.database import Store
+from engine.store.database import Store, data_tables
 from engine.store.upgrades import upgrade
 from states.actors import person
 
@@ -36,23 +36,6 @@ O2C = str(Path(sys.executable).parent / "o2c")
 SEGMENTS = (("smb", "low"), ("smb", "high"), ("mid_market", "medium"), ("enterprise", "critical"))
 CUSTOMERS = 24
 INVOICES_PER_CUSTOMER = 14  # 336 invoices
-PG_TABLES = (
-    "notice",
-    "collector_task",
-    "cycle_partition",
-    "cycle_run",
-    "lease",
-    "allocation",
-    "credit_note",
-    "dispute",
-    "promise_to_pay",
-    "credit_hold",
-    "transition_history",
-    "outbox",
-    "payment",
-    "invoice",
-    "customer",
-)
 
 
 # Rules that would act again on a second pass over the same date (a reminder every day before the
@@ -292,7 +275,7 @@ def pg_url(pg_database: str) -> Iterator[str]:
         conn = psycopg2.connect(pg_database)
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(f"TRUNCATE {', '.join(PG_TABLES)} RESTART IDENTITY CASCADE")
+            cur.execute(f"TRUNCATE {', '.join(data_tables())} RESTART IDENTITY CASCADE")
         conn.close()
 
     truncate()

@@ -16,9 +16,9 @@ from event_contract import became_overdue
 from graphql_harness import codes, data, run
 
 from engine.clock import FixedClock
-from engine.config import Settings
+from engine.config import Settings, load_settings
 from engine.events.cursor import encode
-from engine.events.retention import CursorExpired, check_cursor, prune, retention_days, watermark
+from engine.events.retention import CursorExpired, check_cursor, prune, watermark
 from engine.journal import emit
 from engine.queries.events import events_after
 from engine.services.context import Context
@@ -135,11 +135,11 @@ def test_pruning_works_through_many_batches(clean: Store) -> None:
 
 
 def test_the_retention_setting_is_validated() -> None:
-    assert retention_days({}) == 30
-    assert retention_days({"O2C_EVENT_RETENTION_DAYS": "7"}) == 7
+    assert load_settings({}).event_retention_days == 30
+    assert load_settings({"O2C_EVENT_RETENTION_DAYS": "7"}).event_retention_days == 7
     for bad in ("0", "-3", "ten", "1.5"):
-        with pytest.raises(ValidationFailed):
-            retention_days({"O2C_EVENT_RETENTION_DAYS": bad})
+        with pytest.raises(ValidationFailed, match="O2C_EVENT_RETENTION_DAYS="):
+            load_settings({"O2C_EVENT_RETENTION_DAYS": bad})
 
 
 def test_the_events_query_refuses_an_expired_cursor_and_serves_a_valid_one(ctx: Context, clean: Store) -> None:

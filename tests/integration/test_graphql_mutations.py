@@ -143,7 +143,7 @@ def test_an_unexpected_error_is_masked_with_a_correlation_id_that_is_logged(
     def explode(*_args: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(Collections, "create_customer", explode)
+    monkeypatch.setattr(Collections, "handle", explode)  # every mutation comes through the one door
     query = """mutation { createCustomer(input: {externalRef: "X1", name: "X", segment: "smb",
         currency: "EUR", creditLimit: "1"}) { id } }"""
     with caplog.at_level(logging.ERROR, logger="o2c.api.errors"):

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import csv
 import email
-import socket
 from collections.abc import Iterator
 from datetime import date
-from email import policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategies
+from smtp_support import Inbox, smtp_inbox
 
 from api.metrics import read_recorded
 from engine.commands import AllocationLine, RecordPayment
+from engine.config import load_settings
 from engine.cycle.runner import run_cycle
 from engine.notices.channels import Adapter, adapters_from
 from engine.notices.contacts import ContactFields
@@ -38,33 +37,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 3, 2)
 
 
-class Inbox:
-    """An SMTP handler that keeps every message and refuses recipients at refuse.example."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []  # EmailMessage under policy.default
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address.endswith("@refuse.example"):
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with smtp_inbox() as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +82,9 @@ def test_cycle_render_send_reaches_the_smtp_server_once_per_customer_without_pai
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
     _pay(service, a, paid, "P1")  # after rendering, before sending
     _pay(service, b, b_only, "P2")
-    adapters = adapters_from({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}", "O2C_MAIL_FROM": "credit@northwind.example"})
+    adapters = adapters_from(
+        load_settings({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}", "O2C_MAIL_FROM": "credit@northwind.example"})
+    )
 
     first = _send(ctx, strategies, adapters)
 
@@ -153,7 +131,7 @@ def test_letters_go_to_a_directory_with_a_daily_manifest_and_unconfigured_email_
     run_cycle(ctx, strategies, TODAY)
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
 
-    outcome = _send(ctx, strategies, adapters_from({"O2C_LETTER_DIR": str(tmp_path / "letters")}))
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_LETTER_DIR": str(tmp_path / "letters")})))
 
     assert (outcome["sent"], outcome["not_configured"]) == (1, 1)
     day = tmp_path / "letters" / TODAY.isoformat()
@@ -175,10 +153,39 @@ def test_the_file_transport_writes_eml_files_reported_as_written_not_delivered(
     run_cycle(ctx, strategies, TODAY)
     render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
 
-    outcome = _send(ctx, strategies, adapters_from({"O2C_SMTP_URL": f"file:{tmp_path / 'mail'}"}))
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_SMTP_URL": f"file:{tmp_path / 'mail'}"})))
 
     assert outcome["sent"] == 1
     (eml,) = (tmp_path / "mail").glob("*.eml")
     assert email.message_from_bytes(eml.read_bytes())["To"] == "a@example.com"
     (delivery,) = rows(ctx.store, "SELECT delivery FROM notice_message")
     assert delivery.startswith("written to file")
+
+
+def test_the_recheck_drops_invoices_the_customer_unapplied_cash_in_their_currency_already_pays(
+    ctx: Context, service: Collections, strategies: StrategySet, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    book = Portfolio(service, TODAY)
+    a = book.customer("a", "smb", "low")
+    small, large = book.invoice("a", 5, amount=100_000), book.invoice("a", 6, amount=300_000)
+    run_cycle(ctx, strategies, TODAY)
+    render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
+    actor = Actor("payment", "bank")
+    service.apply_payment(RecordPayment(a, "CASH-EUR", 150_000, "EUR", TODAY), actor)  # pays the small one only
+    service.apply_payment(RecordPayment(a, "CASH-USD", 900_000, "USD", TODAY), actor)  # another currency: pays none
+
+    outcome = _send(ctx, strategies, adapters_from(load_settings({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"})))
+
+    assert outcome["sent"] == 1
+    small_number, large_number = (
+        rows(ctx.store, "SELECT number FROM invoice WHERE id = $i", {"i": i})[0] for i in (small, large)
+    )
+    (mail,) = inbox.messages
+    assert isinstance(mail, EmailMessage)
+    plain = mail.get_body(preferencelist=("plain",))
+    assert plain is not None
+    body = plain.get_content()
+    assert large_number in body and small_number not in body
+    (data,) = rows(ctx.store, "SELECT data FROM outbox WHERE type = 'o2c.notice.sent'")
+    assert small_number in str(data) and "dropped" in str(data)

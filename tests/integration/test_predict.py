@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from api.cli import main
 from api.metrics import KpiCollector
 from engine import kpi_history
+from engine.config import Settings
 from engine.cycle.book import load_book
 from engine.cycle.runner import run_cycle
 from engine.demo import load_demo
@@ -32,7 +33,7 @@ from engine.strategies_in_force import load_registry
 from states.actors import person
 from states.money import format_minor
 
-FAST = {"O2C_PREDICT_ITERATIONS": "30", "O2C_PREDICT_MIN_PAYMENTS": "100"}
+FAST = Settings(predict_iterations=30, predict_min_payments=100)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def _b64(content: bytes) -> str:
 @pytest.fixture
 def files(tmp_path: Path, ctx: Context) -> Path:
     folder = tmp_path / "files"
-    ctx.settings = Settings(database_url=ctx.settings.database_url, extra={"O2C_FILES_DIR": str(folder)})
+    ctx.settings = Settings(database_url=ctx.settings.database_url, files_dir=folder)
     return folder
 
 

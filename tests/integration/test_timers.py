@@ -10,12 +10,12 @@ import pytest
 from cycle_support import AMOUNT, Portfolio, clear_cycle_tables, counts, history, invoice_state, rows, scalar
 
 from engine.clock import FixedClock, clock_for_date
-from engine.commands import AllocationLine, OpenDispute, RecordPayment, RecordPromise, TransitionInvoice
+from engine.commands import AllocationLine, OpenDispute, RecordPayment, RecordPromise, RunTimers, TransitionInvoice
 from engine.policy.disputes import dispute_policy
 from engine.service import Collections
 from engine.services.context import Context
 from engine.store.database import Store
-from engine.timers import run_timers
+from engine.timers import TIMER, run_timers
 from states.actors import Actor, person
 
 TODAY = date(2026, 3, 2)
@@ -184,8 +184,8 @@ def test_a_dispute_past_its_sla_escalates_once(
     late = service.open_dispute(OpenDispute(invoice_id=invoice, reason_code="duplicate"), ALICE)
     book.customer("b", "smb", "low")
     slower = service.open_dispute(OpenDispute(invoice_id=book.invoice("b", 10), reason_code="quality"), ALICE)
-    sla = dispute_policy({}).sla_days("duplicate", "smb")
-    assert dispute_policy({}).sla_days("quality", "smb") > sla + 1
+    sla = dispute_policy().sla_days("duplicate", "smb")
+    assert dispute_policy().sla_days("quality", "smb") > sla + 1
 
     clock.set(clock_for_date(TODAY + timedelta(days=sla - 1)).now())
     assert run_timers(ctx).disputes_escalated == []
@@ -208,3 +208,20 @@ def test_a_dispute_past_its_sla_escalates_once(
     assert row[0] == "escalate" and row[1] == "timer:o2c"
     assert "dispute_sla" in str(row[2])
     assert invoice_state(ctx.store, invoice) == ("disputed", 0)  # dunning stays paused
+
+
+def test_timers_sent_through_the_service_hand_the_invoices_of_broken_promises_to_the_after_commit_work(
+    ctx: Context, service: Collections, book: Portfolio
+) -> None:
+    book.customer("a", "smb", "low")
+    invoice = book.invoice("a", 10)
+    _promise(service, invoice, days=1)
+    reevaluated: list[list[int]] = []
+    door = Collections(ctx, reevaluated.append)  # as `engine.bootstrap.wire` builds it for serve, worker, cycle
+
+    report = door.handle(RunTimers(TODAY + timedelta(days=1 + TOLERANCE + 1)), TIMER)
+
+    assert report.reopened_invoices == [invoice]
+    assert reevaluated == [[invoice]]
+    assert door.handle(RunTimers(TODAY + timedelta(days=10)), TIMER).promises_broken == []
+    assert reevaluated == [[invoice]]  # nothing new broke: nothing re-evaluated

@@ -96,7 +96,7 @@ with read_only(service.ctx.store) as uow:
     rows = uow.select("SELECT data FROM outbox")
 assert rows and not any("traceparent" in str(d) for d in rows)
 try:
-    tracing.configure({{"O2C_OTEL_TRACES": "console"}})
+    tracing.configure("console")
 except Exception as exc:
     print("refused:", exc)
 """

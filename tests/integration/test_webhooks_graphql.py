@@ -59,7 +59,7 @@ def clean(ctx: Context) -> Context:
         uow.execute("DELETE FROM lease WHERE name = $name", {"name": FANOUT_CURSOR})
         uow.commit()
     # The receivers of these tests listen on 127.0.0.1, which only this setting allows.
-    return replace(ctx, settings=replace(ctx.settings, extra={"O2C_WEBHOOK_ALLOW_PRIVATE": "1"}))
+    return replace(ctx, settings=ctx.settings.model_copy(update={"webhook_allow_private": True}))
 
 
 @pytest.mark.parametrize(

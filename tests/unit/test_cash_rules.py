@@ -11,6 +11,7 @@ from states.cash import (
     Tolerance,
     allocation_problem,
     allocation_take,
+    covered_by_credit,
     oldest_due_first,
     settles,
     short_payment,
@@ -93,3 +94,9 @@ def test_an_applied_transaction_goes_back_to_the_queue_when_unapplied() -> None:
     assert bt.BANK_TRANSACTION.fire(txn, "unapply") == (bt.AUTO_APPLIED, bt.SUGGESTED)
     with pytest.raises(InvalidTransition):
         bt.BANK_TRANSACTION.fire(Txn(bt.IMPORTED), "apply")
+
+
+def test_unapplied_cash_covers_an_invoice_only_when_it_pays_all_that_is_open() -> None:
+    assert covered_by_credit(150_000, 100_000) and covered_by_credit(100_000, 100_000)
+    assert not covered_by_credit(99_999, 100_000)
+    assert not covered_by_credit(0, 0) and not covered_by_credit(5, 0)  # nothing open: nothing to cover

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from engine.config import load_settings
 from engine.notices.channels import Outgoing, channel_status
 from engine.notices.mail import SmtpMail, build
 from states.errors import ValidationFailed
@@ -21,10 +22,10 @@ def test_the_email_carries_a_message_id_derived_from_the_notice_and_both_text_an
 
 
 def test_the_status_never_shows_smtp_credentials_and_names_unconfigured_channels() -> None:
-    status = channel_status({"O2C_SMTP_URL": "smtp://user:secret@mail.example:587"})
+    status = channel_status(load_settings({"O2C_SMTP_URL": "smtp://user:secret@mail.example:587"}))
     assert "secret" not in str(status) and status["email"] == "smtp mail.example:587"
     assert status["letter"].startswith("not configured")
-    assert channel_status({"O2C_SMTP_URL": "file:data/mail"})["email"] == "written to files in data/mail"
+    assert channel_status(load_settings({"O2C_SMTP_URL": "file:data/mail"}))["email"] == "written to files in data/mail"
 
 
 def test_an_smtp_url_of_another_scheme_is_refused() -> None:

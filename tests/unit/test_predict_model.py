@@ -8,7 +8,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from engine.predict.features import COLUMN, Record, Targets, build, customer_mean_delay
-from engine.predict.model import Settings, predict, sample_delays, train
+from engine.predict.model import ModelSettings, predict, sample_delays, train
 from engine.predict.synthetic import generate
 
 START = 19000
@@ -26,7 +26,7 @@ def trained(history):  # type: ignore[no-untyped-def]
     paid = (history.paid_day >= 0) & (history.paid_day < CUT)
     with threadpool_limits(1):  # OpenMP threads on a shared box only wait for each other
         return train(
-            history.record(CUT), history.promises, history.segment[paid], Settings(iterations=60, max_rows=8000)
+            history.record(CUT), history.promises, history.segment[paid], ModelSettings(iterations=60, max_rows=8000)
         )  # a sample of the ~11,000
 
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from engine.config import load_settings
 from engine.scoring import compute, thresholds
 from engine.scoring.data import Inputs, _sum_by
 from engine.scoring.write import explanation_texts
@@ -71,14 +72,14 @@ def test_exposure_without_a_credit_limit_counts_as_fully_used() -> None:
 def test_classes_follow_the_configured_thresholds() -> None:
     x = inputs(allocations=[10, 10, 10], allocations_late=[2, 5, 10])  # share late → 4, 10, 20 points
     assert compute(x, (5, 10, 20)).risk_class.tolist() == ["low", "high", "critical"]
-    assert thresholds({"O2C_RISK_THRESHOLDS": "10, 20, 90"}) == (10, 20, 90)
-    assert thresholds({}) == (25, 50, 75)
+    assert thresholds(load_settings({"O2C_RISK_THRESHOLDS": "10, 20, 90"})) == (10, 20, 90)
+    assert thresholds(load_settings({})) == (25, 50, 75)
 
 
 @pytest.mark.parametrize("raw", ["25,50", "50,25,75", "a,b,c", "0,50,75", "25,50,101"])
 def test_bad_thresholds_are_refused(raw: str) -> None:
     with pytest.raises(ValidationFailed, match="O2C_RISK_THRESHOLDS"):
-        thresholds({"O2C_RISK_THRESHOLDS": raw})
+        load_settings({"O2C_RISK_THRESHOLDS": raw})
 
 
 def test_bulk_explanation_texts_are_the_json_pony_stores_for_the_same_explanation() -> None:

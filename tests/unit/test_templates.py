@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from engine.notices import content
 from engine.notices.templates import check, load
-from engine.rules import commands
+from engine.rules import checks
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -27,7 +27,7 @@ def copy(tmp_path: Path) -> Path:
 
 def test_the_shipped_templates_are_valid_and_cover_every_template_the_sample_strategies_send() -> None:
     out = io.StringIO()
-    assert commands.check(ROOT / "strategies", out, load(TEMPLATES).has) == 0, out.getvalue()
+    assert checks.check(ROOT / "strategies", out, load(TEMPLATES).has) == 0, out.getvalue()
     assert check(TEMPLATES, content.sample_context) == []
     names = {p.name for p in TEMPLATES.glob("*.j2") if not p.name.startswith("_")}
     for name in names:  # every template exists in English and in German
@@ -60,7 +60,7 @@ def test_the_sandbox_refuses_reaching_into_python_internals(copy: Path) -> None:
 def test_a_strategy_naming_a_missing_template_is_refused_at_its_line(copy: Path, tmp_path: Path) -> None:
     (copy / "smb_dunning_2.sms.en.j2").unlink()
     out = io.StringIO()
-    assert commands.check(ROOT / "strategies", out, load(copy).has) == 1
+    assert checks.check(ROOT / "strategies", out, load(copy).has) == 1
     assert "smb-standard.yaml:" in out.getvalue() and "template 'smb_dunning_2' does not exist for channel sms" in (
         out.getvalue()
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from rules_helpers import compiled, strategy_text, write
 
-from engine.rules.commands import test as run_test_command
+from engine.rules.checks import test as run_test_command
 from engine.rules.compiler import CompiledStrategy
 from engine.rules.durable_eval import engine
 from engine.rules.embedded_tests import complete_facts
@@ -166,12 +166,3 @@ def test_strategies_test_fails_when_a_test_expects_another_rule(tmp_path: Path) 
     out = io.StringIO()
     assert run_test_command(tmp_path, out) == 1
     assert "expected ['later-notice'], got ['any-notice']" in out.getvalue()
-
-
-def test_a_batch_keeps_only_as_many_notices_per_customer_as_the_contact_cap_allows() -> None:
-    c = compiled(LADDER)
-    rows = [facts(c, days_past_due=d, recent_notices=r) for d, r in [(5, 0), (9, 0), (7, 0), (4, 1), (6, 1), (8, 0)]]
-    result = evaluate(c, arrays_from_rows(rows, c.facts("invoice")))
-    customer = np.array([1, 1, 1, 2, 2, 3])
-    kept = result.within_contact_cap(customer, priority=np.array([r["days_past_due"] for r in rows]))
-    assert kept.tolist() == [False, True, True, False, True, True]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rules_helpers import strategy_text, write
 
-from engine.rules.commands import check
+from engine.rules.checks import check
 from engine.rules.directory import load_directory
 from engine.rules.registry import PollingWatcher, Registry
 
