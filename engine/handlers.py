@@ -151,6 +151,9 @@ HANDLERS: Handlers = dict(
         # notices
         _h(c.CancelNotice)(lambda ctx, cmd, a: notices.cancel_notice(ctx, cmd.notice_id, cmd.reason, a)),
         # the scheduler's between-cycles work (its actor is the timer)
-        _h(c.RunTimers)(lambda ctx, cmd, _a: run_timers(ctx, cmd.as_of), lambda report: report.reopened_invoices),
+        # Invoices whose promise broke are not re-evaluated at once: they return to the ladder at the next
+        # date's cycle, so that a date's timers stay inside its exactly-once unit (a process killed
+        # between a cycle and its timers ends, once rerun, like an uninterrupted run; ADR 0009).
+        _h(c.RunTimers)(lambda ctx, cmd, _a: run_timers(ctx, cmd.as_of)),
     ]
 )

@@ -108,8 +108,9 @@ def escalate_dispute(ctx: Context, dispute_id: int) -> bool:
 
 
 def run_timers(ctx: Context, as_of: date | None = None) -> TimerReport:
-    """Decide due promises and escalate disputes past SLA. Through the service (`RunTimers`) the
-    invoices whose promise broke are re-evaluated at once (dunning resumes, not at the next cycle)."""
+    """Decide due promises and escalate disputes past SLA. The invoices whose promise broke are
+    reported (`reopened_invoices`) and resume dunning at the next date's cycle, not at once: a
+    date's timers belong to its exactly-once unit (see `finish_previous_timers`)."""
     day = as_of or ctx.today()
     report = TimerReport()
     for pid in due_promises(ctx, day):

@@ -36,7 +36,7 @@ def build_scheduler(
 ) -> LeaderScheduler:
     """The leader opens each due date's cycle in `partitions` slices (O2C_CYCLE_PARTITIONS, 4) and
     works them; every standby works open slices of the oldest running date on each of its ticks."""
-    service = wire(ctx, registry)  # timers go through the one door: broken promises re-evaluate
+    service = wire(ctx, registry)  # timers go through the one door (broken promises: next cycle)
     count = partitions or ctx.settings.cycle_partitions
 
     def daily(today: date) -> None:

@@ -55,7 +55,7 @@ def _cycle(args: argparse.Namespace) -> int:
     ctx = build_context()
     registry = load_registry(ctx.settings.strategies_dir)
     strategies = registry.current
-    service = wire(ctx, registry)  # as under serve and worker: broken promises re-evaluate at once
+    service = wire(ctx, registry)  # as under serve and worker: timers through the one door
     as_of = args.as_of or ctx.today()
     days = [as_of] if (args.dry_run or args.no_catch_up or args.backfill) else pending_dates(ctx, as_of) or [as_of]
     reports: list[CycleReport] = []

@@ -79,7 +79,7 @@ def test_a_command_without_a_handler_is_a_wiring_error() -> None:
         service.handle(c.PlaceHold(customer_id=1, reason="manual"), SYSTEM)
 
 
-def test_payments_and_broken_promises_are_re_evaluated_and_master_data_is_not() -> None:
+def test_payments_are_re_evaluated_and_master_data_and_timers_are_not() -> None:
     touching = {kind.__name__ for kind, handler in HANDLERS.items() if handler.touches is not None}
     assert touching == {
         "RecordPayment",
@@ -88,5 +88,4 @@ def test_payments_and_broken_promises_are_re_evaluated_and_master_data_is_not() 
         "ApplyCredit",
         "ImportStatement",
         "ApplyBankTransaction",
-        "RunTimers",
-    }
+    }  # timers: an invoice whose promise broke waits for the next date's cycle (exactly once per date)
