@@ -10,7 +10,7 @@ from engine import kpi_history, log_context
 from engine.bootstrap import wire
 from engine.commands import RunTimers
 from engine.cycle.partitions import oldest_open_date, work_partitions
-from engine.cycle.runner import run_due
+from engine.cycle.runner import pending_dates, run_due
 from engine.events.retention import prune
 from engine.notices.channels import adapters_from
 from engine.notices.render import render_due
@@ -40,6 +40,10 @@ def build_scheduler(
     count = partitions or ctx.settings.cycle_partitions
 
     def daily(today: date) -> None:
+        # Called on every tick after the cycle's time: once today's cycle is done there is nothing
+        # to refresh (predictions and the KPI snapshot were taken before it).
+        if not pending_dates(ctx, today):
+            return
         # Before the cycle, so that its p_late facts are today's; a failure leaves yesterday's.
         try:
             run = refresh_predictions(ctx.store, today, ctx.now(), ctx.settings)

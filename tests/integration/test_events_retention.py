@@ -4,6 +4,7 @@ the newest one; a cursor from before the removed events is refused with CURSOR_E
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -194,3 +195,21 @@ def test_the_leaders_scheduler_prunes_the_outbox_once_per_business_date(clean: S
     publish(clean, 40)  # written late with an old time: the same business date does not prune again
     leader.tick()
     assert len(positions(clean)) == 2
+
+
+def test_once_the_days_cycle_is_done_the_leader_refreshes_no_predictions_on_later_ticks(
+    clean: Store, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FixedClock(NOW)
+    ctx = Context(store=clean, clock=clock, settings=Settings(database_url=database_url))
+    strategies = Path(__file__).resolve().parents[2] / "strategies"
+    leader = build_scheduler(ctx, load_registry(strategies), dtime(0, 0))  # the cycle is due at once
+
+    with caplog.at_level(logging.INFO, logger="engine.worker"):
+        leader.tick()
+        leader.tick()
+        leader.tick()
+
+    refreshed = [r for r in caplog.records if r.getMessage().startswith("predictions ")]
+    assert len(refreshed) == 1  # before the day's cycle, not on every tick after it
+    assert any(r.getMessage().startswith("cycle ") for r in caplog.records)
