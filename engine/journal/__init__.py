@@ -64,6 +64,27 @@ def traced(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "traceparent": parent} if parent else data
 
 
+def transition_data(
+    from_state: str | None,
+    to_state: str,
+    trigger: str,
+    actor: Actor,
+    cause: dict[str, Any],
+    reason: str | None,
+    snapshot: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The data of a transition's event, as one row (`record_transition`) and bulk (`JournalBatch`) write it."""
+    return {
+        "from": from_state,
+        "to": to_state,
+        "trigger": trigger,
+        "actor": str(actor),
+        "cause": cause,
+        "reason": reason,
+        "snapshot": snapshot or {},
+    }
+
+
 def record_transition(
     uow: UnitOfWork,
     *,
@@ -106,14 +127,5 @@ def record_transition(
         entity_version=entity_version,
         customer_id=customer_id,
         at=at,
-        data={
-            "from": from_state,
-            "to": to_state,
-            "trigger": trigger,
-            "actor": str(actor),
-            "cause": cause,
-            "reason": reason,
-            "snapshot": snapshot or {},
-            **(extra or {}),
-        },
+        data={**transition_data(from_state, to_state, trigger, actor, cause, reason, snapshot), **(extra or {})},
     )

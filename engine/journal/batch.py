@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import stored
-from engine.journal import ENTITY_PATHS
+from engine.journal import ENTITY_PATHS, transition_data
 from engine.journal.catalogue import event_type as catalogued
 from engine.store.bulk import Bulk, new_event_id
 from engine.store.database import Store
@@ -135,15 +135,7 @@ class JournalBatch:
             entity_version=entity_version,
             customer_id=customer_id,
             at=at,
-            data={
-                "from": from_state,
-                "to": to_state,
-                "trigger": trigger,
-                "actor": str(actor),
-                "cause": cause,
-                "reason": reason,
-                "snapshot": snapshot or {},
-            },
+            data=transition_data(from_state, to_state, trigger, actor, cause, reason, snapshot),
         )
 
     def write(self) -> tuple[int, int]:
