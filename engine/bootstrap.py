@@ -4,6 +4,7 @@ force) are joined here, once per process, for `o2c serve`, `o2c worker` and `o2c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from engine.clock import Clock, PinnedDayClock
@@ -33,7 +34,10 @@ def build_context(settings: Settings | None = None, *, migrate: bool = True, clo
 
 def wire(ctx: Context, registry: Registry | None = None) -> Collections:
     """The service over `ctx`; with a strategy registry, the invoices a command touched are
-    re-evaluated once it has committed (dunning resumes between cycles)."""
+    re-evaluated once it has committed (dunning resumes between cycles), and the commands that carry
+    out policy (a person's dunning step) read the strategies from it."""
+    if registry is not None and ctx.registry is not registry:
+        ctx = replace(ctx, registry=registry)
     return Collections(ctx, Reevaluator(ctx, registry) if registry is not None else None, HANDLERS)
 
 

@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     today: str | None = None  # ISO date that pins the business date (simulations, demos)
     promise_tolerance_days: int = 2  # a promise is judged this many days after its date
-    max_dunning_level: int = 5
     payment_future_days: NonNegativeInt = 0  # a payment may be dated this many days after the business date
     risk_thresholds: Annotated[tuple[int, int, int], NoDecode] = (25, 50, 75)
     # Files

@@ -101,8 +101,10 @@ def load_book(
     customers: Customers = EVERYONE,
     only_ids: Sequence[int] | None = None,
     accounts_only: bool = False,
+    handled_too: bool = False,
 ) -> Book:
-    """`accounts_only`: fetch just what the account aggregates need (the portfolio comes back empty)."""
+    """`accounts_only`: fetch just what the account aggregates need (the portfolio comes back empty).
+    `handled_too`: keep invoices already handled on `as_of` (a person's step, not a re-run of the date)."""
     state_sql, state_lookup = _code_sql(store, "i.state", STATES)
     currency_sql, currency_lookup = _code_sql(store, "i.currency", CURRENCIES)
     collectible = ", ".join(f"'{s}'" for s in STATES)
@@ -145,7 +147,7 @@ def load_book(
     currency = _decode("invoice.currency", inv[:, 7], currency_lookup)
     accounts = _accounts(inv, state, currency, cust, today)
     accounts.unapplied = unapplied
-    todo = inv[:, 10] < today
+    todo = inv[:, 10] < today if not handled_too else np.ones(inv.shape[0], dtype=bool)
     if only_ids is not None:
         todo &= np.isin(inv[:, 0], np.asarray(list(only_ids), dtype=np.int64))
     inv, state, currency = inv[todo], state[todo], currency[todo]

@@ -100,12 +100,15 @@ def write_chunk(
     now: datetime,
     source_actor: str,
     partition_id: int | None = None,
+    by_hand: bool = False,
 ) -> Written:
     """Apply the plans in one transaction. An invoice already handled on `as_of` (its
     `last_cycle_on`, set with every write of the cycle, even a task alone that moves no version)
     is left out: another writer (a holder whose lease was taken over) did it. One whose version
     moved since the load is left out as a conflict. With `partition_id`, what was written is
-    added to that partition's counts in the same transaction (`engine/cycle/tally.py`)."""
+    added to that partition's counts in the same transaction (`engine/cycle/tally.py`). `by_hand`:
+    a person's step (`engine/cycle/by_hand.py`) is no re-run of the date, so an invoice already
+    handled on it is written too; a moved version is still a conflict."""
     outcome = Written()
     if not plans:
         return outcome
@@ -115,7 +118,7 @@ def write_chunk(
         day = as_of.isoformat()
         for p in plans:
             version, last_cycle_on = current.get(p.invoice_id, (None, None))
-            if last_cycle_on is not None and last_cycle_on >= day:
+            if not by_hand and last_cycle_on is not None and last_cycle_on >= day:
                 outcome.handled.append(p.invoice_id)
             elif version != p.loaded_version:
                 outcome.conflicts.append(p.invoice_id)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from engine.clock import stored
 from engine.commands import IssueInvoice, TransitionInvoice
+from engine.cycle.by_hand import dun_by_hand
 from engine.journal import record_transition
 from engine.services.common import close_side_records, fire_invoice, get, invoice_snapshot, require_reason
 from engine.services.context import Context
-from engine.store.unit_of_work import UnitOfWork, transact
+from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from engine.views import InvoiceView
 from states import invoice as inv_states
 from states import invoice as states
@@ -75,21 +75,24 @@ def issue_invoice(ctx: Context, cmd: IssueInvoice, actor: Actor) -> InvoiceView:
 
 
 def transition_invoice(ctx: Context, cmd: TransitionInvoice, actor: Actor) -> InvoiceView:
-    """A person moves an invoice by hand; the reason is mandatory and kept in the history."""
+    """A person moves an invoice by hand; the reason is mandatory and kept in the history. A `dun`
+    is the strategy's next ladder step with its notice, written by the rule's own code
+    (`engine/cycle/by_hand.py`)."""
     reason = require_reason(cmd.reason)
     if cmd.trigger not in MANUAL_TRIGGERS:
         raise ValidationFailed(
             f"'{cmd.trigger}' cannot be fired by hand; use one of {', '.join(MANUAL_TRIGGERS)}", "trigger"
         )
+    if cmd.trigger == "dun":
+        dun_by_hand(ctx, cmd.invoice_id, actor, reason)
+        with read_only(ctx.store) as uow:
+            return InvoiceView.of(get(uow, "Invoice", cmd.invoice_id))
 
     def work(uow: UnitOfWork) -> InvoiceView:
         inv = get(uow, "Invoice", cmd.invoice_id)
-        extra: dict[str, Any] = {"max_level": ctx.settings.max_dunning_level} if cmd.trigger == "dun" else {}
         now, today = ctx.now(), ctx.today()
-        fire_invoice(uow, inv, cmd.trigger, actor, now, today, reason=reason, **extra)
-        if cmd.trigger == "dun":
-            inv.last_notice_on = today  # a notice by hand counts for the strategy's spacing, like the cycle's
-        elif cmd.trigger == "cancel":
+        fire_invoice(uow, inv, cmd.trigger, actor, now, today, reason=reason)
+        if cmd.trigger == "cancel":
             cause = {"kind": "invoice_cancelled", "invoice_id": inv.id}
             close_side_records(uow, inv, actor, now, cause, inv_states.CANCELLED)
         return InvoiceView.of(inv)

@@ -30,7 +30,12 @@ class IssueInvoiceInput:
 @strawberry.enum(description="Triggers a person may fire by hand.")
 class ManualInvoiceTrigger(Enum):
     MARK_OVERDUE = "mark_overdue"
-    DUN = "dun"
+    DUN = strawberry.enum_value(
+        "dun",
+        description="The strategy's next ladder step now: the level rises by one and its notice is requested "
+        "exactly as the rule's `dun` would (channel, template, one message per customer, date and channel); "
+        "the wait between notices is the person's to overrule, one notice per invoice per day is not.",
+    )
     ESCALATE = "escalate"
     RECALL = "recall"
     CANCEL = "cancel"
@@ -57,7 +62,11 @@ class InvoiceMutations:
         )
         return Invoice.of(await perform(info, cmd))
 
-    @strawberry.mutation(permission_classes=[CanCollect])
+    @strawberry.mutation(
+        permission_classes=[CanCollect],
+        description="Move an invoice by hand (reason required, kept in the history with the person). `DUN` "
+        "takes the routed strategy's next ladder step with its notice (docs/notices.md).",
+    )
     async def transition_invoice(self, info: Info, input: TransitionInvoiceInput) -> Invoice:
         cmd = c.TransitionInvoice(
             invoice_id=parse_id(input.invoice_id, "invoiceId"),

@@ -35,9 +35,15 @@ def book(service: Collections) -> Portfolio:
 
 
 def _dunned(service: Collections, invoice: int, levels: int) -> None:
+    """Overdue, then one ladder step by hand on each of the `levels` days before TODAY (one notice a day)."""
+    clock = service.ctx.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(clock_for_date(TODAY - timedelta(days=levels)).now())
     service.transition_invoice(TransitionInvoice(invoice_id=invoice, trigger="mark_overdue", reason="late"), ALICE)
-    for _ in range(levels):
+    for k in range(levels):
+        clock.set(clock_for_date(TODAY - timedelta(days=levels - k)).now())
         service.transition_invoice(TransitionInvoice(invoice_id=invoice, trigger="dun", reason="reminder"), ALICE)
+    clock.set(clock_for_date(TODAY).now())
 
 
 def _promise(service: Collections, invoice: int, amount: int = AMOUNT, days: int = 3) -> int:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from services_support import ALICE, PAST_DUE, TODAY, Journal, counts, invoice, issue, mark_overdue
 
+from engine.clock import FixedClock, clock_for_date
 from engine.commands import OpenDispute, RecordPromise, TransitionInvoice
 from engine.service import Collections
 from engine.store.database import Store
@@ -48,8 +49,9 @@ def test_a_manual_transition_keeps_the_person_and_the_reason_in_the_history(
     assert journal.moves() == [
         ("invoice", "open", "overdue", "mark_overdue"),
         ("invoice", "overdue", "dunning", "dun"),
+        ("notice", None, "requested", "request"),  # the ladder step's notice, as the rule's dun requests it
     ]
-    first, second = journal.history()
+    first, second, _notice = journal.history()
     assert (first.actor, first.reason) == ("user:alice", "customer called, still unpaid")
     assert (second.reason, second.facts["days_past_due"], second.facts["dunning_level"]) == (
         "first notice sent by post",
@@ -112,14 +114,21 @@ def test_a_forbidden_manual_transition_raises_and_writes_nothing(
     assert invoice(store, inv) == {"state": "open", "open": 12_000, "level": 0, "paid_on": None, "version": 1}
 
 
-def test_manual_dunning_stops_at_the_configured_maximum_level(
-    store: Store, service: Collections, customer: int
+def test_manual_dunning_climbs_the_strategys_ladder_one_step_a_day_and_stops_at_its_top(
+    store: Store, service: Collections, customer: int, clock: FixedClock
 ) -> None:
     inv = issue(service, customer, "INV-1", 12_000, due=PAST_DUE)
     mark_overdue(service, inv)
-    maximum = service.ctx.settings.max_dunning_level
-    for _ in range(maximum):
+    maximum = 3  # smb-standard, the strategy of an smb customer of medium risk
+    for day in range(maximum):
+        clock.set(clock_for_date(TODAY + timedelta(days=day)).now())
         service.transition_invoice(TransitionInvoice(inv, "dun", "next notice"), ALICE)
+        if day == 0:
+            before = counts(store)
+            with pytest.raises(ValidationFailed, match="one notice per invoice per day"):
+                service.transition_invoice(TransitionInvoice(inv, "dun", "again today"), ALICE)
+            assert counts(store) == before
+    clock.advance(days=1)
     before = counts(store)
     with pytest.raises(InvalidTransition, match="never past the maximum"):
         service.transition_invoice(TransitionInvoice(inv, "dun", "one more"), ALICE)
