@@ -23,10 +23,13 @@ from engine.clock import FixedClock, clock_for_date
 from engine.commands import OpenDispute, TransitionInvoice
 from engine.cycle.runner import run_cycle
 from engine.cycle.scope import CYCLE_ACTOR
+from engine.notices.render import render_pending
+from engine.notices.templates import load
 from engine.rules.registry import StrategySet
 from engine.service import Collections
 from engine.services.context import Context
 from engine.store.database import Store
+from engine.store.unit_of_work import UnitOfWork
 from states.actors import person
 from states.errors import InvalidTransition, ValidationFailed
 
@@ -279,3 +282,46 @@ def test_what_the_machine_a_block_or_the_day_forbid_is_refused_and_writes_nothin
         _dun(service, disputed)
     assert counts(ctx.store) == before
     assert invoice_state(ctx.store, blocked) == ("overdue", 0)
+
+
+def test_a_dun_by_hand_for_a_customer_without_a_usable_contact_falls_back_as_the_rules_does(
+    ctx: Context, service: Collections, strategies: StrategySet
+) -> None:
+    book = Portfolio(service, TODAY)
+    for name in ("rule", "hand", "rule-none", "hand-none"):
+        book.customer(name, "smb", "low")
+    invoices = {name: book.invoice(name, 20) for name in book.customers}
+    with UnitOfWork(ctx.store, write=True) as uow:  # no email: smb-standard's email falls back (letter, sms)
+        uow.execute("UPDATE contact SET email = NULL, phone = '+4915112345678'")
+        uow.execute(
+            "UPDATE contact SET phone = NULL "
+            "WHERE customer IN (SELECT id FROM customer WHERE external_ref LIKE '%none')"
+        )
+        uow.commit()
+    for inv in invoices.values():
+        service.transition_invoice(TransitionInvoice(inv, "mark_overdue", "late"), ALICE)
+    for name in ("hand", "hand-none"):
+        _dun(service, invoices[name])
+    run_cycle(ctx, strategies, TODAY)
+    render_pending(ctx.store, load(ROOT / "templates"), strategies, ctx.now())
+
+    outcome = {
+        ref: rest
+        for ref, *rest in rows(
+            ctx.store,
+            "SELECT c.external_ref, m.channel, m.via, m.state, m.recipient, m.template FROM notice_message m "
+            "JOIN customer c ON c.id = m.customer",
+        )
+    }
+    assert outcome["hand"] == outcome["rule"] == ["email", "sms", "rendered", "+4915112345678", "smb_dunning_1"]
+    assert outcome["hand-none"] == outcome["rule-none"]
+    assert outcome["hand-none"][2] == "cancelled"  # nobody to write to: a collector calls instead
+    tasks = rows(
+        ctx.store,
+        "SELECT c.external_ref, t.queue, t.note FROM collector_task t JOIN customer c ON c.id = t.customer "
+        "ORDER BY c.external_ref",
+    )
+    assert [t[0] for t in tasks] == ["hand-none", "rule-none"]
+    assert tasks[0][1] == tasks[1][1] == "collections"
+    assert [t[2].rsplit(" ", 1)[0] for t in tasks] == ["No usable contact for email, letter, sms: add one, then "
+                                                       "reach the customer about"] * 2  # fmt: skip
