@@ -147,6 +147,9 @@ def test_a_dun_by_hand_writes_what_the_rules_dun_writes_for_an_identical_invoice
     assert hand["history"][0][5]["days_since_last_notice"] == 10  # the facts as they were, not as waived
     assert hand["events"] == rule["events"]
     assert [e[0] for e in hand["events"]] == ["o2c.invoice.state_changed", "o2c.notice.requested"]
+    versions = rows(ctx.store, "SELECT entity_version FROM outbox WHERE entity_type = 'invoice' AND entity_id = $i "
+                               "ORDER BY id", {"i": by_hand})  # fmt: skip
+    assert versions == list(range(1, len(versions) + 1))  # every version of the invoice, each once, growing
     # only who did it, why, and the cause naming them (with the rule's own cause as the step taken)
     (_, _, rule_actor, rule_cause, _), _ = rule["who"]
     (_, _, hand_actor, hand_cause, hand_reason), (_, _, _, notice_cause, _) = hand["who"]
