@@ -171,7 +171,7 @@ def test_a_difference_below_the_minimum_or_above_the_largest_share_is_not_disput
 ) -> None:
     text = HEADER + (
         "B-1,2026-03-01,480.00,EUR,ACME Industries,,INV-2026-000101\n"  # short 20.00: beyond the tolerance, < 25.00
-        "B-2,2026-03-01,40.00,EUR,ACME Industries,,INV-2026-000102\n"  # short 83.45 of 123.45: over 50 %
+        "B-2,2026-03-01,40.00,EUR,ACME Industries,,INV-2026-000102\n"  # short 83.45 of 123.45: over 25 %
     )
     assert service.import_statement(text, None, BANK).auto_applied == 2
     assert state(store, book["a1"]) == ("open", 2_000)
@@ -246,6 +246,16 @@ def test_rejecting_a_deduction_puts_the_difference_back_on_the_ladder(
     assert service.dispute_credit_notes(dispute_id) == []
 
 
+def test_paying_the_difference_later_settles_the_invoice_and_withdraws_the_deduction(
+    store: Store, service: Collections, book: dict[str, int]
+) -> None:
+    service.import_statement(SHORT, None, BANK)
+    text = HEADER + "B-2,2026-03-05,80.00,EUR,ACME Industries,,INV-2026-000101 remainder\n"
+    assert service.import_statement(text, None, BANK).auto_applied == 1
+    assert state(store, book["a1"]) == ("paid", 0)
+    assert [d["state"] for d in disputes(store)] == ["withdrawn"]
+
+
 def test_taking_the_payment_back_withdraws_its_deduction(
     store: Store, service: Collections, book: dict[str, int]
 ) -> None:
@@ -279,10 +289,10 @@ def test_a_persons_match_disputes_the_difference_only_when_it_applies_all_the_mo
 
 def test_the_shipped_policy_opens_deductions_per_segment() -> None:
     policy = read_dispute_policy((ROOT / "policy" / "disputes.yaml").read_text(), "disputes.yaml")
-    assert policy.deduction_rule("smb", "EUR") == DeductionRule(2_500, 5_000)
-    assert policy.deduction_rule("enterprise", "EUR") == DeductionRule(10_000, 5_000)
-    assert policy.deduction_rule("enterprise", "CHF") == DeductionRule(2_500, 5_000)  # not overridden
-    assert policy.deduction_rule("smb", "JPY") == DeductionRule(0, 5_000)  # no minimum listed
+    assert policy.deduction_rule("smb", "EUR") == DeductionRule(2_500, 2_500)
+    assert policy.deduction_rule("enterprise", "EUR") == DeductionRule(10_000, 2_500)
+    assert policy.deduction_rule("enterprise", "CHF") == DeductionRule(2_500, 2_500)  # not overridden
+    assert policy.deduction_rule("smb", "JPY") == DeductionRule(0, 2_500)  # no minimum listed
     assert policy.deduction_rule("public_sector", "EUR") is None
     assert policy.deduction_owner("smb") == "deductions"
 
