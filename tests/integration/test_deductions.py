@@ -273,6 +273,17 @@ def test_taking_the_payment_back_withdraws_its_deduction(
     assert state(store, book["a1"]) == ("disputed", 8_000)
 
 
+def test_a_reversed_payment_withdraws_its_deduction_and_the_whole_amount_is_owed_again(
+    store: Store, service: Collections, book: dict[str, int]
+) -> None:
+    service.import_statement(SHORT, None, BANK)
+    with read_only(store) as uow:
+        payment_id = uow.BankTransaction.get(bank_ref="B-1").payment.id
+    service.reverse_payment(payment_id, "returned by the bank", ALICE)
+    assert [d["state"] for d in disputes(store)] == ["withdrawn"]
+    assert state(store, book["a1"]) == ("overdue", 50_000)
+
+
 def test_a_persons_match_disputes_the_difference_only_when_it_applies_all_the_money(
     store: Store, service: Collections, book: dict[str, int]
 ) -> None:
