@@ -227,9 +227,13 @@ def allocate(
             "paid in full" if not short else "paid within the short-payment tolerance",
         )
     else:
-        record_amount_change(uow, inv, now, cause, "partial payment")
+        deducted = None
         if deduction is not None:
-            open_deduction(uow, payment, inv, open_before, amount, tolerance, deduction, actor, now, today, cause)
+            deducted = open_deduction(
+                uow, payment, inv, open_before, amount, tolerance, deduction, actor, now, today, cause
+            )
+        if deducted is None:  # a deduction's `dispute` transition already reports the new open amount
+            record_amount_change(uow, inv, now, cause, "partial payment")
     return int(amount)
 
 

@@ -127,6 +127,8 @@ def test_a_short_payment_beyond_the_tolerance_opens_a_deduction_dispute_for_the_
         {"i": book["a1"]},
     )
     assert triggers[-1] == "dispute"
+    types = rows(store, "SELECT type FROM outbox WHERE entity_type = 'invoice' AND entity_id = $i", {"i": book["a1"]})
+    assert "o2c.invoice.amount_changed" not in types  # the `dispute` transition carries the new open amount
 
 
 def test_dunning_pauses_on_the_disputed_difference_and_goes_on_for_the_rest_of_the_customer(
