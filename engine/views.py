@@ -136,6 +136,7 @@ class DisputeView:
     resolved_at: datetime | None
     version: int
     owner: str | None = None  # a queue or a collector
+    payment_id: int | None = None  # a deduction: the short payment that left the difference
 
     @staticmethod
     def of(d: Entity) -> DisputeView:
@@ -154,6 +155,7 @@ class DisputeView:
             loaded(d.resolved_at) if d.resolved_at else None,
             d.version,
             d.owner,
+            d.payment.id if d.payment is not None else None,
         )
 
 

@@ -80,6 +80,7 @@ class Loaders:
         self.payment_prediction: DataLoader[int, InvoicePrediction | None] = _one(
             store, lambda s, ids: explain(s, list(ids), engine.today())
         )
+        self.payment = _one(store, cashapp.payments_by_ids)
         self.payments_of_invoice = _many(store, cashapp.payments_by_invoice_ids)
         self.unapplied_of_customer = _many(store, cashapp.unapplied_by_customer_ids)
         self.aliases_of_customer = _many(store, cashapp.aliases_by_customer_ids)

@@ -5,6 +5,7 @@ matcher or a person, `applyCredit`, the CSV payment import — asks these functi
 cannot drift apart: the currencies must agree, the invoice must still be collectible, an allocation
 takes at most the open amount, and the invoice settles when nothing is left open (or when what is
 left is a short payment within the tolerance, recorded as the allocation's short-paid difference).
+A short payment beyond the tolerance may be a deduction (`deduction`): its difference is disputed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,33 @@ def short_payment(paid: int, open_amount: int, tolerance: Tolerance) -> int | No
         return 0
     short = open_amount - paid
     return short if tolerance.covers(short, open_amount) else None
+
+
+@dataclass(frozen=True)
+class DeductionRule:
+    """When a short payment's difference is a deduction (disputed on the customer's behalf) rather
+    than a partial payment: at least `min_amount` minor units (0: any) and at most `max_basis_points`
+    of the open amount before the payment (a larger gap is an instalment, not a deduction)."""
+
+    min_amount: int = 0
+    max_basis_points: int = PERCENT_SCALE
+
+    def covers(self, difference: int, open_before: int) -> bool:
+        return (
+            difference > 0
+            and difference >= self.min_amount
+            and (difference * PERCENT_SCALE <= self.max_basis_points * open_before)
+        )
+
+
+def deduction(paid: int, open_before: int, tolerance: Tolerance, rule: DeductionRule) -> int:
+    """The difference to dispute when `paid` falls short of `open_before` (the invoice's open amount
+    before the payment, in its currency): `open_before - paid` when it is beyond the tolerance (within
+    it the invoice settles: see `short_payment`) and the rule takes it; 0 otherwise."""
+    if paid <= 0 or paid >= open_before or short_payment(paid, open_before, tolerance) is not None:
+        return 0
+    difference = open_before - paid
+    return difference if rule.covers(difference, open_before) else 0
 
 
 def unapplied_by_currency(payments: list[tuple[str, int]]) -> dict[str, int]:

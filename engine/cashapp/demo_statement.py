@@ -1,6 +1,7 @@
 """A bank statement for the demo portfolio (`o2c demo`): payments that name their invoice, a few
-with a typo or bank charges, payers identified by name only, strangers — so the cash-application
-queue has work to show. Written as the documented CSV and imported through the service."""
+with a typo or bank charges, short payments that open deductions, payers identified by name only,
+strangers — so the cash-application queue and the dispute desk have work to show. Written as the
+documented CSV and imported through the service."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ def demo_statement(service: Collections, seed: int = 42, entries: int = 60) -> S
             text, payer = "payment", "Unknown Sender"
         elif kind == 5:  # overpaid: the excess stays on account
             paid = int(amount) + 1_000
+        elif kind == 6 and segment != "public_sector" and int(amount) // 5 >= 10_000:  # 20 % withheld: a deduction
+            paid, text = int(amount) - int(amount) // 5, f"Invoice {number} less 20% damaged goods"
         lines.append(
             f"DEMO-{seed}-{n:04d},{day},{format_minor(paid, currency)},{currency},{payer.replace(',', ' ')},{text}"
         )

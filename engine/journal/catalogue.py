@@ -68,6 +68,7 @@ DISPUTE_SNAPSHOT = _snapshot(
         "amount": MONEY,
         "outcome": NULLABLE_STRING,
         "version": {"type": "integer"},
+        "paymentId": {"type": "integer", "description": "a deduction: the short payment that left the difference"},
     },
 )
 

@@ -134,6 +134,15 @@ def count_payments(store: Store, flt: PaymentFilter) -> int:
         return int(uow.select(f"SELECT COUNT(*) FROM payment p WHERE {_pay_where(flt, p)}", p.bound())[0])
 
 
+def payments_by_ids(store: Store, payment_ids: Sequence[int]) -> dict[int, PaymentView]:
+    """Payments by id (a loader batch: one statement)."""
+    wanted = sorted({int(i) for i in payment_ids})
+    if not wanted:
+        return {}
+    with read_only(store) as uow:
+        return {p.id: PaymentView.of(p) for p in uow.Payment.select(lambda p: p.id in wanted)}
+
+
 def payments_by_invoice_ids(store: Store, invoice_ids: Sequence[int]) -> dict[int, list[PaymentView]]:
     """The payments with an allocation to each invoice (a loader batch: one statement)."""
     out: dict[int, list[PaymentView]] = {}

@@ -139,6 +139,7 @@ DISPUTE_COLUMNS = (
     "resolved_at",
     "version",
     "owner",
+    "payment",
 )
 
 
@@ -158,6 +159,7 @@ def dispute_view(r: Sequence[Any]) -> DisputeView:
         _instant_or_none(r[11]),
         int(r[12]),
         r[13],
+        None if r[14] is None else int(r[14]),
     )
 
 

@@ -15,9 +15,11 @@ from engine.cashapp.names import compact_iban, normalise_name
 from engine.cashapp.policy import CashPolicy, load_policy
 from engine.clock import stored
 from engine.commands import AllocationLine
+from engine.policy.disputes import DisputePolicy, dispute_policy
 from engine.services.bank_history import fire_bank_transaction
 from engine.services.common import find_invoice, get, require_reason
 from engine.services.context import Context
+from engine.services.deductions import deduction_terms
 from engine.services.payments import Line, apply_from, money_landed, post_payment, spread_credit
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, transact
@@ -75,6 +77,7 @@ def import_statement(
     """Parse the whole statement first (a bad file writes nothing), then import it in one transaction."""
     chosen, entries = parse_statement(text, fmt)
     rules = policy or load_policy(ctx.settings.cash_policy)
+    disputes = dispute_policy(ctx.settings.policy_dir)
 
     def work(uow: UnitOfWork) -> StatementSummary:
         summary = StatementSummary(chosen)
@@ -94,7 +97,7 @@ def import_statement(
                 continue
             summary.transactions += 1
             assert index is not None
-            _match_one(uow, index, rules, txn, e, actor, now, today, summary)
+            _match_one(uow, index, rules, disputes, txn, e, actor, now, today, summary)
         if rules.apply_credit == "oldest_due_first":
             _spread_left_over(uow, summary, actor, now, today)
         cause = {"kind": "bank_statement", "format": chosen}
@@ -159,6 +162,7 @@ def _match_one(
     uow: UnitOfWork,
     index: MatchIndex,
     policy: CashPolicy,
+    disputes: DisputePolicy,
     txn: Entity,
     e: StatementEntry,
     actor: Actor,
@@ -173,7 +177,7 @@ def _match_one(
     if best is not None:
         txn.customer = uow.Customer[best.customer_id]
     if decision.automatic and best is not None:
-        lines = _lines(uow, best, policy)
+        lines = _lines(uow, best, policy, disputes, txn.amount)
         payment = _post(uow, txn, lines, actor, now, today, landed=False)
         summary.landed.add(txn.customer.id)
         for inv_id, amount in best.allocations:
@@ -194,13 +198,29 @@ def _match_one(
         summary.unmatched += 1
 
 
-def _lines(uow: UnitOfWork, c: Candidate, policy: CashPolicy) -> list[Line]:
-    customer = uow.Customer[c.customer_id]
-    out = []
-    for inv_id, amount in c.allocations:
-        inv = uow.Invoice[inv_id]
-        out.append(Line(inv, amount, policy.tolerance(customer.segment, inv.currency)))
-    return out
+def _lines(uow: UnitOfWork, c: Candidate, policy: CashPolicy, disputes: DisputePolicy, available: int) -> list[Line]:
+    pairs = [(uow.Invoice[inv_id], amount) for inv_id, amount in c.allocations]
+    return short_lines(uow.Customer[c.customer_id], pairs, available, policy, disputes)
+
+
+def short_lines(
+    customer: Entity, pairs: list[tuple[Entity, int]], available: int, policy: CashPolicy, disputes: DisputePolicy
+) -> list[Line]:
+    """The lines of a bank transaction's money (`available`: what is left of it to apply). When the
+    lines take all of it, each may be a short payment: within the tolerance it settles its invoice,
+    beyond it the deduction terms may dispute the difference. When money stays on account, the lines
+    are what they say (a person's choice, not a customer's short payment)."""
+    if sum(amount for _inv, amount in pairs) != available:
+        return [Line(inv, amount) for inv, amount in pairs]
+    return [
+        Line(
+            inv,
+            amount,
+            policy.tolerance(customer.segment, inv.currency),
+            deduction_terms(disputes, customer.segment, inv.currency),
+        )
+        for inv, amount in pairs
+    ]
 
 
 def _post(
@@ -228,7 +248,10 @@ def apply_bank_transaction(
     ctx: Context, txn_id: int, customer_id: int, allocations: tuple[AllocationLine, ...], actor: Actor
 ) -> tuple[int, list[int]]:
     """A person's match: the money goes to the invoices named (the rest on account); the payer's
-    name and IBAN are remembered as the customer's aliases. Returns (transaction id, invoices)."""
+    name and IBAN are remembered as the customer's aliases. When the allocations take all of its money,
+    each is a short payment as in automatic matching (tolerance, deduction). Returns (transaction id,
+    invoices)."""
+    rules, disputes = load_policy(ctx.settings.cash_policy), dispute_policy(ctx.settings.policy_dir)
 
     def work(uow: UnitOfWork) -> tuple[int, list[int]]:
         txn = get(uow, "BankTransaction", txn_id)
@@ -240,7 +263,9 @@ def apply_bank_transaction(
         if sum(a.amount for a in allocations) > txn.amount:
             raise ValidationFailed("allocations exceed the bank transaction's amount", "allocations")
         now, today = ctx.now(), ctx.today()
-        lines = [Line(find_invoice(uow, customer, a.invoice_id, a.invoice_number), a.amount) for a in allocations]
+        pairs = [(find_invoice(uow, customer, a.invoice_id, a.invoice_number), a.amount) for a in allocations]
+        available = txn.amount if txn.payment is None else txn.payment.unapplied_amount
+        lines = short_lines(customer, pairs, available, rules, disputes)
         if txn.payment is None:
             txn.customer = customer
             payment = _post(uow, txn, lines, actor, now, today)

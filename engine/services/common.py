@@ -207,7 +207,7 @@ def fire_account(
 
 
 def dispute_snapshot(d: Entity) -> dict[str, Any]:
-    return {
+    out = {
         "id": d.id,
         "invoiceId": d.invoice.id,
         "state": d.state,
@@ -216,6 +216,9 @@ def dispute_snapshot(d: Entity) -> dict[str, Any]:
         "outcome": d.outcome,
         "version": d.version,
     }
+    if d.payment is not None:  # a deduction: the short payment that left the difference
+        out["paymentId"] = d.payment.id
+    return out
 
 
 def record_dispute_transition(

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from engine.clock import loaded, stored
 from engine.commands import OpenDispute, ResolveDispute
 from engine.journal import emit
 from engine.policy.disputes import dispute_policy
 from engine.scoring import score_customer
-from engine.services.common import dispute_snapshot, fire_invoice, get, record_dispute_transition, require_reason
+from engine.services.common import dispute_snapshot, fire_invoice, get, require_reason
 from engine.services.context import Context
+from engine.services.dispute_steps import fire_dispute, resume_invoice, start_dispute, withdraw_dispute
 from engine.services.holds import clear_automatic_holds
 from engine.services.payments import settle
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, read_only, transact
 from engine.views import DisputeView
 from states import dispute as dsp
-from states import invoice as inv_states
 from states.actors import Actor
-from states.dispute import DISPUTE
 from states.errors import ValidationFailed
 
 ADVANCE_TRIGGERS = ("review", "request_info", "customer_replied", "escalate", "withdraw")
@@ -35,31 +34,19 @@ def open_dispute(ctx: Context, cmd: OpenDispute, actor: Actor) -> DisputeView:
 
     def work(uow: UnitOfWork) -> DisputeView:
         inv = get(uow, "Invoice", cmd.invoice_id)
-        if any(d.state in dsp.ACTIVE for d in inv.disputes):
-            raise ValidationFailed(f"invoice {inv.number} already has an open dispute", "invoice_id")
         amount = inv.open_amount if cmd.amount is None else cmd.amount
-        now = ctx.now()
-        if amount >= inv.open_amount or inv.state not in inv_states.CHASEABLE:
-            # The whole open amount (or an invoice off the ladder): dunning on the invoice pauses.
-            # Fired first so that a final invoice is refused as the forbidden trigger it is; a bad
-            # amount below rolls the whole unit of work back.
-            fire_invoice(uow, inv, "dispute", actor, now, ctx.today(), reason=f"dispute: {cmd.reason_code}")
-        # else a part of it: the invoice stays on the ladder for its `collectible_amount`
-        if not 0 < amount <= inv.open_amount:
-            raise ValidationFailed("the disputed amount must be positive and at most the open amount", "amount")
-        d = uow.Dispute(
-            invoice=inv,
-            customer=inv.customer,
-            reason_code=cmd.reason_code,
-            amount=amount,
-            state=dsp.OPEN,
-            description=cmd.description,
-            opened_at=stored(now),
-            due_at=stored(now + timedelta(days=policy.sla_days(cmd.reason_code, inv.customer.segment))),
+        d = start_dispute(
+            uow,
+            inv,
+            cmd.reason_code,
+            amount,
+            cmd.description,
+            actor,
+            ctx.now(),
+            ctx.today(),
+            sla_days=policy.sla_days(cmd.reason_code, inv.customer.segment),
             owner=policy.owner,
         )
-        uow.flush()
-        record_dispute_transition(uow, d, None, dsp.OPEN, "open", actor, now, None, cmd.description)
         score_customer(uow, inv.customer.id, ctx.today(), at=ctx.now())  # the dispute rate is part of the score
         return DisputeView.of(d)
 
@@ -72,10 +59,10 @@ def advance_dispute(ctx: Context, dispute_id: int, trigger: str, actor: Actor, n
 
     def work(uow: UnitOfWork) -> DisputeView:
         d = get(uow, "Dispute", dispute_id)
-        _fire(uow, ctx, d, trigger, actor, note)
-        if d.state == dsp.WITHDRAWN:
-            d.resolved_at = stored(ctx.now())
-            _resume_invoice(uow, ctx, d.invoice, actor, "dispute withdrawn")
+        if trigger == "withdraw":
+            withdraw_dispute(uow, d, actor, ctx.now(), ctx.today(), note)
+        else:
+            fire_dispute(uow, d, trigger, actor, ctx.now(), note)
         return DisputeView.of(d)
 
     return transact(ctx.store, work)
@@ -97,7 +84,7 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
         if cmd.outcome == "partial" and (cmd.credit_amount or 0) > d.amount:
             raise ValidationFailed("the credit exceeds the disputed amount", "credit_amount")
         now = ctx.now()
-        _fire(uow, ctx, d, "resolve", actor, cmd.note, outcome=cmd.outcome)
+        fire_dispute(uow, d, "resolve", actor, now, cmd.note, outcome=cmd.outcome)
         d.outcome, d.credit_amount, d.resolved_at = cmd.outcome, credit or None, stored(now)
         cause = {"kind": "dispute", "dispute_id": d.id, "outcome": cmd.outcome}
         if credit:
@@ -117,25 +104,12 @@ def resolve_dispute(ctx: Context, cmd: ResolveDispute, actor: Actor) -> DisputeV
             else:
                 fire_invoice(uow, inv, "cancel", actor, now, ctx.today(), reason="credited in full", cause=cause)
         else:
-            _resume_invoice(uow, ctx, inv, actor, f"dispute {cmd.outcome}", cause)
+            resume_invoice(uow, inv, actor, now, ctx.today(), f"dispute {cmd.outcome}", cause)
         clear_automatic_holds(uow, inv.customer, actor, now, cause, ctx.today())
         score_customer(uow, inv.customer.id, ctx.today(), at=now)
         return DisputeView.of(d)
 
     return transact(ctx.store, work)
-
-
-def _fire(uow: UnitOfWork, ctx: Context, d: Entity, trigger: str, actor: Actor, note: str | None, **kw: str) -> None:
-    before, after = DISPUTE.fire(d, trigger, d.id, **kw)
-    d.version += 1
-    record_dispute_transition(uow, d, before, after, trigger, actor, ctx.now(), None, note)
-
-
-def _resume_invoice(
-    uow: UnitOfWork, ctx: Context, inv: Entity, actor: Actor, why: str, cause: dict[str, object] | None = None
-) -> None:
-    if inv.state == inv_states.DISPUTED:
-        fire_invoice(uow, inv, "resolve_dispute", actor, ctx.now(), ctx.today(), reason=why, cause=cause)
 
 
 def credit_note_number(note_id: int, year: int) -> str:

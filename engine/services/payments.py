@@ -22,6 +22,7 @@ from engine.services.common import (
     require_reason,
 )
 from engine.services.context import Context
+from engine.services.deductions import DeductionTerms, open_deduction, withdraw_deductions
 from engine.services.holds import clear_automatic_holds
 from engine.store.models import Entity
 from engine.store.unit_of_work import UnitOfWork, transact
@@ -55,11 +56,13 @@ def _check_lines(lines: tuple[AllocationLine, ...], available: int, what: str = 
 
 @dataclass(frozen=True)
 class Line:
-    """One allocation to write: `short_ok` lets a short payment within `tolerance` settle it."""
+    """One allocation to write: a short payment within `tolerance` settles it; beyond it, with
+    `deduction` terms (a bank transaction's whole amount applied), its difference may be disputed."""
 
     invoice: Entity
     amount: int
     tolerance: Tolerance = NO_TOLERANCE
+    deduction: DeductionTerms | None = None
 
 
 def post_payment(
@@ -92,7 +95,10 @@ def post_payment(
     )
     uow.flush()
     why = {"kind": "payment", "payment_id": payment.id, "reference": reference, **(cause or {})}
-    applied = sum(allocate(uow, payment, ln.invoice, ln.amount, actor, now, today, why, ln.tolerance) for ln in lines)
+    applied = sum(
+        allocate(uow, payment, ln.invoice, ln.amount, actor, now, today, why, ln.tolerance, ln.deduction)
+        for ln in lines
+    )
     payment.unapplied_amount = amount - applied
     _credit(customer, payment, payment.unapplied_amount)
     uow.flush()
@@ -195,16 +201,19 @@ def allocate(
     today: date,
     cause: dict[str, Any],
     tolerance: Tolerance = NO_TOLERANCE,
+    deduction: DeductionTerms | None = None,
 ) -> int:
     """Apply up to `wanted` to the invoice; what exceeds its open amount stays unapplied. A short
-    payment within `tolerance` settles the invoice and the difference is recorded as short-paid."""
+    payment within `tolerance` settles the invoice and the difference is recorded as short-paid;
+    beyond it, `deduction` terms may open a deduction dispute for the difference."""
     problem = allocation_problem(inv.number, inv.currency, inv.state, payment.currency)
     if problem:
         raise ValidationFailed(problem, "allocations")
     amount = allocation_take(wanted, inv.open_amount)
     if amount <= 0:
         return 0
-    short = short_payment(amount, inv.open_amount, tolerance) or 0
+    open_before = inv.open_amount
+    short = short_payment(amount, open_before, tolerance) or 0
     uow.Allocation(payment=payment, invoice=inv, amount=amount, short_paid=short)
     inv.open_amount -= amount + short
     if settles(inv.open_amount):
@@ -218,7 +227,13 @@ def allocate(
             "paid in full" if not short else "paid within the short-payment tolerance",
         )
     else:
-        record_amount_change(uow, inv, now, cause, "partial payment")
+        deducted = None
+        if deduction is not None:
+            deducted = open_deduction(
+                uow, payment, inv, open_before, amount, tolerance, deduction, actor, now, today, cause
+            )
+        if deducted is None:  # a deduction's `dispute` transition already reports the new open amount
+            record_amount_change(uow, inv, now, cause, "partial payment")
     return int(amount)
 
 
@@ -239,6 +254,7 @@ def _undo_allocations(
         inv = alloc.invoice
         inv.open_amount += alloc.amount + alloc.short_paid
         freed += alloc.amount
+        withdraw_deductions(uow, payment, inv, actor, now, today, why, cause)
         if inv.state == inv_states.PAID:
             fire_invoice(uow, inv, "reopen", actor, now, today, reason=why, cause=cause)
         else:
@@ -319,7 +335,7 @@ def apply_from(uow: UnitOfWork, payment: Entity, lines: list[Line], actor: Actor
         )
     cause = {"kind": "credit_applied", "payment_id": payment.id}
     for ln in lines:
-        applied = allocate(uow, payment, ln.invoice, ln.amount, actor, now, today, cause, ln.tolerance)
+        applied = allocate(uow, payment, ln.invoice, ln.amount, actor, now, today, cause, ln.tolerance, ln.deduction)
         payment.unapplied_amount -= applied
         _credit(payment.customer, payment, -applied)
     if lines:

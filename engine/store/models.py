@@ -92,6 +92,7 @@ def define_entities(db: Database) -> None:
         created_at = Required(datetime)
         allocations = Set("Allocation")
         bank_transactions = Set("BankTransaction")
+        deductions = Set("Dispute")  # disputes of the differences it left short (policy/disputes.yaml)
         composite_key(customer, reference)
 
     class Allocation(db.Entity):
@@ -131,6 +132,7 @@ def define_entities(db: Database) -> None:
         owner = Optional(str, 200, nullable=True)  # a queue or a collector (policy/disputes.yaml: the default)
         comments = Set("DisputeComment")
         attachments = Set("Attachment")
+        payment = Optional(Payment, index=True)  # a deduction: the short payment that left the difference
 
     class DisputeComment(db.Entity):
         _table_ = "dispute_comment"

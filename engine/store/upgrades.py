@@ -183,6 +183,12 @@ STEPS: list[Step] = [
         "bounces: a contact's channels whose address was refused",
         add_columns=(("contact", "invalid_channels", "VARCHAR(100) NOT NULL DEFAULT ''"),),
     ),
+    Step(
+        22,
+        "deductions: a dispute names the short payment whose difference it contests",
+        ("CREATE INDEX IF NOT EXISTS idx_dispute__payment ON dispute (payment)",),
+        add_columns=(("dispute", "payment", "INTEGER REFERENCES payment (id)"),),
+    ),
 ]
 
 LATEST = STEPS[-1].version

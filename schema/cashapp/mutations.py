@@ -44,14 +44,23 @@ async def _txn(info: Info, txn_id: int) -> BankTransaction:
 
 @strawberry.type
 class CashMutations:
-    @strawberry.mutation(permission_classes=[CanCollect], description="Import a bank statement given as text.")
+    @strawberry.mutation(
+        permission_classes=[CanCollect],
+        description="Import a bank statement given as text. A short payment beyond the tolerance may open a "
+        "DEDUCTION dispute for the difference (policy/disputes.yaml).",
+    )
     async def import_statement(self, info: Info, text: str, format: StatementFormat | None = None) -> StatementImport:
         if len(text) > MAX_STATEMENT_CHARS:
             raise ValidationFailed(f"the statement is longer than {MAX_STATEMENT_CHARS} characters", "text")
         s = await perform(info, c.ImportStatement(text, format.value if format else None))
         return StatementImport(**s.as_json())
 
-    @strawberry.mutation(permission_classes=[CanCollect], description="A person's match; no allocations: on account.")
+    @strawberry.mutation(
+        permission_classes=[CanCollect],
+        description="A person's match; no allocations: on account. Allocations that take all "
+        "of the money are short payments: within the tolerance they settle, beyond it a DEDUCTION dispute "
+        "may open for the difference (policy/disputes.yaml).",
+    )
     async def apply_bank_transaction(
         self,
         info: Info,
@@ -98,13 +107,15 @@ class CashMutations:
         return [Payment.of(v) for v in await perform(info, cmd)]
 
     @strawberry.mutation(
-        permission_classes=[CanCollect], description="Take a payment's allocations back; the money stays as credit."
+        permission_classes=[CanCollect],
+        description="Take a payment's allocations back; the money stays as credit; deductions it opened are withdrawn.",
     )
     async def unapply_payment(self, info: Info, id: strawberry.ID, reason: str) -> Payment:
         return Payment.of(await perform(info, c.UnapplyPayment(parse_id(id), reason)))
 
     @strawberry.mutation(
-        permission_classes=[CanCollect], description="A bounced or recalled payment: the invoices reopen."
+        permission_classes=[CanCollect],
+        description="A bounced or recalled payment: the invoices reopen; deductions it opened are withdrawn.",
     )
     async def reverse_payment(self, info: Info, id: strawberry.ID, reason: str) -> Payment:
         return Payment.of(await perform(info, c.ReversePayment(parse_id(id), reason)))

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from schema.cashapp.types import CreditNote
     from schema.customers.types import Customer
     from schema.invoices.types import Invoice
+    from schema.payments.types import Payment
 
 
 @strawberry.enum
@@ -123,6 +124,18 @@ class Dispute:
         view = await info.context.loaders.invoice.load(self.view.invoice_id)
         assert view is not None
         return Invoice.of(view)
+
+    @strawberry.field(
+        description="A deduction: the short payment (cash application) whose difference it contests; "
+        "null for a dispute a person opened."
+    )
+    async def payment(self, info: Info) -> Annotated["Payment", strawberry.lazy("schema.payments.types")] | None:
+        from schema.payments.types import Payment
+
+        if self.view.payment_id is None:
+            return None
+        view = await info.context.loaders.payment.load(self.view.payment_id)
+        return Payment.of(view) if view is not None else None
 
     @strawberry.field
     async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("schema.customers.types")]:

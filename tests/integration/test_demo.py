@@ -103,3 +103,13 @@ def test_every_invoice_history_starts_with_its_issue_and_paid_ones_end_paid(demo
         assert steps[-1][4] == steps[0][1]  # the last transition leads to the current state
         if steps[0][1] == "paid":
             assert steps[-1][5] == steps[0][2]  # and carries the current version
+
+
+def test_the_demo_statement_leaves_deductions_for_the_dispute_desk(demo: Collections) -> None:
+    with read_only(demo.ctx.store) as uow:
+        found = uow.select(
+            "SELECT d.amount, i.open_amount, i.state FROM dispute d JOIN invoice i ON i.id = d.invoice "
+            "WHERE d.reason_code = 'deduction' AND d.payment IS NOT NULL"
+        )
+    assert found
+    assert all(amount == open_amount and state == "disputed" for amount, open_amount, state in found)

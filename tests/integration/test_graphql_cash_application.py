@@ -98,3 +98,34 @@ def test_an_invoice_shows_the_credit_notes_that_lowered_it(service: Collections)
     service.resolve_dispute(c.ResolveDispute(dispute.id, "partial", credit_amount=2_500), person("collector"))
     found = data(run(service.ctx, '{ invoice(id: "1") { creditNotes { amount { amount } disputeId } } }'))
     assert found["invoice"]["creditNotes"] == [{"amount": {"amount": "25.00"}, "disputeId": str(dispute.id)}]
+
+
+DEDUCTIONS = """{ disputes(filter: {reason: [DEDUCTION]}) { totalCount nodes { id reasonCode state owner
+  amount { amount currency } payment { reference amount { amount } }
+  invoice { number state openAmount { amount } } } } }"""
+
+
+def test_a_short_payment_shows_as_a_deduction_dispute_that_a_person_resolves(service: Collections) -> None:
+    seed_portfolio(service, customers=1, invoices_each=2)  # INV-0-1: 200.00, customer 0 is smb
+    data(run(service.ctx, IMPORT, {"t": HEADER + "B-1,2026-03-01,150.00,EUR,Customer 0,INV-0-1 less 50 rebate\n"}))
+    found = data(run(service.ctx, DEDUCTIONS))["disputes"]
+    assert found["totalCount"] == 1
+    (node,) = found["nodes"]
+    assert {k: v for k, v in node.items() if k != "id"} == {
+        "reasonCode": "DEDUCTION",
+        "state": "OPEN",
+        "owner": "deductions",
+        "amount": {"amount": "50.00", "currency": "EUR"},
+        "payment": {"reference": "B-1", "amount": {"amount": "150.00"}},
+        "invoice": {"number": "INV-0-1", "state": "DISPUTED", "openAmount": {"amount": "50.00"}},
+    }
+    resolve = """mutation($id: ID!) { resolveDispute(input: {disputeId: $id, outcome: ACCEPTED, note: "rebate agreed"})
+      { state outcome creditAmount { amount } creditNotes { number amount { amount } } invoice { state } } }"""
+    resolved = data(run(service.ctx, resolve, {"id": node["id"]}))["resolveDispute"]
+    assert resolved == {
+        "state": "RESOLVED",
+        "outcome": "ACCEPTED",
+        "creditAmount": {"amount": "50.00"},
+        "creditNotes": [{"number": "CN-2026-000001", "amount": {"amount": "50.00"}}],
+        "invoice": {"state": "PAID"},
+    }

@@ -8,10 +8,12 @@ import pytest
 
 from states import bank_transaction as bt
 from states.cash import (
+    DeductionRule,
     Tolerance,
     allocation_problem,
     allocation_take,
     covered_by_credit,
+    deduction,
     oldest_due_first,
     settles,
     short_payment,
@@ -100,3 +102,13 @@ def test_unapplied_cash_covers_an_invoice_only_when_it_pays_all_that_is_open() -
     assert covered_by_credit(150_000, 100_000) and covered_by_credit(100_000, 100_000)
     assert not covered_by_credit(99_999, 100_000)
     assert not covered_by_credit(0, 0) and not covered_by_credit(5, 0)  # nothing open: nothing to cover
+
+
+def test_the_difference_is_the_open_amount_less_what_is_applied_beyond_the_tolerance() -> None:
+    rule, tolerance = DeductionRule(2_500, 5_000), Tolerance(1_500, 200)
+    assert deduction(42_000, 50_000, tolerance, rule) == 8_000
+    assert deduction(49_000, 50_000, tolerance, rule) == 0  # within the tolerance: it settles
+    assert deduction(48_000, 50_000, tolerance, rule) == 0  # 20.00: below the minimum
+    assert deduction(25_000, 50_000, tolerance, rule) == 25_000  # exactly half: still a deduction
+    assert deduction(24_999, 50_000, tolerance, rule) == 0  # more than half: an instalment
+    assert deduction(50_000, 50_000, tolerance, rule) == 0 and deduction(60_000, 50_000, tolerance, rule) == 0
