@@ -44,6 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not send webhook deliveries from this process (O2C_WORKER_DISPATCH=0)",
     )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="one scheduler tick (the day's cycle if due, its timers, rendering), then exit: 0 if it led, 3 if not",
+    )
     p.set_defaults(run=_worker)
 
 
@@ -65,6 +70,8 @@ def _worker(args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     registry = load_registry(settings.strategies_dir)
     scheduler = build_scheduler(ctx, registry, cycle_at, tick, lease)
+    if args.once:
+        return 0 if scheduler.once() else 3
     if dispatch:
         dispatcher_for(ctx).close()  # bad O2C_DISPATCH_* settings stop the process before anything starts
     if not args.verbose:  # APScheduler logs every tick, httpx every request, at INFO; our jobs log what they do
