@@ -9,9 +9,15 @@ the next date — ends identical to an uninterrupted run over the same three con
 dates: invoices, promises, disputes, holds, tasks, blocks, notices and messages, every history row
 with its facts, every outbox event with its data (times and row ids aside).
 
-The kills are real: the process is started with `O2C_CRASH_AT=<boundary>:<n>` and SIGKILLs itself
-the n-th time it reaches it (a test that never reaches its boundary fails). The list of boundaries
-comes from the code, so a new boundary is killed at without touching this file."""
+How: D1 runs whole; the work of D2 is killed; then D2 and D3 run (or D3 alone, which catches D2
+up), and the end is compared with D1, D2, D3 run whole (the snapshot keys rows by business
+identifiers; times and row ids differ). Repeated steps are killed at their first and a later
+occurrence. The kills are real: the process gets `O2C_CRASH_AT=<boundary>:<n>` and SIGKILLs itself
+the n-th time it reaches the boundary (a test that never reaches it fails). On SQLite the killed
+process is forked from the test process and runs `api.cli.main` (the CLI's imports are paid once),
+the reruns run in the test process; on PostgreSQL the killed one is the installed `o2c` executable.
+The list of boundaries comes from the code, so a new boundary is killed at without touching this
+file."""
 
 from __future__ import annotations
 
@@ -43,6 +49,8 @@ from engine.crash import BOUNDARIES
 from engine.service import Collections
 from engine.store.database import data_tables
 from states.actors import person
+
+pytestmark = pytest.mark.slow  # it starts processes (and kills them)
 
 D1 = date(2026, 3, 2)  # a Monday
 D2, D3 = D1 + timedelta(days=1), D1 + timedelta(days=2)
@@ -406,24 +414,26 @@ def pg_url(pg_database: str) -> Iterator[str]:
     truncate()
 
 
-# A representative subset on PostgreSQL: inside the cycle, between it and its timers, inside them.
+# A representative subset on PostgreSQL (the kill through the real `o2c` executable): inside the
+# cycle, between a cycle and its timers, inside the timers, across partitions of the worker.
 PG_POINTS = [
-    ("cycle", "cycle.chunk_written", 2),
-    ("cycle", "timers.promise_judged", 1),
-    ("worker", "cycle.partition_done", 1),
+    ("cycle", "cycle.chunk_written", 2, "same date"),
+    ("cycle", "cycle.partition_done", 1, "next date"),
+    ("cycle", "timers.promise_judged", 1, "same date"),
+    ("worker", "cycle.claimed", 3, "same date"),
+    ("worker", "timers.dispute_escalated", 1, "next date"),
 ]
 
 
 @pytest.mark.postgres
-@pytest.mark.slow
-@pytest.mark.parametrize(("process", "boundary", "n"), PG_POINTS, ids=lambda v: str(v))
+@pytest.mark.parametrize(("process", "boundary", "n", "then"), PG_POINTS, ids=lambda v: str(v))
 def test_on_postgresql_a_kill_at_a_step_then_a_rerun_ends_like_an_uninterrupted_run(
-    process: str, boundary: str, n: int, pg_url: str, uninterrupted: dict[str, dict[str, Any]]
+    process: str, boundary: str, n: int, then: str, pg_url: str, uninterrupted: dict[str, dict[str, Any]]
 ) -> None:
     seed(pg_url)
     run_ok(process, pg_url, D1)
 
-    _kill_then_rerun(process, pg_url, boundary, n, "same date", start=run_exec)  # the real executable
+    _kill_then_rerun(process, pg_url, boundary, n, then, start=run_exec)
 
     # the same portfolio on PostgreSQL, killed and resumed, ends as the uninterrupted SQLite run
     expected, got = uninterrupted[process]["end"], snapshot(pg_url)
