@@ -41,6 +41,9 @@ BOUNDARIES: dict[str, Boundary] = {
     "timers.blocks_expired": Boundary("the dunning blocks that ended are expired: the timers are done"),
     # after the cycle and its timers
     "notices.rendered": Boundary("the requested messages are rendered"),
+    "notices.sent": Boundary(
+        "the rendered messages are sent and recorded (a worker with channels)", frozenset({WORKER})
+    ),
     # the worker's day before its cycle (engine/worker.py)
     "worker.predictions_refreshed": Boundary("the payment predictions are refreshed", frozenset({WORKER})),
     "worker.kpi_taken": Boundary("the KPI snapshot of the day before is taken", frozenset({WORKER})),

@@ -78,6 +78,7 @@ def build_scheduler(
                             limit=RENDER_PER_TICK)  # fmt: skip
             if sent.sent or sent.bounced or sent.failed or sent.cancelled:
                 log.info("notices sent: %s", sent.as_dict())
+            crash.reached("notices.sent")
         if pruned_on != today:  # once per business date, by the leader
             result = prune(ctx.store, ctx.now(), retention)
             pruned_on = today

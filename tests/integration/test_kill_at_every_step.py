@@ -4,7 +4,7 @@ What holds: `o2c cycle` — or the worker (`o2c worker --once`, one scheduler ti
 killed with SIGKILL at any step boundary of a business date's work (`engine.crash.BOUNDARIES`:
 after the run opens, a partition is claimed, each chunk, the accounts, a partition done, each
 promise judged, each dispute escalated, snoozed tasks woken, blocks expired, messages rendered,
-and for the worker predictions and the KPI snapshot), then run again — the same date, or straight
+and for the worker predictions, the KPI snapshot and sending), then run again — the same date, or straight
 the next date — ends identical to an uninterrupted run over the same three consecutive business
 dates: invoices, promises, disputes, holds, tasks, blocks, notices and messages, every history row
 with its facts, every outbox event with its data (times and row ids aside).
@@ -64,6 +64,7 @@ SEGMENTS = (
     ("enterprise", "critical"),
 )
 ANN = person("ann")
+MAIL = Path(tempfile.gettempdir()) / "o2c-kill-steps-mail"
 
 PROCESSES = ("cycle", "worker")  # `o2c cycle --as-of D`, `o2c worker --once` with O2C_TODAY=D
 
@@ -260,6 +261,8 @@ def _argv(process: str, day: date) -> list[str]:
 def _environment(url: str, day: date, crash_at: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("O2C_")}
     env |= {"O2C_DATABASE_URL": url, "O2C_STRATEGIES_DIR": str(STRATEGIES), "O2C_TODAY": day.isoformat()}
+    env["O2C_SMTP_URL"] = f"file:{MAIL}"  # the worker sends its emails (to files) on each tick
+
     if crash_at is not None:
         env["O2C_CRASH_AT"] = crash_at
     return env
@@ -344,7 +347,7 @@ def uninterrupted(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 def test_the_scenario_exercises_every_kind_of_step(uninterrupted: dict[str, dict[str, Any]]) -> None:
     """Guards the kill tests' premise: the three dates write notices, judge promises both ways,
-    escalate disputes, wake the task, expire the block and place holds."""
+    escalate disputes, wake the task, expire the block, place holds; the worker sends."""
     for process in PROCESSES:
         end = uninterrupted[process]["end"]
         assert {s for _, s in end["promises"]} == {"kept", "broken"}
@@ -354,6 +357,7 @@ def test_the_scenario_exercises_every_kind_of_step(uninterrupted: dict[str, dict
         assert {d for _, d, *_ in end["notices"]} == {d.isoformat() for d in DATES}
         assert end["holds"]
         assert end["runs"] == [(d.isoformat(), "done") for d in DATES]
+    assert {s for _, s, *_ in uninterrupted["worker"]["end"]["messages"]} >= {"sent"}
 
 
 def differences(got: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
