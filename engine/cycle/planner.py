@@ -51,10 +51,10 @@ class Budget:
 
     left: dict[int, int] = field(default_factory=dict)
     opened: set[tuple[int, str, int]] = field(default_factory=set)
-    today: Mapping[int, frozenset[tuple[str, int]]] = field(default_factory=dict)
+    today: Mapping[int, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
-    def written(self, customer_id: int) -> frozenset[tuple[str, int]]:
-        return self.today.get(customer_id, frozenset())
+    def written(self, customer_id: int) -> tuple[tuple[str, int], ...]:
+        return self.today.get(customer_id, ())
 
 
 # One cause per rule (of one strategy version): the same dict for every decision of that rule, so
@@ -104,7 +104,7 @@ def plan_invoices(
     recent: dict[int, dict[int, int]],
     plan: Plan,
     decider: GroupDecider = numpy_decider,
-    today: Mapping[int, frozenset[tuple[str, int]]] | None = None,
+    today: Mapping[int, tuple[tuple[str, int], ...]] | None = None,
 ) -> None:
     """`recent[per_days][customer_id]`: messages of the dates before in the strategy's contact
     window (the `recent_notices` fact); `today`: the date's messages already written (see `Budget`)."""
@@ -131,7 +131,7 @@ def _plan_group(
     recent: dict[int, dict[int, int]],
     plan: Plan,
     decider: GroupDecider,
-    today: Mapping[int, frozenset[tuple[str, int]]],
+    today: Mapping[int, tuple[tuple[str, int], ...]],
 ) -> None:
     settings = compiled.strategy.settings
     dpd = g.today - g.due_day

@@ -140,9 +140,9 @@ def recent_notice_windows(
     return counts
 
 
-def messages_of(store: Store, day: date, customers: str = "1 = 1") -> dict[int, frozenset[tuple[str, int]]]:
-    """The messages (not cancelled) of business date `day` already written, per customer: their
-    (channel, invoice id under `consolidate: per_invoice`, else 0) — the planner's `Budget` keys."""
+def messages_of(store: Store, day: date, customers: str = "1 = 1") -> dict[int, tuple[tuple[str, int], ...]]:
+    """The messages (not cancelled) of business date `day` already written, per customer, one entry
+    each: (channel, invoice id under `consolidate: per_invoice`, else 0) — the planner's `Budget` keys."""
     cast = "DATE " if store.is_postgres else ""
     sql = (
         "SELECT customer, channel, group_key FROM notice_message "
@@ -150,9 +150,9 @@ def messages_of(store: Store, day: date, customers: str = "1 = 1") -> dict[int, 
     )
     with UnitOfWork(store) as uow:
         found = fetch_all(uow, sql)
-    keys: dict[int, set[tuple[str, int]]] = {}
+    keys: dict[int, list[tuple[str, int]]] = {}
     for customer, channel, group in found:
-        group = str(group).split("#", 1)[0]  # a second message of the date is `customer#2`
+        group = str(group).split("#", 1)[0]  # a further message of the date (the first moved on) is `customer#2`
         invoice = int(group.split(":", 1)[1]) if group.startswith("invoice:") else 0
-        keys.setdefault(int(customer), set()).add((str(channel), invoice))
-    return {c: frozenset(k) for c, k in keys.items()}
+        keys.setdefault(int(customer), []).append((str(channel), invoice))
+    return {c: tuple(k) for c, k in keys.items()}
