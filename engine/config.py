@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     predict_iterations: PositiveInt = 80
     # Fault injection for tests; never in production
     dispatch_fault: Literal["exit-after-send", "hang-after-send"] | None = None
-    fault_kill_after_chunk: int | None = None
+    crash_at: str | None = None  # `boundary[:n]` of engine/crash.py: SIGKILL there (the kill tests)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -133,6 +133,15 @@ class Settings(BaseSettings):
     def _mail_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("smtp://", "smtps://", "file:")):
             raise ValueError("smtp://, smtps:// or file:DIR")
+        return value
+
+    @field_validator("crash_at")
+    @classmethod
+    def _boundary(cls, value: str | None) -> str | None:
+        if value is not None:
+            from engine.crash import parse  # engine.crash reads these settings: imported when used
+
+            parse(value)
         return value
 
     @field_validator("allowed_origins", "cors_origins", mode="before")

@@ -21,16 +21,34 @@ def new_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def holder_is_dead(holder: str | None) -> bool:
+    """A holder on this host whose process is gone (its lease need not be waited out)."""
+    if not holder or holder.count(":") < 2:
+        return False
+    host, pid, _ = holder.rsplit(":", 2)
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def acquire(store: Store, name: str, holder: str, ttl_seconds: float, now: datetime) -> bool:
     """Take or renew the lease; True while `holder` holds it. Safe against concurrent callers:
-    the row is locked (`FOR UPDATE` on PostgreSQL, the single writer on SQLite)."""
+    the row is locked (`FOR UPDATE` on PostgreSQL, the single writer on SQLite). A lease whose
+    holder is a dead process on this host is taken at once (a worker restarted after a kill
+    leads again without waiting the lease out)."""
     expires = stored(now + timedelta(seconds=ttl_seconds))
     try:
         with UnitOfWork(store, write=True) as uow:
             lease = uow.Lease.get_for_update(name=name)
             if lease is None:
                 uow.Lease(name=name, holder=holder, expires_at=expires)
-            elif lease.holder == holder or lease.expires_at <= stored(now):
+            elif lease.holder == holder or lease.expires_at <= stored(now) or holder_is_dead(lease.holder):
                 lease.holder, lease.expires_at = holder, expires
             else:
                 return False

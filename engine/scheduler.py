@@ -74,6 +74,16 @@ class LeaderScheduler:
             lease.release(self.ctx.store, lease.SCHEDULER_LEASE, self.holder)
         self.ctx.store.disconnect()
 
+    def once(self) -> bool:
+        """One beat without the clock (`o2c worker --once`, for cron or a test): the lease taken,
+        whatever is due done, the lease let go. True when this process led."""
+        self.tick()
+        led = self.is_leader
+        if led:
+            lease.release(self.ctx.store, lease.SCHEDULER_LEASE, self.holder)
+        self.ctx.store.disconnect()
+        return led
+
     def tick(self) -> None:
         """One beat: hold the lease, then do whatever is due. Never raises (it is logged)."""
         with self._lock:

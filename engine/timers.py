@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from engine import crash
 from engine.clock import stored
 from engine.scoring import score_customer
 from engine.services.blocks import expire_blocks
@@ -119,14 +120,18 @@ def run_timers(ctx: Context, as_of: date | None = None) -> TimerReport:
             report.promises_kept.append(pid)
         elif outcome == "broken":
             report.promises_broken.append(pid)
+        crash.reached("timers.promise_judged")
     if report.promises_broken:
         with read_only(ctx.store) as uow:
             report.reopened_invoices = [int(uow.PromiseToPay[p].invoice.id) for p in report.promises_broken]
     for did in overdue_disputes(ctx):
         if escalate_dispute(ctx, did):
             report.disputes_escalated.append(did)
+            crash.reached("timers.dispute_escalated")
     report.tasks_woken = wake_snoozed(ctx, day, TIMER)
+    crash.reached("timers.tasks_woken")
     report.blocks_expired = expire_blocks(ctx, day, TIMER)
+    crash.reached("timers.blocks_expired")
     return report
 
 

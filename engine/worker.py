@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, time, timedelta
 
-from engine import kpi_history, log_context
+from engine import crash, kpi_history, log_context
 from engine.bootstrap import wire
 from engine.commands import RunTimers
 from engine.cycle.partitions import oldest_open_date, work_partitions
@@ -50,11 +50,13 @@ def build_scheduler(
             log.info("predictions %s: %s", today, run.line())
         except Exception:
             log.exception("payment predictions were not refreshed for %s", today)
+        crash.reached("worker.predictions_refreshed")
         yesterday = today - timedelta(days=1)  # the last business date a snapshot sees whole
         try:
             kpi_history.take(ctx.store, ctx.clock.zone, yesterday, kpi_history.router(registry.current))
         except Exception:
             log.exception("the KPI snapshot of %s was not taken", yesterday)
+        crash.reached("worker.kpi_taken")
         with log_context.bound(operation_name="cycle"):
             for report in run_due(ctx, registry.current, today, partitions=count, holder=scheduler.holder):
                 if not report.already_done:
@@ -68,6 +70,7 @@ def build_scheduler(
         nonlocal pruned_on
         service.handle(RunTimers(today), TIMER)
         rendered = render_due(ctx, registry.current, limit=RENDER_PER_TICK)
+        crash.reached("notices.rendered")
         if rendered is not None and (rendered.rendered or rendered.cancelled):
             log.info("notices rendered: %s", rendered)
         if rendered is not None and adapters:
@@ -75,6 +78,7 @@ def build_scheduler(
                             limit=RENDER_PER_TICK)  # fmt: skip
             if sent.sent or sent.bounced or sent.failed or sent.cancelled:
                 log.info("notices sent: %s", sent.as_dict())
+            crash.reached("notices.sent")
         if pruned_on != today:  # once per business date, by the leader
             result = prune(ctx.store, ctx.now(), retention)
             pruned_on = today

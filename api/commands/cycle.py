@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sys
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from tqdm import tqdm
 
+from engine import crash
 from engine.bootstrap import build_context, wire
 from engine.commands import RunTimers
 from engine.cycle.runner import CycleReport, pending_dates, run_cycle
@@ -36,19 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-size", type=int, default=5000, help="invoices per transaction")
     p.add_argument("--no-render", action="store_true", help="leave the requested messages for `o2c notices render`")
     p.set_defaults(run=_cycle)
-
-
-def _crash_hook(at: int | None) -> Callable[[int], None] | None:
-    """Fault injection for the crash tests: `O2C_FAULT_KILL_AFTER_CHUNK=k` SIGKILLs this process
-    right after chunk k committed (k = 0, 1, …)."""
-    if at is None:
-        return None
-
-    def hook(chunk: int) -> None:
-        if chunk == at:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return hook
 
 
 def _cycle(args: argparse.Namespace) -> int:
@@ -76,7 +61,6 @@ def _cycle(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 progress=progress,
                 chunk_size=args.chunk_size,
-                after_chunk=_crash_hook(ctx.settings.fault_kill_after_chunk),
                 backfill=args.backfill,
             )
         )
@@ -89,6 +73,8 @@ def _cycle(args: argparse.Namespace) -> int:
         if not args.dry_run:
             service.handle(RunTimers(day), TIMER)
     rendered = None if args.dry_run or args.no_render else render_due(ctx, strategies)
+    if rendered is not None:
+        crash.reached("notices.rendered")
     if args.json:
         out: dict[str, Any] = reports[-1].as_dict() if len(reports) == 1 else {"runs": [r.as_dict() for r in reports]}
         if len(reports) > 1:

@@ -1,10 +1,14 @@
-"""`o2c worker [--no-dispatch]` — the background side as its own process: the leader-leased
+"""`o2c worker [--no-dispatch] [--once]` — the background side as its own process: the leader-leased
 scheduler (daily cycle, cycle partitions, timers) and, in a thread beside it, the webhook
 dispatcher. Run two or more: one leads the scheduler, the others stand by (and help with cycle
 partitions); every dispatcher claims deliveries with `FOR UPDATE SKIP LOCKED`, so none is sent twice.
 
 With `O2C_TODAY` the business date stays pinned, while leases are judged by the wall clock
 (`engine.clock.PinnedDayClock`): they must lapse when a holder dies, which a stopped clock never does.
+
+`--once` runs one scheduler tick (take the lease, the day's work that is due, let the lease go) and
+exits: for cron, and for the kill tests. A worker killed anywhere and started again ends its day as
+an uninterrupted one would (ADR 0020); on the same host it leads again at once.
 
 `O2C_HEARTBEAT_FILE=/tmp/o2c-worker.alive` makes the process touch that file every second while it
 works (the container health check reads its age).
@@ -44,6 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not send webhook deliveries from this process (O2C_WORKER_DISPATCH=0)",
     )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="one scheduler tick (the day's cycle if due, its timers, rendering), then exit",
+    )
     p.set_defaults(run=_worker)
 
 
@@ -65,6 +74,10 @@ def _worker(args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     registry = load_registry(settings.strategies_dir)
     scheduler = build_scheduler(ctx, registry, cycle_at, tick, lease)
+    if args.once:
+        led = scheduler.once()
+        print(f"o2c worker {scheduler.holder}: " + ("one tick as the leader" if led else "another worker leads"))
+        return 0
     if dispatch:
         dispatcher_for(ctx).close()  # bad O2C_DISPATCH_* settings stop the process before anything starts
     if not args.verbose:  # APScheduler logs every tick, httpx every request, at INFO; our jobs log what they do

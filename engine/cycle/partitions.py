@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import socket
 import threading
 import time
 from collections import Counter
@@ -32,12 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from engine import crash
 from engine.clock import stored
 from engine.cycle import tally
 from engine.cycle.book import STATES, Customers
 from engine.cycle.portfolio import fetch_all
 from engine.cycle.scope import CycleReport, Progress, run_scope
-from engine.lease import new_holder
+from engine.lease import holder_is_dead, new_holder
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
 from engine.store.dialect import day_param, sql_for
@@ -156,23 +155,8 @@ def open_partitions(ctx: Context, as_of: date, count: int) -> bool:
                 rows,
             )
         uow.commit()
+    crash.reached("cycle.opened")
     return True
-
-
-def _holder_is_dead(holder: str | None) -> bool:
-    """A holder on this host whose process is gone (its lease need not be waited out)."""
-    if not holder or holder.count(":") < 2:
-        return False
-    host, pid, _ = holder.rsplit(":", 2)
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def claim(
@@ -225,7 +209,7 @@ def claim(
 
 
 def _free(status: str, holder: str | None, lapsed: Any, reap_dead: bool) -> bool:
-    return status == "open" or bool(lapsed) or (reap_dead and _holder_is_dead(holder))
+    return status == "open" or bool(lapsed) or (reap_dead and holder_is_dead(holder))
 
 
 def _int(value: Any) -> int | None:
@@ -368,6 +352,7 @@ def _work_one(
     """Work one claimed partition (its counts go to `report`; returns its rule counts). Between
     chunks the lease is renewed (and checked): once another worker has taken it over, nothing
     more is written and the partition is left to it."""
+    crash.reached("cycle.claimed")
     started = time.perf_counter()
     part_report = CycleReport(partition.business_date.isoformat(), False)
     by_rule: Counter[str] = Counter()
@@ -401,6 +386,7 @@ def _work_one(
         )
     else:
         report.partitions_worked += 1
+        crash.reached("cycle.partition_done")
     for k in (*tally.STATS, "refused"):
         setattr(report, k, getattr(report, k) + getattr(part_report, k))
     return by_rule

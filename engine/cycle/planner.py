@@ -4,7 +4,7 @@ vectorized evaluator decides; every transition is checked by the invoice machine
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
@@ -45,10 +45,16 @@ class Plan:
 
 @dataclass
 class Budget:
-    """The contact cap within one evaluation: messages left per customer, messages already planned."""
+    """The contact cap within one evaluation: messages left per customer, messages already planned,
+    and the messages of the date written before it (`today`: see `portfolio.messages_of`) — they
+    use up the cap as planned ones do, so a run resumed after a kill decides as an unbroken one."""
 
     left: dict[int, int] = field(default_factory=dict)
     opened: set[tuple[int, str, int]] = field(default_factory=set)
+    today: Mapping[int, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+
+    def written(self, customer_id: int) -> tuple[tuple[str, int], ...]:
+        return self.today.get(customer_id, ())
 
 
 # One cause per rule (of one strategy version): the same dict for every decision of that rule, so
@@ -98,8 +104,10 @@ def plan_invoices(
     recent: dict[int, dict[int, int]],
     plan: Plan,
     decider: GroupDecider = numpy_decider,
+    today: Mapping[int, tuple[tuple[str, int], ...]] | None = None,
 ) -> None:
-    """`recent[per_days][customer_id]`: notices already sent in the strategy's contact window."""
+    """`recent[per_days][customer_id]`: messages of the dates before in the strategy's contact
+    window (the `recent_notices` fact); `today`: the date's messages already written (see `Budget`)."""
     if len(p) == 0:
         return
     pairs = np.char.add(np.char.add(p.segment, "|"), p.risk)
@@ -107,7 +115,7 @@ def plan_invoices(
         segment, risk = str(pair).split("|")
         group = p.take(pairs == pair)
         for arm, rows in arms_of(strategies.route(segment, risk), group.customer_id):
-            _plan_group(group.take(rows), acc, arm, recent, plan, decider)
+            _plan_group(group.take(rows), acc, arm, recent, plan, decider, today or {})
 
 
 def _recent_for(compiled: CompiledStrategy, customer_ids: Any, recent: dict[int, dict[int, int]]) -> Any:
@@ -123,6 +131,7 @@ def _plan_group(
     recent: dict[int, dict[int, int]],
     plan: Plan,
     decider: GroupDecider,
+    today: Mapping[int, tuple[tuple[str, int], ...]],
 ) -> None:
     settings = compiled.strategy.settings
     dpd = g.today - g.due_day
@@ -131,7 +140,7 @@ def _plan_group(
     sent = _recent_for(compiled, g.customer_id, recent)
     acted, decisions_of = decider(compiled, invoice_facts(g, acc, sent))
     cap = settings.contact_cap
-    budget = Budget()
+    budget = Budget(today=today)
     per_invoice = settings.consolidate == "per_invoice"
     for row in np.nonzero(acted | becomes_overdue)[0].tolist():
         decisions = decisions_of(row) if acted[row] else []
@@ -242,9 +251,10 @@ def _apply_decision(
             channel = order.params.get("channel", "email")
             # the contact cap counts messages: an invoice joining a message already planned is free
             message = (inv.customer_id, channel, inv.invoice_id if per_invoice else 0)
-            joins = message in budget.opened
+            written = budget.written(inv.customer_id)
+            joins = message in budget.opened or message[1:] in written
             if cap is not None and not joins:
-                left = budget.left.setdefault(inv.customer_id, cap - int(sent[row]))
+                left = budget.left.setdefault(inv.customer_id, cap - int(sent[row]) - len(written))
                 if left <= 0:
                     continue  # the contact cap: this customer heard from us enough
             level = inv.final_level

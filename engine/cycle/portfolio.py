@@ -102,16 +102,16 @@ def fetch_all(uow: UnitOfWork, sql: str, params: Sequence[Any] = ()) -> list[Any
         connection.text_factory = previous
 
 
+# The contact cap counts messages in a window of `per_days` business dates ending with the date
+# evaluated. The `recent_notices` fact counts those of the dates BEFORE it: the state as of the start
+# of that date's exactly-once unit, the same for a run resumed after a kill as for one that never
+# stopped. The date's own messages (written earlier by a killed run of it, or by a re-evaluation)
+# enter the planner's budget instead (`messages_of`): they use up the cap, and a line joins them free.
+
+
 def recent_notice_counts(store: Store, as_of: date, per_days: int) -> dict[int, int]:
-    """Messages (not cancelled) per customer within the last `per_days` business dates (the contact cap)."""
-    since = as_of - timedelta(days=per_days - 1)
-    with UnitOfWork(store) as uow:
-        rows = uow.select(
-            "SELECT customer, COUNT(*) FROM notice_message WHERE business_date >= $since "
-            "AND business_date <= $until AND state <> 'cancelled' GROUP BY customer",
-            {"since": since, "until": as_of},
-        )
-    return {int(c): int(n) for c, n in rows}
+    """Messages (not cancelled) per customer of the `per_days - 1` business dates before `as_of`."""
+    return recent_notice_windows(store, as_of, {per_days})[per_days]
 
 
 def recent_notice_windows(
@@ -127,7 +127,7 @@ def recent_notice_windows(
     sums = ", ".join(f"SUM(CASE WHEN business_date >= {cast}'{s}' THEN 1 ELSE 0 END)" for s in since)
     sql = (
         f"SELECT customer, {sums} FROM notice_message WHERE business_date >= {cast}'{since[-1]}' "
-        f"AND business_date <= {cast}'{as_of.isoformat()}' AND state <> 'cancelled' AND {customers} "
+        f"AND business_date < {cast}'{as_of.isoformat()}' AND state <> 'cancelled' AND {customers} "
         "GROUP BY customer"
     )
     with UnitOfWork(store) as uow:
@@ -138,3 +138,21 @@ def recent_notice_windows(
             if row[k + 1]:
                 counts[d][int(row[0])] = int(row[k + 1])
     return counts
+
+
+def messages_of(store: Store, day: date, customers: str = "1 = 1") -> dict[int, tuple[tuple[str, int], ...]]:
+    """The messages (not cancelled) of business date `day` already written, per customer, one entry
+    each: (channel, invoice id under `consolidate: per_invoice`, else 0) — the planner's `Budget` keys."""
+    cast = "DATE " if store.is_postgres else ""
+    sql = (
+        "SELECT customer, channel, group_key FROM notice_message "
+        f"WHERE business_date = {cast}'{day.isoformat()}' AND state <> 'cancelled' AND {customers}"
+    )
+    with UnitOfWork(store) as uow:
+        found = fetch_all(uow, sql)
+    keys: dict[int, list[tuple[str, int]]] = {}
+    for customer, channel, group in found:
+        group = str(group).split("#", 1)[0]  # a further message of the date (the first moved on) is `customer#2`
+        invoice = int(group.split(":", 1)[1]) if group.startswith("invoice:") else 0
+        keys.setdefault(int(customer), []).append((str(channel), invoice))
+    return {c: tuple(k) for c, k in keys.items()}

@@ -47,7 +47,8 @@ class Reevaluator:
         try:
             strategies = self.registry.current
             ids = sorted(set(invoice_ids))
-            book = load_book(self.ctx.store, day, Customers(ids=owners_of(self.ctx.store, ids)), ids)
+            owners = Customers(ids=owners_of(self.ctx.store, ids))
+            book = load_book(self.ctx.store, day, owners, ids)
             if len(book.portfolio) == 0:
                 return plan
             per_days = {
@@ -55,8 +56,9 @@ class Reevaluator:
                 for c in strategies.strategies
                 if c.strategy.settings.contact_cap
             }
-            recent = {d: pf.recent_notice_counts(self.ctx.store, day, d) for d in per_days}
-            plan_invoices(book.portfolio, book.accounts, strategies, recent, plan, durable_decider)
+            recent = pf.recent_notice_windows(self.ctx.store, day, per_days, owners.where("customer"))
+            today = pf.messages_of(self.ctx.store, day, owners.where("customer"))
+            plan_invoices(book.portfolio, book.accounts, strategies, recent, plan, durable_decider, today)
             write_chunk(self.ctx.store, plan.invoices, day, self.ctx.now(), str(CYCLE_ACTOR))
         except Exception:  # the change that triggered us is committed; the daily cycle will catch up
             log.exception("re-evaluation of invoices %s failed", invoice_ids)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from engine import crash
 from engine.cycle import portfolio as pf
 from engine.cycle.accounts import AccountWrite, write_accounts
 from engine.cycle.book import EVERYONE, Book, Customers, load_book
@@ -104,6 +105,8 @@ def run_scope(
         by_rule.update(accounts.by_rule)
         # A dry run decides the account orders exactly as the real run (no-ops included) and writes nothing.
         _apply_accounts(ctx, accounts, report, dry_run, partition_id)
+        if not dry_run:
+            crash.reached("cycle.accounts_written")
 
 
 def _plan(ctx: Context, strategies: StrategySet, as_of: date, book: Book, customers: Customers) -> Plan:
@@ -111,8 +114,9 @@ def _plan(ctx: Context, strategies: StrategySet, as_of: date, book: Book, custom
         c.strategy.settings.contact_cap.per_days for c in strategies.strategies if c.strategy.settings.contact_cap
     }
     recent = pf.recent_notice_windows(ctx.store, as_of, per_days, customers.where("customer"))
+    today = pf.messages_of(ctx.store, as_of, customers.where("customer"))
     plan = Plan()
-    plan_invoices(book.portfolio, book.accounts, strategies, recent, plan)
+    plan_invoices(book.portfolio, book.accounts, strategies, recent, plan, today=today)
     return plan
 
 
@@ -176,6 +180,7 @@ def _write(
             progress(min(start + chunk_size, total), total)
         if after_chunk:
             after_chunk(start // chunk_size)
+        crash.reached("cycle.chunk_written")
     return conflicts
 
 

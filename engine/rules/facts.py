@@ -99,7 +99,9 @@ _ALL: list[Fact] = [
         Kind.INT,
         "notices",
         _I,
-        "Messages (not cancelled) to this customer within the strategy's contact_cap.per_days window.",
+        "Messages (not cancelled) to this customer within the strategy's contact_cap.per_days window, "
+        "of the business dates before the one evaluated (the date's own messages use up the cap as they "
+        "are planned).",
         "1",
     ),
     Fact(

@@ -125,9 +125,9 @@ def run_o2c(
         "O2C_STRATEGIES_DIR": str(strategies),
         "O2C_TODAY": DAY.isoformat(),
     }
-    env.pop("O2C_FAULT_KILL_AFTER_CHUNK", None)
-    if kill_after_chunk is not None:
-        env["O2C_FAULT_KILL_AFTER_CHUNK"] = str(kill_after_chunk)
+    env.pop("O2C_CRASH_AT", None)
+    if kill_after_chunk is not None:  # chunks count from 0, occurrences from 1
+        env["O2C_CRASH_AT"] = f"cycle.chunk_written:{kill_after_chunk + 1}"
     return subprocess.run(
         # the cycle alone (the messages it requests are rendered by `o2c notices render`), as the partitions do
         [O2C, "cycle", "--as-of", DAY.isoformat(), "--chunk-size", "10", "--json", "--no-render", *args],

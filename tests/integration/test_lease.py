@@ -47,6 +47,23 @@ def test_only_one_holder_gets_the_lease_and_its_holder_renews_it(store: Store, c
     assert lease.holder_of(store, NAME, now + timedelta(seconds=40)) == "a"
 
 
+def test_a_lease_whose_holder_died_on_this_host_is_taken_at_once_and_a_live_ones_is_not(
+    store: Store, clock: FixedClock
+) -> None:
+    now = clock.now()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a process of this host that is gone
+    host = lease.new_holder().split(":", 1)[0]
+    assert lease.acquire(store, NAME, f"{host}:{child.pid}:dead01", 30, now)
+
+    assert lease.acquire(store, NAME, "restarted", 30, now)  # no waiting the 30 s out
+    assert not lease.acquire(store, NAME, f"{host}:{os.getpid()}:other1", 30, now)  # "restarted" is no process
+    live = lease.new_holder()  # this very process: alive
+    lease.release(store, NAME, "restarted")
+    assert lease.acquire(store, NAME, live, 30, now)
+    assert not lease.acquire(store, NAME, "another", 30, now)
+
+
 def test_another_holder_takes_over_once_the_lease_lapses(store: Store, clock: FixedClock) -> None:
     now = clock.now()
     assert lease.acquire(store, NAME, "a", 30, now)
