@@ -8,7 +8,7 @@ With `O2C_TODAY` the business date stays pinned, while leases are judged by the 
 
 `--once` runs one scheduler tick (take the lease, the day's work that is due, let the lease go) and
 exits: for cron, and for the kill tests. A worker killed anywhere and started again ends its day as
-an uninterrupted one would (ADR 0020); on the same host it leads again at once.
+an uninterrupted one would (ADR 0022); on the same host it leads again at once.
 
 `O2C_HEARTBEAT_FILE=/tmp/o2c-worker.alive` makes the process touch that file every second while it
 works (the container health check reads its age).
