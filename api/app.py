@@ -51,6 +51,8 @@ from engine.rules import sources
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
+from engine.store.faults import as_unavailable
+from engine.store.health import write_state
 from engine.store.upgrades import LATEST, current_version
 from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
@@ -293,10 +295,16 @@ def create_app(
             checks["strategies"] = {"count": 0, "error": str(exc)}
         try:
             version = await run_in_threadpool(current_version, ctx.store)
+            state = await run_in_threadpool(write_state, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
-            return JSONResponse({"status": "unavailable", "database": str(exc), **checks}, status_code=503)
-        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings)}
-        ok = version == LATEST and checks["strategies"]["count"] > 0
+            down = exc if isinstance(exc, Unavailable) else as_unavailable(exc)
+            if down is None:
+                log.exception("readiness probe failed")
+            detail = down.message if down is not None else "the database cannot be read; see the server log"
+            body = {"status": "unavailable", "database": "unreachable", "detail": detail, **checks}
+            return JSONResponse(body, status_code=503)
+        checks |= {"schemaVersion": version, "database": state, "channels": channel_status(settings)}
+        ok = version == LATEST and checks["strategies"]["count"] > 0 and state == "ok"
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 
     @asynccontextmanager

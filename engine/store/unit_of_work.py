@@ -16,7 +16,7 @@ from pony.orm.dbapiprovider import OperationalError
 from engine.store.column_errors import as_validation
 from engine.store.database import Store
 from engine.store.faults import as_unavailable
-from states.errors import Conflict
+from states.errors import Conflict, DomainError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,9 +83,15 @@ class UnitOfWork:
             if self._lock_held and self.store.write_lock is not None:
                 self._lock_held = False
                 self.store.write_lock.release()
-        typed = (as_validation(exc) or as_unavailable(exc)) if exc is not None else None
-        if typed is not None:  # rolled back above: nothing of it was written
-            raise typed from exc
+        if exc is None or isinstance(exc, DomainError):
+            return
+        down = as_unavailable(exc)
+        if down is not None:  # rolled back above: nothing of it was written
+            self.store.drop_connection()  # the next unit of work starts on a fresh connection
+            raise down from exc
+        invalid = as_validation(exc)
+        if invalid is not None:
+            raise invalid from exc
 
 
 def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) -> T:
