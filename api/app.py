@@ -24,6 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -52,8 +53,8 @@ from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
 from engine.store.faults import as_unavailable
-from engine.store.health import write_state
-from engine.store.upgrades import LATEST, current_version
+from engine.store.health import readiness
+from engine.store.upgrades import LATEST
 from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
 from schema.build import build_schema
@@ -153,6 +154,15 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         self.registry = registry
         self.service = wire(engine, registry)  # the one door, built once per process
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Unavailable as down:  # raised before any byte of the answer was sent (get_context)
+            if scope["type"] != "http":
+                raise
+            error = {"message": down.message, "extensions": {"code": down.code}}
+            await JSONResponse({"errors": [error]}, status_code=503, headers={"Retry-After": "5"})(scope, receive, send)
+
     def parse_json(self, data: str | bytes) -> Any:
         return decode_body(data)
 
@@ -160,7 +170,9 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         try:
             principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
         except Unavailable as down:  # no GraphQL result can be formed without knowing the caller
-            raise HTTPException(503, down.message) from None
+            if isinstance(request, WebSocket):
+                raise HTTPException(503, down.message) from None
+            raise  # answered by __call__: HTTP 503 with the typed error
         return make_context(
             self.engine,
             principal,
@@ -294,8 +306,7 @@ def create_app(
         except Exception as exc:
             checks["strategies"] = {"count": 0, "error": str(exc)}
         try:
-            version = await run_in_threadpool(current_version, ctx.store)
-            state = await run_in_threadpool(write_state, ctx.store)
+            version, state = await run_in_threadpool(readiness, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
             down = exc if isinstance(exc, Unavailable) else as_unavailable(exc)
             if down is None:

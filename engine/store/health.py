@@ -17,10 +17,25 @@ from pathlib import Path
 from typing import Literal
 
 from engine.store.database import Store
+from engine.store.faults import as_unavailable
 from engine.store.unit_of_work import UnitOfWork
+from engine.store.upgrades import current_version
 
 State = Literal["ok", "read-only", "disk full"]
 LOW_DISK_BYTES = 1024 * 1024  # below this SQLite cannot grow its WAL by a transaction of any size
+
+
+def readiness(store: Store) -> tuple[int, State]:
+    """(schema version, write state). A fault is asked again once on a fresh connection, in this
+    same thread (connections are per thread): this thread's may date from before a restart of the
+    database, and readiness tells the database's state now. Still failing, it raises."""
+    try:
+        return current_version(store), write_state(store)
+    except Exception as exc:
+        if as_unavailable(exc) is None:
+            raise
+        store.drop_connection()
+        return current_version(store), write_state(store)
 
 
 def write_state(store: Store) -> State:
