@@ -1,8 +1,10 @@
 """The database failing — unreachable, read-only — is UNAVAILABLE with one line naming the
-problem, never a traceback, a bare 500, an INTERNAL or a CONFLICT showing ORM internals."""
+problem, never a traceback, a bare 500, an INTERNAL or a CONFLICT showing ORM internals; a lost
+race is a CONFLICT in words."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -18,8 +20,8 @@ from engine.service import Collections
 from engine.services.context import Context
 from engine.store.database import Store
 from engine.store.faults import as_unavailable
-from engine.store.unit_of_work import read_only
-from states.errors import Unavailable
+from engine.store.unit_of_work import UnitOfWork, read_only, transact
+from states.errors import Conflict, Unavailable
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"
 
@@ -109,3 +111,27 @@ def test_after_the_database_cut_every_connection_the_next_write_works_without_a_
             assert uow.Customer.get(external_ref="CUT-2") is not None
     finally:
         store.disconnect()
+
+
+def test_a_race_lost_every_time_is_a_conflict_in_a_sentence_without_orm_internals(store: Store, customer: int) -> None:
+    """Every attempt meets a row another connection changed after this one read it (a real optimistic
+    check failure, or on SQLite a stale snapshot): the CONFLICT says so in words, not in Pony's."""
+    placeholder = "%s" if store.is_postgres else "?"
+
+    def rename(uow: UnitOfWork) -> None:
+        row = uow.Customer[customer]
+        _ = row.name  # read: the optimistic check compares against this
+        with contextlib.closing(store.side_connection()) as side:
+            cursor = side.cursor()
+            cursor.execute(f"UPDATE customer SET name = name || '+' WHERE id = {placeholder}", (customer,))
+        row.name = "Mine"
+
+    with pytest.raises(Conflict) as raised:
+        transact(store, rename, retries=2)
+
+    message = raised.value.message
+    assert message == "a concurrent change won 3 times; try again"
+    for internal in ("Customer[", "pony", "Optimistic", "locked", "UPDATE", "outside of current transaction"):
+        assert internal.lower() not in message.lower()
+    with read_only(store) as uow:
+        assert uow.Customer[customer].name == "Acme+++"  # each attempt rolled back; the others' commits stand
