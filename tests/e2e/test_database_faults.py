@@ -18,7 +18,7 @@ import httpx
 import psycopg2
 import pytest
 from fuzz_support import seed_demo
-from server_process import Server, running_server
+from server_process import Server, row_counts, running_server
 
 from engine.bootstrap import build_context
 from engine.clock import clock_for_date
@@ -44,15 +44,7 @@ def _admin_key(url: str) -> str:
 
 
 def _rows(url: str) -> dict[str, int]:
-    if url.startswith("sqlite:///"):
-        with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :].split("?")[0])) as conn:
-            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
-    with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
-        counts = {}
-        for t in TABLES:
-            cur.execute(f"SELECT COUNT(*) FROM {t}")
-            counts[t] = cur.fetchone()[0]
-        return counts
+    return row_counts(url, TABLES)
 
 
 def _ready(server: Server) -> tuple[int, dict[str, Any]]:
