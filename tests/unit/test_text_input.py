@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from schema.text_input import nul_path
+from graphql import parse
+
+from schema.text_input import nul_argument, nul_path
 
 
 def test_the_path_of_the_first_text_holding_nul_is_named() -> None:
@@ -12,3 +14,13 @@ def test_the_path_of_the_first_text_holding_nul_is_named() -> None:
 
 def test_text_without_nul_and_values_that_are_not_text_pass() -> None:
     assert nul_path({"input": {"name": "Ünïcode ok", "amount": 5, "tags": ["a", None]}, "flag": True}, "") is None
+
+
+def test_a_nul_written_inline_or_sent_as_a_variable_names_the_argument() -> None:
+    document = parse(
+        'query($s: String!, $d: String = "x\\u0000") { a(filter: {segment: ["smb", $s]}) { b(note: $d) } }'
+    )
+    assert nul_argument(document, {"s": "ok\x00"}) == "filter.segment[1]"
+    assert nul_argument(document, {"s": "ok"}) == "note"  # the default of a variable not sent
+    assert nul_argument(document, {"s": "ok", "d": "fine"}) is None
+    assert nul_argument(parse('{ a(input: {name: "A\\u0000"}) { b } }'), None) == "input.name"
