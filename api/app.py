@@ -308,11 +308,11 @@ def create_app(
         try:
             version, state = await run_in_threadpool(readiness, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
-            down = exc if isinstance(exc, Unavailable) else as_unavailable(exc)
+            down = as_unavailable(exc)
             if down is None:
                 log.exception("readiness probe failed")
             detail = down.message if down is not None else "the database cannot be read; see the server log"
-            body = {"status": "unavailable", "database": "unreachable", "detail": detail, **checks}
+            body = {"status": "unavailable", "database": "unreachable" if down else "error", "detail": detail, **checks}
             return JSONResponse(body, status_code=503)
         checks |= {"schemaVersion": version, "database": state, "channels": channel_status(settings)}
         ok = version == LATEST and checks["strategies"]["count"] > 0 and state == "ok"

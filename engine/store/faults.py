@@ -34,10 +34,8 @@ def nothing_committed(exc: BaseException) -> bool:
     full), a session the server ended (it rolls back), a connection that could not be opened or was
     already closed. Such work may run again at once on a fresh connection — which a session opened
     during the fault needs once the fault has cleared."""
-    if as_unavailable(exc) is None:
-        return False
-    text = " ".join(str(e).lower() for e in _chain(exc))
-    return not any(sign in text for sign in _OUTCOME_UNKNOWN)
+    text = " ".join(str(e).lower() for e in _chain(exc) if not isinstance(e, Unavailable))  # the driver's words
+    return any(sign in text for sign, _ in _SIGNS) and not any(sign in text for sign in _OUTCOME_UNKNOWN)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -51,6 +49,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def as_unavailable(exc: BaseException) -> Unavailable | None:
     """UNAVAILABLE for a database fault, else None (a race, a bug: someone else's to handle)."""
+    if isinstance(exc, Unavailable):
+        return exc
     for current in _chain(exc):
         text = str(current).lower()
         for sign, meaning in _SIGNS:
