@@ -24,6 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -51,7 +52,9 @@ from engine.rules import sources
 from engine.rules.registry import PollingWatcher, Registry, ReloadResult
 from engine.scheduler import LeaderScheduler
 from engine.services.context import Context as EngineContext
-from engine.store.upgrades import LATEST, current_version
+from engine.store.faults import as_unavailable
+from engine.store.health import readiness
+from engine.store.upgrades import LATEST
 from engine.strategies_in_force import load_registry
 from engine.worker import build_scheduler
 from schema.build import build_schema
@@ -151,6 +154,15 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         self.registry = registry
         self.service = wire(engine, registry)  # the one door, built once per process
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Unavailable as down:  # raised before any byte of the answer was sent (get_context)
+            if scope["type"] != "http":
+                raise
+            error = {"message": down.message, "extensions": {"code": down.code}}
+            await JSONResponse({"errors": [error]}, status_code=503, headers={"Retry-After": "5"})(scope, receive, send)
+
     def parse_json(self, data: str | bytes) -> Any:
         return decode_body(data)
 
@@ -158,7 +170,9 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         try:
             principal, error = await authenticate(self.engine.store, request.headers.get("authorization"))
         except Unavailable as down:  # no GraphQL result can be formed without knowing the caller
-            raise HTTPException(503, down.message) from None
+            if isinstance(request, WebSocket):
+                raise HTTPException(503, down.message) from None
+            raise  # answered by __call__: HTTP 503 with the typed error
         return make_context(
             self.engine,
             principal,
@@ -292,11 +306,16 @@ def create_app(
         except Exception as exc:
             checks["strategies"] = {"count": 0, "error": str(exc)}
         try:
-            version = await run_in_threadpool(current_version, ctx.store)
+            version, state = await run_in_threadpool(readiness, ctx.store)
         except Exception as exc:  # the probe reports, it does not crash
-            return JSONResponse({"status": "unavailable", "database": str(exc), **checks}, status_code=503)
-        checks |= {"schemaVersion": version, "database": "ok", "channels": channel_status(settings)}
-        ok = version == LATEST and checks["strategies"]["count"] > 0
+            down = as_unavailable(exc)
+            if down is None:
+                log.exception("readiness probe failed")
+            detail = down.message if down is not None else "the database cannot be read; see the server log"
+            body = {"status": "unavailable", "database": "unreachable" if down else "error", "detail": detail, **checks}
+            return JSONResponse(body, status_code=503)
+        checks |= {"schemaVersion": version, "database": state, "channels": channel_status(settings)}
+        ok = version == LATEST and checks["strategies"]["count"] > 0 and state == "ok"
         return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine import lease
 from engine.services.context import Context
+from engine.store.faults import as_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,12 @@ class LeaderScheduler:
                 if now.astimezone(self.ctx.clock.zone).time() >= self.cycle_at:
                     self.daily(today)
                 self.timers(today)
-            except Exception:
-                log.exception("scheduler tick failed; the next tick retries")
+            except Exception as exc:
+                down = as_unavailable(exc)
+                if down is None:
+                    log.exception("scheduler tick failed; the next tick retries")
+                else:  # the database's fault, not ours: one line per tick until it clears
+                    log.warning("scheduler tick: %s", down.message)  # the next tick retries
 
     def _renew_while_leading(self) -> None:
         """Renew the leader lease every third of its length, beside the ticks: a tick that runs a
@@ -113,5 +118,10 @@ class LeaderScheduler:
                 self.is_leader = lease.acquire(
                     self.ctx.store, lease.SCHEDULER_LEASE, self.holder, self.lease_seconds, self.ctx.clock.lease_now()
                 )
-            except Exception:
-                log.warning("renewing the leader lease failed; the next attempt retries", exc_info=True)
+            except Exception as exc:
+                down = as_unavailable(exc)
+                log.warning(
+                    "renewing the leader lease failed: %s; the next attempt retries",
+                    down.message if down else exc,
+                    exc_info=down is None,
+                )

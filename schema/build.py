@@ -43,6 +43,7 @@ from schema.strategies.mutations import StrategyMutations
 from schema.strategies.queries import StrategyQueries
 from schema.tasks.mutations import TaskMutations
 from schema.tasks.queries import TaskQueries
+from schema.text_input import NoNulInText
 from schema.timeline.mutations import TimelineMutations
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
@@ -111,6 +112,7 @@ def _extensions(extra: Sequence[Extension]) -> list[Extension]:
         *extra,
         ErrorCodes,
         OneOperationOrName,
+        NoNulInText,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

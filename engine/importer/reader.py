@@ -79,6 +79,10 @@ def read_rows(kind: str, path: Path, progress: Progress | None = None) -> Parsed
             if len(cells) != width:
                 out.problems.append(Problem(start, f"expected {width} fields, found {len(cells)}"))
                 continue
+            with_nul = next((name for name, cell in zip(header, cells, strict=True) if "\x00" in cell), None)
+            if with_nul is not None:  # PostgreSQL refuses it in text, SQLite would keep it: neither
+                out.problems.append(Problem(start, f"{with_nul} must not contain a NUL (U+0000) character"))
+                continue
             try:
                 out.rows.append(parse(start, dict(zip(header, cells, strict=True))))
             except DomainError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -23,12 +24,34 @@ def data_tables() -> tuple[str, ...]:
     return tuple(sorted(t for t in (e._table_ for e in db.entities.values()) if t != "schema_version"))
 
 
+# SQLite URL query parameters: per-connection PRAGMAs that every connection of the process gets.
+SQLITE_PRAGMAS = ("max_page_count",)
+
+
+def sqlite_pragmas(url: str) -> dict[str, int]:
+    """`sqlite:///data/o2c.sqlite?max_page_count=250000`: caps the database at that many pages
+    (4 KiB each); past it every write fails as "database or disk is full" (UNAVAILABLE), like a
+    full disk. SQLite keeps the cap per connection, not in the file: the URL gives it to each."""
+    if not url.startswith("sqlite:///") or "?" not in url:
+        return {}
+    pragmas: dict[str, int] = {}
+    for key, value in parse_qsl(url.split("?", 1)[1], keep_blank_values=True):
+        if key not in SQLITE_PRAGMAS:
+            raise ValidationFailed(f"database URL: a SQLite URL takes only {', '.join(SQLITE_PRAGMAS)}, not {key!r}")
+        if not value.isdigit() or int(value) < 1:
+            raise ValidationFailed(f"database URL: {key} must be a positive whole number, not {value!r}")
+        pragmas[key] = int(value)
+    return pragmas
+
+
 def bind_arguments(url: str) -> dict[str, object]:
     """`sqlite:///data/o2c.sqlite`, `sqlite:///:memory:` or `postgresql://user:pw@host:5432/db`; a
-    PostgreSQL URL's query parameters (`?sslmode=require&connect_timeout=5`) go to the driver as they are."""
+    PostgreSQL URL's query parameters (`?sslmode=require&connect_timeout=5`) go to the driver as they
+    are; a SQLite URL's (`?max_page_count=N`) are PRAGMAs (`sqlite_pragmas`)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
+        sqlite_pragmas(url)  # checked here, applied on connect
+        path = unquote(url[len("sqlite:///") :].split("?", 1)[0]) if url.startswith("sqlite:///") else ""
         if not path:
             raise ValidationFailed(f"database URL {url!r}: write sqlite:///path/to/file.sqlite")
         if path != ":memory:":
@@ -75,6 +98,8 @@ class Store:
         return self.provider == "postgres"
 
     def _install_sqlite_pragmas(self) -> None:
+        extra = sqlite_pragmas(self.url)
+
         @self.db.on_connect(provider="sqlite")
         def _pragmas(_db: Database, connection: object) -> None:
             cursor = connection.cursor()  # type: ignore[attr-defined]
@@ -82,6 +107,8 @@ class Store:
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.execute("PRAGMA foreign_keys = ON")
+            for name, value in extra.items():  # every thread's connection, not only the first
+                cursor.execute(f"PRAGMA {name} = {value}")
 
     def side_connection(self, *, autocommit: bool = True, timeout: float = 30) -> Any:
         """A raw DB-API connection of its own, outside Pony's sessions (for a LISTEN, a WAL
@@ -104,7 +131,17 @@ class Store:
             raise ValueError("an in-memory SQLite database has no side connections")
         connection = sqlite3.connect(path, timeout=timeout, isolation_level=None if autocommit else "DEFERRED")
         connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        for name, value in sqlite_pragmas(self.url).items():
+            connection.execute(f"PRAGMA {name} = {value}")
         return connection
 
     def disconnect(self) -> None:
         self.db.disconnect()
+
+    def drop_connection(self) -> None:
+        """Close this thread's connection after a database fault, so that the next unit of work
+        opens a fresh one once the fault has cleared: a SQLite connection opened while the file was
+        read-only stays read-only, a PostgreSQL session keeps the read-only default it started with.
+        Inside an enclosing session there is nothing to drop safely; that session's end does it."""
+        with contextlib.suppress(Exception):
+            self.db.disconnect()

@@ -24,15 +24,36 @@ _SIGNS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Faults where the transaction may have committed before the error reached us (the connection broke
+# while a COMMIT was on its way; the disk failed mid-write): never run such work again blindly.
+_OUTCOME_UNKNOWN = ("server closed the connection", "disk i/o error")
+
+
+def nothing_committed(exc: BaseException) -> bool:
+    """A database fault that certainly left the transaction uncommitted: a write refused (read-only,
+    full), a session the server ended (it rolls back), a connection that could not be opened or was
+    already closed. Such work may run again at once on a fresh connection — which a session opened
+    during the fault needs once the fault has cleared."""
+    text = " ".join(str(e).lower() for e in _chain(exc) if not isinstance(e, Unavailable))  # the driver's words
+    return any(sign in text for sign, _ in _SIGNS) and not any(sign in text for sign in _OUTCOME_UNKNOWN)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in seen):  # the driver's error may be wrapped
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
 def as_unavailable(exc: BaseException) -> Unavailable | None:
     """UNAVAILABLE for a database fault, else None (a race, a bug: someone else's to handle)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:  # the driver's error may be wrapped
-        seen.add(id(current))
+    if isinstance(exc, Unavailable):
+        return exc
+    for current in _chain(exc):
         text = str(current).lower()
         for sign, meaning in _SIGNS:
             if sign in text:
                 return Unavailable(f"{meaning}; try again shortly")
-        current = current.__cause__ or current.__context__
     return None

@@ -15,8 +15,8 @@ from pony.orm.dbapiprovider import OperationalError
 
 from engine.store.column_errors import as_validation
 from engine.store.database import Store
-from engine.store.faults import as_unavailable
-from states.errors import Conflict
+from engine.store.faults import as_unavailable, nothing_committed
+from states.errors import Conflict, DomainError, Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,20 +83,32 @@ class UnitOfWork:
             if self._lock_held and self.store.write_lock is not None:
                 self._lock_held = False
                 self.store.write_lock.release()
-        typed = (as_validation(exc) or as_unavailable(exc)) if exc is not None else None
-        if typed is not None:  # rolled back above: nothing of it was written
-            raise typed from exc
+        if exc is None or isinstance(exc, DomainError):
+            return
+        down = as_unavailable(exc)
+        if down is not None:  # rolled back above: nothing of it was written
+            self.store.drop_connection()  # the next unit of work starts on a fresh connection
+            raise down from exc
+        invalid = as_validation(exc)
+        if invalid is not None:
+            raise invalid from exc
 
 
 def transact(store: Store, work: Callable[[UnitOfWork], T], retries: int = 5) -> T:
     """Run `work` in a unit of work and commit; retry a lost optimistic race, then raise Conflict."""
-    duplicate_retried = False
+    duplicate_retried = fault_retried = False
     for attempt in range(retries + 1):
         try:
             with UnitOfWork(store, write=True) as uow:
                 result = work(uow)
                 uow.commit()
                 return result
+        except Unavailable as down:
+            # The unit of work dropped its connection, which may date from before the fault cleared
+            # (cut by a restart, opened while read-only): one more try on a fresh one tells.
+            if fault_retried or not nothing_committed(down):
+                raise
+            fault_retried = True
         except (*RETRYABLE, TransactionIntegrityError) as exc:
             if isinstance(exc, TransactionIntegrityError) and not _is_serialization(exc):
                 # A unique key taken by a concurrent commit gets one retry on fresh data, where the

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -13,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
+import psycopg2
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,19 @@ class Server:
         )
         response.raise_for_status()
         return response.json()
+
+
+def row_counts(database_url: str, tables: tuple[str, ...]) -> dict[str, int]:
+    """Rows per table, read beside the server (what a request wrote, or did not)."""
+    if database_url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(database_url[len("sqlite:///") :].split("?")[0])) as conn:
+            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+    with contextlib.closing(psycopg2.connect(database_url)) as conn, conn.cursor() as cur:
+        counts = {}
+        for t in tables:
+            cur.execute(f"SELECT COUNT(*) FROM {t}")
+            counts[t] = cur.fetchone()[0]
+        return counts
 
 
 def free_port() -> int:

@@ -298,3 +298,61 @@ def test_on_postgresql_a_cycle_killed_after_a_chunk_and_run_again_ends_like_an_u
     assert rerun.returncode == 0, rerun.stderr
     # the same portfolio on PostgreSQL, crashed and resumed, ends as the uninterrupted SQLite run
     _assert_exactly_once(snapshot(pg_url), uninterrupted["db"])
+
+
+def _full_url(path: Path, spare_pages: int) -> str:
+    """The database capped at its present size plus `spare_pages` pages (4 KiB each)."""
+    with sqlite3.connect(path) as conn:
+        used = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+    return f"sqlite:///{path}?max_page_count={used + spare_pages}"
+
+
+def _facts_and_events(url: str, ignored: tuple[str, ...] = ()) -> dict[str, Counter[tuple[Any, ...]]]:
+    """What the snapshot leaves out: the facts each transition was decided on, and the outbox."""
+
+    def kept(facts: str) -> str:
+        return json.dumps({k: v for k, v in json.loads(facts).items() if k not in ignored}, sort_keys=True)
+
+    return {
+        "facts": Counter(
+            (entity_type, entity_id, trigger, kept(facts))
+            for entity_type, entity_id, trigger, facts in _query(
+                url, "SELECT entity_type, entity_id, trigger, facts FROM transition_history"
+            )
+        ),
+        "outbox": Counter(_query(url, "SELECT type, subject, entity_version FROM outbox")),
+    }
+
+
+@pytest.mark.parametrize("spare_pages", [0, 40])
+def test_a_cycle_that_fills_the_disk_says_so_in_one_line_and_run_again_ends_like_an_uninterrupted_run(
+    spare_pages: int, template: Path, strategies_dir: Path, uninterrupted: dict[str, Any], tmp_path: Path
+) -> None:
+    """A full disk for real, not a mock: the URL's page cap (`?max_page_count=`) makes SQLite itself
+    refuse to grow the file with SQLITE_FULL, "database or disk is full" — the error a full file
+    system gives. (A tmpfs or loop device that really fills needs mounts this box does not allow.)
+    With no spare page the first write fails; with a few, some chunks commit before the disk is full."""
+    reference = tmp_path / "reference.sqlite"
+    copy_sqlite(template, reference)
+    assert run_o2c(f"sqlite:///{reference}", strategies_dir).returncode == 0
+    path = tmp_path / "o2c.sqlite"
+    copy_sqlite(template, path)
+    url = f"sqlite:///{path}"
+
+    full = run_o2c(_full_url(path, spare_pages), strategies_dir)
+    written = sum(snapshot(url)["notices"].values())
+    rerun = run_o2c(url, strategies_dir)  # the disk has room again: no cap
+
+    assert full.returncode != 0 and full.stdout == ""
+    assert "Traceback" not in full.stderr
+    (line,) = full.stderr.strip().splitlines()
+    assert line.startswith("o2c: UNAVAILABLE: ") and "disk is full" in line
+    assert written < uninterrupted["report"]["notices"]
+    assert (written > 0) == (spare_pages > 0)  # with room for a few chunks, a few chunks committed
+    assert rerun.returncode == 0, rerun.stderr
+    _assert_exactly_once(snapshot(url), uninterrupted["db"])
+    # A partition resumed after some of its chunks committed counts their messages of the day in
+    # `recent_notices` (the uninterrupted run read it before writing any): the decisions are the
+    # same (the cap adds what this run plans), the fact as recorded is not. Issue #11 keeps it open.
+    ignored = ("recent_notices",) if written else ()
+    assert _facts_and_events(url, ignored) == _facts_and_events(f"sqlite:///{reference}", ignored)

@@ -192,3 +192,16 @@ def test_the_cli_exits_non_zero_and_prints_file_and_line_for_each_bad_row(
     err = capsys.readouterr().err
     assert f"{path}:3: unknown segment 'xx'" in err
     assert count(store, "customer") == 0
+
+
+def test_a_nul_character_in_a_cell_is_reported_with_its_line_and_column_and_nothing_is_written(
+    ctx: Context, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "customers.csv",
+        "external_ref,name,segment,currency,credit_limit\nC1,Good One,smb,EUR,100.00\nC2,Ac\x00me,smb,EUR,100.00\n",
+    )
+    report = run(ctx, "customers", path).report("customers.csv")
+    assert report == ["customers.csv:3: name must not contain a NUL (U+0000) character"]
+    assert count(ctx.store, "customer") == 0

@@ -1,0 +1,101 @@
+"""No text the API takes may hold a NUL character (U+0000). PostgreSQL refuses NUL in text ("A string
+literal cannot contain NUL (0x00) characters") and SQLite cuts or keeps it depending on the reader,
+so a name, reference, note, search text, filter or strategy file with one is refused before anything
+runs: VALIDATION_FAILED naming the argument as the client wrote it (`input.name`,
+`filter.segment[1]`), nothing written — the same answer on both databases, whatever the field.
+
+Checked once per operation, over the document's arguments and the variables they use, once the
+document is valid: it costs nothing per resolved field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    ListValueNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    StringValueNode,
+    ValueNode,
+    VariableNode,
+    Visitor,
+    visit,
+)
+from strawberry.extensions import SchemaExtension
+
+from states.errors import ValidationFailed
+
+NUL = "\x00"
+
+
+def nul_path(value: object, path: str) -> str | None:
+    """The path of the first text inside `value` (a variable's JSON value) holding NUL."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = nul_path(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            found = nul_path(item, f"{path}[{n}]")
+            if found:
+                return found
+    return None
+
+
+def nul_argument(document: DocumentNode, variables: Mapping[str, Any] | None) -> str | None:
+    """The first field argument of `document` whose text (written inline or sent as a variable) holds NUL."""
+    given = dict(variables or {})
+    for definition in document.definitions:  # a variable not sent takes its default
+        if isinstance(definition, OperationDefinitionNode):
+            for var in definition.variable_definitions or ():
+                if var.variable.name.value not in given and var.default_value is not None:
+                    given[var.variable.name.value] = var.default_value
+    finder = _FirstNul(given)
+    visit(document, finder)
+    return finder.found
+
+
+class _FirstNul(Visitor):
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.variables = variables
+        self.found: str | None = None
+
+    def enter_field(self, node: FieldNode, *_: Any) -> Any:
+        for argument in node.arguments or ():
+            if self.found is None:
+                self.found = self._in(argument.value, argument.name.value)
+        return Visitor.BREAK if self.found else None
+
+    def _in(self, node: ValueNode | Any, path: str) -> str | None:
+        if isinstance(node, VariableNode):
+            value = self.variables.get(node.name.value)
+            return self._in(value, path) if isinstance(value, ValueNode) else nul_path(value, path)
+        if isinstance(node, StringValueNode):
+            return path if NUL in node.value else None
+        if isinstance(node, ObjectValueNode):
+            return next(filter(None, (self._in(f.value, f"{path}.{f.name.value}") for f in node.fields)), None)
+        if isinstance(node, ListValueNode):
+            return next(filter(None, (self._in(v, f"{path}[{n}]") for n, v in enumerate(node.values))), None)
+        return None
+
+
+class NoNulInText(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        found = nul_argument(document, context.variables) if document is not None and not context.result else None
+        if found:  # a result set here is the answer: graphql-core does not execute the operation
+            refused = ValidationFailed(f"{found} must not contain a NUL (U+0000) character", found)
+            extensions = {"code": refused.code, "field": found}
+            error = GraphQLError(refused.message, original_error=refused, extensions=extensions)
+            context.result = ExecutionResult(data=None, errors=[error])
+        yield

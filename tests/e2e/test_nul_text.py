@@ -1,0 +1,90 @@
+"""A NUL character (U+0000) in any text the API takes — names, references, notes, descriptions,
+search texts, filters, a strategy file's YAML — is VALIDATION_FAILED naming the argument, over real
+HTTP, on SQLite and PostgreSQL alike (PostgreSQL refuses NUL in text; SQLite would store it), and
+nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fuzz_support import seed_demo
+from server_process import Server, row_counts, running_server
+
+pytestmark = pytest.mark.slow
+
+TABLES = ("customer", "invoice", "dispute", "customer_note", "transition_history", "outbox")
+NUL = "\x00"
+
+# (operation, variables, the field the error names); $c: a customer id, $i: an invoice id
+CASES: list[tuple[str, dict[str, object], str]] = [
+    (
+        'mutation($t: String!) { createCustomer(input: {externalRef: "NUL-1", name: $t, segment: "smb",'
+        ' currency: "EUR", creditLimit: "10.00"}) { id } }',
+        {"t": f"Acme{NUL}Ltd"},
+        "input.name",
+    ),
+    (
+        'mutation { createCustomer(input: {externalRef: "NUL\\u0000-2", name: "Acme", segment: "smb",'
+        ' currency: "EUR", creditLimit: "10.00"}) { id } }',
+        {},
+        "input.externalRef",
+    ),
+    (
+        "mutation($c: ID!, $t: String!) { issueInvoice(input: {customerId: $c, number: $t,"
+        ' amount: {amount: "12.50", currency: "EUR"}, issueDate: "2026-01-01"}) { id } }',
+        {"t": f"INV{NUL}"},
+        "input.number",
+    ),
+    ("mutation($c: ID!, $t: String!) { addNote(input: {customerId: $c, text: $t}) { id } }", {"t": NUL}, "input.text"),
+    (
+        "mutation($i: ID!, $t: String) { openDispute(input: {invoiceId: $i, reasonCode: PRICING,"
+        " description: $t}) { id } }",
+        {"t": f"price{NUL}"},
+        "input.description",
+    ),
+    ("mutation($i: ID!, $t: String!) { writeOffInvoice(invoiceId: $i, note: $t) { __typename } }", {"t": NUL}, "note"),
+    ("query($t: String) { customers(filter: {search: $t}) { totalCount } }", {"t": f"Ac{NUL}"}, "filter.search"),
+    ("query($t: String) { invoices(filter: {number: $t}) { totalCount } }", {"t": NUL}, "filter.number"),
+    (
+        'query($t: String!) { invoices(filter: {segment: ["smb", $t]}) { totalCount } }',
+        {"t": f"smb{NUL}"},
+        "filter.segment[1]",
+    ),
+    ("mutation($t: String!) { validateStrategy(source: $t) { ok } }", {"t": f"strategy: x{NUL}\n"}, "source"),
+]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('nul')}/o2c.sqlite"
+        seed_demo(url)
+    else:
+        url = request.getfixturevalue("pg_database")
+    with running_server(url, extra_env={"O2C_SCHEDULER": "0"}) as running:  # no cycle writing meanwhile
+        yield running
+
+
+def test_a_nul_in_any_text_is_validation_failed_naming_the_field_and_writes_nothing(server: Server) -> None:
+    customer = server.graphql(
+        'mutation { createCustomer(input: {externalRef: "NUL-OK", name: "Valid", segment: "smb",'
+        ' currency: "EUR", creditLimit: "10.00"}) { id } }'
+    )["data"]["createCustomer"]["id"]
+    invoice = server.graphql(
+        'mutation($c: ID!) { issueInvoice(input: {customerId: $c, number: "NUL-OK-1",'
+        ' amount: {amount: "12.50", currency: "EUR"}, issueDate: "2026-01-01"}) { id } }',
+        {"c": customer},
+    )["data"]["issueInvoice"]["id"]
+    before = row_counts(server.database_url, TABLES)
+
+    for query, variables, field in CASES:
+        needed = {k: v for k, v in (("c", customer), ("i", invoice)) if f"${k}:" in query}
+        answer = server.graphql(query, {**variables, **needed})  # HTTP 200: raises otherwise
+
+        errors = answer.get("errors") or []
+        assert [e["extensions"]["code"] for e in errors] == ["VALIDATION_FAILED"], (query, answer)
+        assert errors[0]["extensions"]["field"] == field, (query, answer)
+        assert "NUL" in errors[0]["message"]
+
+    assert row_counts(server.database_url, TABLES) == before
