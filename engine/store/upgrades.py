@@ -183,6 +183,15 @@ STEPS: list[Step] = [
         "bounces: a contact's channels whose address was refused",
         add_columns=(("contact", "invalid_channels", "VARCHAR(100) NOT NULL DEFAULT ''"),),
     ),
+    Step(
+        22,
+        "send windows: a customer's country and subdivision (its holiday calendar); why a message waits",
+        add_columns=(
+            ("customer", "country", "VARCHAR(2)"),
+            ("customer", "subdivision", "VARCHAR(32)"),
+            ("notice_message", "waiting", "VARCHAR(200)"),
+        ),
+    ),
 ]
 
 LATEST = STEPS[-1].version
