@@ -32,6 +32,7 @@ from engine.rules.registry import StrategySet
 from engine.rules.strategy import DEFAULT_SEND_WINDOW, SendWindow
 from engine.services.contacts import mark_invalid
 from engine.store.database import Store
+from engine.store.dialect import timestamp_param
 from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.tasks.opening import open_tasks
 from engine.tracing import set_attribute, span
@@ -99,7 +100,7 @@ def _claim(
     outcome: SendOutcome,
 ) -> tuple[list[tuple[int, datetime, str]], int, int]:
     """Lease a batch of due messages; returns (id, lease, channel) claimed, the last id seen, how many."""
-    at = stored(now)
+    at = timestamp_param(store, now)
     lease = stored(now + LEASE)
     lock = " FOR UPDATE OF m SKIP LOCKED" if store.is_postgres else ""
     claimed: list[tuple[int, datetime, str]] = []
