@@ -103,3 +103,14 @@ def test_every_invoice_history_starts_with_its_issue_and_paid_ones_end_paid(demo
         assert steps[-1][4] == steps[0][1]  # the last transition leads to the current state
         if steps[0][1] == "paid":
             assert steps[-1][5] == steps[0][2]  # and carries the current version
+
+
+def test_customers_live_in_several_countries_time_zones_and_subdivisions_some_without_a_country(
+    demo: Collections,
+) -> None:
+    with read_only(demo.ctx.store) as uow:
+        places = {tuple(r) for r in uow.select("SELECT timezone, country, subdivision FROM customer")}
+    countries = {country for _zone, country, _sub in places}
+    assert {"DE", "FR", "US", "GB", None} <= countries
+    assert ("Europe/Berlin", "DE", "BY") in places and ("America/Chicago", "US", "IL") in places
+    assert len({zone for zone, _c, _s in places}) >= 5
