@@ -1,7 +1,7 @@
 """Sending consolidated emails to a local SMTP server (aiosmtpd in this process).
 
 A demo portfolio (SQLite, temp file) runs its daily cycle and render step (not timed); then the
-timed `send_due` pass (at a time inside every customer's send window) claims, re-checks (invoices
+timed `send_due` pass (at a time inside the customers' send windows) claims, re-checks (invoices
 re-read, text rendered again), sends over SMTP (one connection per batch of 100, as the adapter
 does) and records every batch. In the same run: the same pass with an adapter that sends nothing
 (the engine's own cost, re-check included), the re-check alone (load + render of every message),
@@ -39,8 +39,9 @@ from engine.strategies_in_force import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 3, 2)
-# Monday 15:00 UTC: inside the 08:00-18:00 send window of every demo customer (Europe/Berlin 16:00,
-# America/New_York 10:00, America/Chicago 09:00, ...), so the pass sends and holds nothing back.
+# Monday 15:00 UTC: inside the 08:00-18:00 send window of the demo customers' time zones (Europe/Berlin
+# 16:00, America/New_York 10:00, America/Chicago 09:00, ...). Those in Illinois and Texas wait
+# (`*_waiting_for_send_window`): 2 March 2026 is Casimir Pulaski Day and Texas Independence Day there.
 SEND_AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
