@@ -14,6 +14,7 @@ import pytest
 from cycle_support import Portfolio, clear_cycle_tables, rows, shipped_strategies
 from graphql_harness import data, run
 from smtp_support import Inbox, smtp_inbox
+from test_graphql_strategies import run_with
 
 from engine.clock import FixedClock
 from engine.commands import UpdateCustomer
@@ -174,3 +175,59 @@ def test_business_day_is_false_on_a_customers_holiday_in_the_cycle_and_per_event
     levels = dict(rows(ctx.store, "SELECT c.external_ref, i.dunning_level FROM invoice i "
                                   "JOIN customer c ON c.id = i.customer"))  # fmt: skip
     assert levels == {"munich": 0, "berlin": 1, "nowhere": 1}
+
+
+LUNCH_HOUR = """\
+strategy: lunch-hour
+version: 1
+applies_to:
+  segment: [enterprise, mid_market, smb, public_sector]
+  risk: [low, medium, high, critical]
+settings:
+  grace_days: 1
+  min_amount: {EUR: 10.00}
+  max_dunning_level: 3
+  send_window: {from: "13:00", to: "14:00"}
+rules:
+  - id: first-notice
+    when: dunning_level == 0
+    then:
+      - dun: {channel: email, template: smb_dunning_1}
+"""
+
+
+def test_a_strategys_own_send_window_holds_its_messages_until_its_hours(
+    ctx: Context, clock: FixedClock, service: Collections, tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    (tmp_path / "lunch-hour.yaml").write_text(LUNCH_HOUR)
+    registry = load_registry(tmp_path)
+    book = Portfolio(service, FRIDAY)
+    book.customer("utc", "smb", "low")  # no country, time zone UTC
+    book.invoice("utc", 5)
+    run_cycle(ctx, registry.current, FRIDAY)
+    templates = load(ROOT / "templates")
+    render_pending(ctx.store, templates, registry.current, ctx.now())
+    adapters = adapters_from(load_settings({"O2C_SMTP_URL": f"smtp://127.0.0.1:{port}"}))
+
+    clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=UTC))  # inside 08-18, before the strategy's 13:00
+    noon = send_due(ctx.store, templates, registry.current, adapters, ctx.now())
+    assert (noon.sent, noon.waiting) == (0, 1)
+    (reason,) = rows(ctx.store, "SELECT waiting FROM notice_message")
+    assert reason == "outside the send window until Fri 2026-03-06 13:00 UTC (13:00–14:00, Monday to Friday)"
+
+    clock.set(datetime(2026, 3, 6, 13, 0, tzinfo=UTC))
+    assert send_due(ctx.store, templates, registry.current, adapters, ctx.now()).sent == 1
+    assert len(inbox.messages) == 1
+
+
+def test_graphql_shows_each_strategys_send_window(ctx: Context, tmp_path: Path) -> None:
+    (tmp_path / "lunch-hour.yaml").write_text(LUNCH_HOUR)
+    found = data(run_with(ctx, load_registry(tmp_path), "{ strategies { name settings { sendWindow { from to } } } }"))
+    assert found["strategies"] == [{"name": "lunch-hour", "settings": {"sendWindow": {"from": "13:00", "to": "14:00"}}}]
+    shipped = data(
+        run_with(ctx, load_registry(ROOT / "strategies"), "{ strategies { settings { sendWindow { from to } } } }")
+    )
+    assert {
+        (s["settings"]["sendWindow"]["from"], s["settings"]["sendWindow"]["to"]) for s in shipped["strategies"]
+    } == {("08:00", "18:00")}
