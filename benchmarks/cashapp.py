@@ -271,7 +271,7 @@ def through_the_service(invoices: int, customers: int, transactions: int, seed: 
         bulk.insert(
             "customer",
             CUSTOMER_COLUMNS,
-            [(p.id, f"C{p.id}", p.name, p.segment, "medium", 50, "{}", 10**9, "EUR", 30, "UTC", "[]", None,
+            [(p.id, f"C{p.id}", p.name, p.segment, "medium", 50, "{}", 10**9, "EUR", 30, "UTC", None, None, "[]", None,
               "active", 0, 0, 1, bulk.moment(at)) for p in parties],
         )  # fmt: skip
         bulk.insert(

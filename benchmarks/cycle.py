@@ -7,6 +7,7 @@ the next 30, in every collectible state with dunning levels and earlier notices,
 disputed) is written with `executemany` (SQLite) or `execute_values` (PostgreSQL); that part is
 not timed. The timed part is `run_cycle`: load the facts set-based, evaluate with the numpy
 evaluator, apply the transitions with history, outbox, notices and tasks, then the account rules.
+Customers are spread over eight places (time zone, country, subdivision), one without a country.
 
 `durable_rules_only_s` is the time durable-rules alone needs to evaluate the same fact rows (the
 rows the cycle evaluated, built before the cycle by the planner's own fact code, converted to one
@@ -62,6 +63,19 @@ EPOCH = date(1970, 1, 1)
 # ---------------------------------------------------------------- the portfolio (raw bulk inserts)
 
 
+# Customers' time zones and holiday calendars (the `business_day` fact judges each place once).
+PLACES = (
+    ("Europe/Berlin", "DE", "BY"),
+    ("Europe/Berlin", "DE", "BE"),
+    ("Europe/Paris", "FR", None),
+    ("America/New_York", "US", "NY"),
+    ("America/Los_Angeles", "US", "CA"),
+    ("Europe/London", "GB", "ENG"),
+    ("Asia/Tokyo", "JP", None),
+    ("UTC", None, None),
+)
+
+
 def build_rows(n_inv: int, n_cust: int, as_of: date, seed: int) -> dict[str, list[tuple[Any, ...]]]:
     rng = np.random.default_rng(seed)
     created = datetime(as_of.year, as_of.month, as_of.day) - timedelta(days=200)
@@ -83,7 +97,9 @@ def build_rows(n_inv: int, n_cust: int, as_of: date, seed: int) -> dict[str, lis
             int(limit[c]),
             CURRENCIES[cur[c]],
             30,
-            "UTC",
+            PLACES[c % len(PLACES)][0],
+            PLACES[c % len(PLACES)][1],
+            PLACES[c % len(PLACES)][2],
             "[]",
             f"ap{c}@example.com",
             "active",
@@ -155,7 +171,8 @@ INSERTS = {
     "customers": (
         "customer",
         "id, external_ref, name, segment, risk_class, risk_score, risk_explanation, credit_limit, currency, "
-        "payment_terms_days, timezone, tags, email, state, unapplied_credit, broken_promises, version, created_at",
+        "payment_terms_days, timezone, country, subdivision, "
+        "tags, email, state, unapplied_credit, broken_promises, version, created_at",
     ),
     "invoices": (
         "invoice",

@@ -53,8 +53,8 @@ def build(store: Store, customers: int, payments: int, open_invoices: int, seed:
             "customer",
             CUSTOMER_COLUMNS,
             [
-                (i, f"C{i}", f"Customer {i}", "smb", "medium", 50, empty, int(limits[i - 1]), "EUR", 30, "UTC", "[]",
-                 None, "active", 0, int(i % 4 == 0), 1, at)
+                (i, f"C{i}", f"Customer {i}", "smb", "medium", 50, empty, int(limits[i - 1]), "EUR", 30, "UTC",
+                 None, None, "[]", None, "active", 0, int(i % 4 == 0), 1, at)
                 for i in range(1, customers + 1)
             ],
         )  # fmt: skip

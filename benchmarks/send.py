@@ -1,11 +1,12 @@
 """Sending consolidated emails to a local SMTP server (aiosmtpd in this process).
 
 A demo portfolio (SQLite, temp file) runs its daily cycle and render step (not timed); then the
-timed `send_due` pass claims, re-checks (invoices re-read, text rendered again), sends over SMTP
-(one connection per batch of 100, as the adapter does) and records every batch. In the same run:
-the same pass with an adapter that sends nothing (the engine's own cost, re-check included), the
-re-check alone (load + render of every message), and the floor: the same emails sent with plain
-smtplib over one connection and nothing else. The last line printed is JSON.
+timed `send_due` pass (at a time inside the customers' send windows) claims, re-checks (invoices
+re-read, text rendered again), sends over SMTP (one connection per batch of 100, as the adapter
+does) and records every batch. In the same run: the same pass with an adapter that sends nothing
+(the engine's own cost, re-check included), the re-check alone (load + render of every message),
+and the floor: the same emails sent with plain smtplib over one connection and nothing else. The
+last line printed is JSON.
 
     .venv/bin/python benchmarks/send.py [--customers 12000]   # 32000 customers: about 10,000 emails
 """
@@ -18,7 +19,7 @@ import smtplib
 import socket
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ from engine.strategies_in_force import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 3, 2)
+# Monday 15:00 UTC: inside the 08:00-18:00 send window of the demo customers' time zones (Europe/Berlin
+# 16:00, America/New_York 10:00, America/Chicago 09:00, ...). Those in Illinois and Texas wait
+# (`*_waiting_for_send_window`): 2 March 2026 is Casimir Pulaski Day and Texas Independence Day there.
+SEND_AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 class Sink:
@@ -114,9 +119,10 @@ def main() -> None:
             else:
                 adapter = NoSend()
             start = time.perf_counter()
-            outcome = send_due(ctx.store, templates, strategies, {"email": adapter}, ctx.now())
+            outcome = send_due(ctx.store, templates, strategies, {"email": adapter}, SEND_AT)
             runs[name] = time.perf_counter() - start
             result[f"{name}_sent"] = outcome.sent
+            result[f"{name}_waiting_for_send_window"] = outcome.waiting
             ctx.store.disconnect()
         sent = result["smtp_sent"]
         result |= {

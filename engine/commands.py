@@ -42,6 +42,8 @@ class CreateCustomer(Command["CustomerView"]):
     tags: tuple[str, ...] = ()
     email: str | None = None
     risk_class: str = "medium"
+    country: str | None = None  # ISO 3166-1 alpha-2: the customer's holiday calendar
+    subdivision: str | None = None  # of `country`, where its holidays differ (e.g. DE-BY)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class UpdateCustomer(Command["CustomerView"]):
     name: str | None = None
     tags: tuple[str, ...] | None = None
     email: str | None = None
+    timezone: str | None = None
+    country: str | None = None  # "" clears it (and the subdivision): the weekday-only calendar
+    subdivision: str | None = None  # "" clears it
 
 
 @dataclass(frozen=True)

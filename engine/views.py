@@ -28,6 +28,8 @@ class CustomerView:
     unapplied_credit: int
     broken_promises: int
     version: int
+    country: str | None = None
+    subdivision: str | None = None
 
     @staticmethod
     def of(c: Entity) -> CustomerView:
@@ -48,6 +50,8 @@ class CustomerView:
             c.unapplied_credit,
             c.broken_promises,
             c.version,
+            c.country,
+            c.subdivision,
         )
 
 

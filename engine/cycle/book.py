@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.blocks.active import blocks_in_force
+from engine.calendars import business_day_flags
 from engine.cycle import disputed
 from engine.cycle.facts import Accounts
 from engine.cycle.portfolio import _EPOCH, Portfolio, fetch_all
@@ -122,7 +123,8 @@ def load_book(
     acc_state_sql, acc_state_lookup = _code_sql(store, "c.state", ACCOUNT_STATES)
     customer_sql = (
         f"SELECT c.id, c.risk_score, c.credit_limit, c.broken_promises, {acc_state_sql}, c.segment, c.risk_class, "
-        f"c.currency, COALESCE(c.email, '') FROM customer c WHERE {customers.where('c.id')} ORDER BY c.id"
+        "c.currency, COALESCE(c.country, ''), COALESCE(c.subdivision, ''), COALESCE(c.email, '') "
+        f"FROM customer c WHERE {customers.where('c.id')} ORDER BY c.id"
     )
     predicted_sql = (
         f"SELECT invoice, {_day_sql(store, 'expected_on')}, p_late FROM invoice_prediction "
@@ -141,7 +143,7 @@ def load_book(
     inv = _matrix(rows, 11)
     del rows
     inv = inv[np.lexsort((inv[:, 0], inv[:, 1]))]
-    cust = _customers(customer_rows, acc_state_lookup)
+    cust = _customers(customer_rows, acc_state_lookup, as_of)
     today = (as_of - _EPOCH).days
     state = _decode("invoice.state", inv[:, 3], state_lookup)
     currency = _decode("invoice.currency", inv[:, 7], currency_lookup)
@@ -192,9 +194,9 @@ def _predictions(predicted: IntArray, invoice_id: IntArray, due_day: IntArray, t
     return {"expected_day": expected.astype(np.int64), "p_late": p_late.astype(np.int64)}
 
 
-def _customers(rows: list[Any], state_lookup: IntArray) -> dict[str, Any]:
+def _customers(rows: list[Any], state_lookup: IntArray, as_of: date) -> dict[str, Any]:
     ints = _matrix([r[:5] for r in rows], 5)
-    text: list[Any] = list(zip(*(r[5:] for r in rows), strict=True)) if rows else [(), (), (), ()]
+    text: list[Any] = list(zip(*(r[5:] for r in rows), strict=True)) if rows else [(), (), (), (), (), ()]
     return {
         "id": ints[:, 0].copy(),
         "risk_score": ints[:, 1].copy(),
@@ -204,7 +206,11 @@ def _customers(rows: list[Any], state_lookup: IntArray) -> dict[str, Any]:
         "segment": np.asarray(text[0], dtype=np.str_),
         "risk": np.asarray(text[1], dtype=np.str_),
         "currency": np.asarray(text[2], dtype=np.str_),
-        "email": np.asarray(text[3], dtype=object),  # only read for rows acted on: no 1M-row text copy
+        # one judgement per distinct (country, subdivision), not per customer
+        "business_day": business_day_flags(
+            as_of, np.asarray(text[3], dtype=np.str_), np.asarray(text[4], dtype=np.str_)
+        ),
+        "email": np.asarray(text[5], dtype=object),  # only read for rows acted on: no 1M-row text copy
     }
 
 
@@ -251,6 +257,7 @@ def _accounts(inv: IntArray, state: IntArray, currency: IntArray, cust: dict[str
         broken_promises=cust["broken_promises"][at],
         state=cust["state"][at],
         currency=cust["currency"][at],
+        business_day=cust["business_day"][at],
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,8 @@ class Accounts:
     broken_promises: IntArray
     state: npt.NDArray[np.str_]
     currency: npt.NDArray[np.str_]
+    # The business date is a business day in the customer's calendar (engine/calendars.py).
+    business_day: npt.NDArray[np.bool_]
     # Unapplied cash by (customer id, currency); few customers have any, so a dict beats arrays.
     unapplied: dict[tuple[int, str], int] = field(default_factory=dict)
 
@@ -56,7 +57,7 @@ class Accounts:
         )
 
 
-def account_facts(acc: Accounts, rows: IntArray, as_of: date, recent: IntArray) -> dict[str, Any]:
+def account_facts(acc: Accounts, rows: IntArray, recent: IntArray) -> dict[str, Any]:
     """Customer-scope facts for account rows `rows` (indices into `acc`)."""
     exposure, limit = acc.exposure[rows], acc.credit_limit[rows]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -78,7 +79,7 @@ def account_facts(acc: Accounts, rows: IntArray, as_of: date, recent: IntArray) 
         "account.on_hold": acc.state[rows] == "on_hold",
         "account.unapplied_cash": acc.unapplied_in(acc.customer_id[rows], acc.currency[rows]),
         "covered_by_credit": np.zeros(n, dtype=bool),
-        "business_day": np.full(n, as_of.weekday() < 5, dtype=bool),
+        "business_day": acc.business_day[rows],
         "recent_notices": recent,
     }
 
@@ -86,7 +87,7 @@ def account_facts(acc: Accounts, rows: IntArray, as_of: date, recent: IntArray) 
 def invoice_facts(p: Portfolio, acc: Accounts, recent: IntArray) -> dict[str, Any]:
     """Invoice-scope facts, one row per portfolio row (state as planned after `mark_overdue`)."""
     rows = acc.index_of(p.customer_id)
-    facts = account_facts(acc, rows, p.as_of, recent)
+    facts = account_facts(acc, rows, recent)
     dpd = p.today - p.due_day
     unapplied = acc.unapplied_in(p.customer_id, p.currency)
     facts |= {

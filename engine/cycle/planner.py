@@ -327,7 +327,7 @@ def plan_accounts(acc: Accounts, strategies: StrategySet, as_of: date, plan: Pla
 
 def _plan_account_rows(acc: Accounts, compiled: CompiledStrategy, rows: Any, as_of: date, plan: Plan) -> None:
     """The account rules of one strategy (or one arm of its experiment) for account rows `rows`."""
-    result = evaluate(compiled, account_facts(acc, rows, as_of, np.zeros(rows.size, dtype=np.int64)), "account")
+    result = evaluate(compiled, account_facts(acc, rows, np.zeros(rows.size, dtype=np.int64)), "account")
     acted = result.acted()
     decisions_of = result.decider(acted)
     for k in np.nonzero(acted)[0].tolist():

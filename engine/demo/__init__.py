@@ -117,7 +117,8 @@ def _write_customers(bulk: Bulk, journal: JournalBatch, pf: Portfolio, now: date
         slug = "".join(ch for ch in pf.name[k].lower().split(" ")[0] if ch.isalnum())
         rows.append(
             (cid, pf.ref[k], pf.name[k], seg, "medium", 50, empty, int(pf.credit_limit[k]), pf.currency[k],
-             int(pf.terms[k]), pf.zone[k], bulk.json([f"behaviour:{beh}"]), f"ap@{slug}{k + 1}.example",
+             int(pf.terms[k]), pf.zone[k], *_place(pf.zone[k], k), bulk.json([f"behaviour:{beh}"]),
+             f"ap@{slug}{k + 1}.example",
              "active", 0, 0, 1, at)
         )  # fmt: skip
         journal.emit(type="o2c.customer.created", entity_type="account", entity_id=cid, entity_version=1,
@@ -125,6 +126,26 @@ def _write_customers(bulk: Bulk, journal: JournalBatch, pf: Portfolio, now: date
     bulk.insert("customer", CUSTOMER_COLUMNS, rows)
     write_contacts(bulk, _contacts(pf, ids), now)
     return ids
+
+
+# The holiday calendar of each demo time zone: (country, subdivisions some customers are in).
+_PLACES = {
+    "Europe/Berlin": ("DE", ("BY", "BE", "NW", None)),
+    "Europe/Paris": ("FR", (None,)),
+    "Europe/Madrid": ("ES", ("MD", "CT", None)),
+    "Europe/Amsterdam": ("NL", (None,)),
+    "Europe/London": ("GB", ("ENG", "SCT")),
+    "America/New_York": ("US", ("NY", None)),
+    "America/Chicago": ("US", ("IL", "TX")),
+}
+
+
+def _place(zone: str, k: int) -> tuple[str | None, str | None]:
+    """Country and subdivision of the `k`th customer in `zone` (every 25th has none: weekdays only)."""
+    if zone not in _PLACES or k % 25 == 24:
+        return None, None
+    country, subdivisions = _PLACES[zone]
+    return country, subdivisions[k % len(subdivisions)]
 
 
 _LANGUAGE = {"Europe/Berlin": "de", "Europe/Paris": "fr", "Europe/Madrid": "es", "Europe/Amsterdam": "nl"}

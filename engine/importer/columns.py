@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from engine.calendars import check_place
 from engine.notices.addresses import check_email
 from engine.notices.contacts import ContactFields
 from engine.services.customers import RISK_CLASSES, check_limit, check_segment, check_terms, check_timezone
@@ -33,7 +34,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("credit_limit", True, "decimal text in the account currency, e.g. 50000.00"),
         Column("payment_terms_days", False, "integer 0..365 (default 30)"),
         Column("risk_class", False, "low | medium | high | critical (default medium)"),
-        Column("timezone", False, "IANA time zone (default UTC)"),
+        Column("timezone", False, "IANA time zone (default UTC): the send window's local hours"),
+        Column("country", False, "ISO 3166-1 alpha-2 code, e.g. DE: the holiday calendar (empty: Monday to Friday)"),
+        Column("subdivision", False, "a subdivision of the country with its own holidays, e.g. BY (needs country)"),
         Column("email", False, "where notices go: becomes the billing contact (more with `import contacts`)"),
         Column("tags", False, "tags separated by ';'"),
     ),
@@ -80,6 +83,8 @@ class CustomerRow:
     timezone: str
     email: str | None
     tags: tuple[str, ...]
+    country: str | None = None
+    subdivision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,7 @@ def parse_customer(line: int, v: dict[str, str]) -> CustomerRow:
         check_timezone(v.get("timezone", "").strip() or "UTC"),
         _email(v),
         tags,
+        *check_place(v.get("country"), v.get("subdivision")),
     )
 
 

@@ -29,6 +29,8 @@ CUSTOMER_COLUMNS = (
     "currency",
     "payment_terms_days",
     "timezone",
+    "country",
+    "subdivision",
     "tags",
     "email",
     "state",
@@ -104,7 +106,8 @@ def write_customers(bulk: Bulk, journal: JournalBatch, rows: list[CustomerRow], 
     for cid, r in zip(ids, rows, strict=True):
         values.append(
             (cid, r.external_ref, r.name, r.segment, r.risk_class, 50, empty, r.credit_limit, r.currency,
-             r.payment_terms_days, r.timezone, bulk.json(list(r.tags)), r.email, "active", 0, 0, 1, at)
+             r.payment_terms_days, r.timezone, r.country, r.subdivision, bulk.json(list(r.tags)), r.email,
+             "active", 0, 0, 1, at)
         )  # fmt: skip
         journal.emit(
             type="o2c.customer.created",

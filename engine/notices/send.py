@@ -2,7 +2,9 @@
 
 Per batch: **claim** in one short transaction (`rendered → queued`, a lease until now + 120 s;
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer lock on SQLite), so two senders never
-take one message; **re-check** each message right before sending (its invoices re-read: one paid,
+take one message; a message outside its customer's **send window** (`window.py`: local hours on
+the customer's business days) is not claimed: it waits until the window opens (`next_attempt_at`,
+with the reason in `waiting`); **re-check** each message right before sending (its invoices re-read: one paid,
 credited, disputed, promised or cancelled since is dropped and the text rendered again; none left:
 `cancelled`); **send** outside any transaction; **record** `sent` (with what the channel said),
 `bounced` (a permanent refusal: the contact's channel is marked invalid and the message falls back
@@ -25,9 +27,12 @@ from engine.notices.channels import Adapter, Outgoing, Refused, Unavailable
 from engine.notices.machine import fire_notice, numbers_of
 from engine.notices.render import Plan, load_messages, plan_message, task_request
 from engine.notices.templates import TemplateSet
+from engine.notices.window import Place, next_opening, waiting_reason
 from engine.rules.registry import StrategySet
+from engine.rules.strategy import DEFAULT_SEND_WINDOW, SendWindow
 from engine.services.contacts import mark_invalid
 from engine.store.database import Store
+from engine.store.dialect import timestamp_param
 from engine.store.unit_of_work import UnitOfWork, read_only
 from engine.tasks.opening import open_tasks
 from engine.tracing import set_attribute, span
@@ -50,6 +55,7 @@ class SendOutcome:
     retrying: int = 0
     cancelled: int = 0
     not_configured: int = 0
+    waiting: int = 0  # outside the customer's send window: due again when it opens
     fell_back: int = 0  # refused, queued again for the next channel or contact
     by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -67,9 +73,10 @@ def send_due(
 ) -> SendOutcome:
     """Send every due message once (up to `limit`): one pass, as `o2c notices send --once`."""
     outcome = SendOutcome()
+    windows = _windows(strategies)
     after, done = 0, 0
     while limit is None or done < limit:
-        claimed, after, seen = _claim(store, adapters, now, after, outcome)
+        claimed, after, seen = _claim(store, adapters, windows, now, after, outcome)
         if not seen:
             break
         done += seen
@@ -79,36 +86,57 @@ def send_due(
     return outcome
 
 
+def _windows(strategies: StrategySet | None) -> dict[str, SendWindow]:
+    """Each strategy's send window by name (a message of a strategy no longer in force: the default)."""
+    return {c.name: c.strategy.settings.send_window for c in strategies.strategies} if strategies else {}
+
+
 def _claim(
-    store: Store, adapters: dict[str, Adapter], now: datetime, after: int, outcome: SendOutcome
+    store: Store,
+    adapters: dict[str, Adapter],
+    windows: dict[str, SendWindow],
+    now: datetime,
+    after: int,
+    outcome: SendOutcome,
 ) -> tuple[list[tuple[int, datetime, str]], int, int]:
     """Lease a batch of due messages; returns (id, lease, channel) claimed, the last id seen, how many."""
-    at = stored(now)
+    at = timestamp_param(store, now)
     lease = stored(now + LEASE)
-    lock = " FOR UPDATE SKIP LOCKED" if store.is_postgres else ""
+    lock = " FOR UPDATE OF m SKIP LOCKED" if store.is_postgres else ""
     claimed: list[tuple[int, datetime, str]] = []
     with UnitOfWork(store, write=True) as uow:
         rows = uow.select(
-            "SELECT id FROM notice_message WHERE id > $a AND state IN ('rendered', 'queued') "
-            "AND COALESCE(via, channel) NOT IN ('phone') "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= $t) AND (lease_until IS NULL OR lease_until <= $t) "
-            f"ORDER BY id LIMIT {BATCH}{lock}",
+            "SELECT m.id, c.timezone, c.country, c.subdivision FROM notice_message m "
+            "JOIN customer c ON c.id = m.customer WHERE m.id > $a AND m.state IN ('rendered', 'queued') "
+            "AND COALESCE(m.via, m.channel) NOT IN ('phone') "
+            "AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= $t) "
+            f"AND (m.lease_until IS NULL OR m.lease_until <= $t) ORDER BY m.id LIMIT {BATCH}{lock}",
             {"a": after, "t": at},
         )
-        ids = [int(r) for r in rows]
+        places = {int(r[0]): Place(r[1], r[2], r[3]) for r in rows}
+        ids = list(places)
         messages = {int(m.id): m for m in uow.Notice.select(lambda m: m.id in ids)}
         numbers = numbers_of(uow, ids)
         for mid in ids:
             msg = messages[mid]
             channel = msg.via or msg.channel
-            if msg.state == ntc.RENDERED:
-                fire_notice(uow, msg, "queue", ACTOR, now, invoices=numbers[mid])
             if channel not in adapters:
+                if msg.state == ntc.RENDERED:
+                    fire_notice(uow, msg, "queue", ACTOR, now, invoices=numbers[mid])
                 if msg.error != f"channel {channel} is not configured":
                     msg.error = f"channel {channel} is not configured"
                 msg.next_attempt_at = stored(now + BACKOFF[0])
                 outcome.not_configured += 1
                 continue
+            window = windows.get(msg.strategy, DEFAULT_SEND_WINDOW)
+            opens = next_opening(now, window, places[mid])
+            if opens is not None:  # stays as it is (rendered or queued) until its window opens
+                msg.next_attempt_at, msg.waiting = stored(opens), waiting_reason(opens, window, places[mid])
+                outcome.waiting += 1
+                continue
+            if msg.state == ntc.RENDERED:
+                fire_notice(uow, msg, "queue", ACTOR, now, invoices=numbers[mid])
+            msg.waiting = None
             msg.lease_until = lease
             claimed.append((mid, lease, channel))
         uow.commit()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from engine.clock import loaded
 from engine.queries.keyset import Ordering, keyset_page
 from engine.queries.pages import Page
 from engine.queries.sql import Params, day_text
@@ -50,6 +51,8 @@ class NoticeView:
     created_at: datetime
     updated_at: datetime
     lines: tuple[NoticeLineView, ...]
+    waiting: str | None = None  # why a due message is not sent yet (outside the send window until …)
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ def _view(m: Any, lines: tuple[NoticeLineView, ...]) -> NoticeView:
     return NoticeView(
         int(m.id), int(m.customer.id), m.channel, m.via, m.business_date, m.state, m.template, m.strategy,
         m.language, m.recipient, m.subject, m.body_text, m.body_html, m.document, m.segments, m.encoding,
-        m.error, m.version, m.created_at, m.updated_at, lines,
+        m.error, m.version, m.created_at, m.updated_at, lines, m.waiting,
+        loaded(m.next_attempt_at) if m.next_attempt_at else None,
     )  # fmt: skip
 
 

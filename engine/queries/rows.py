@@ -65,6 +65,8 @@ CUSTOMER_COLUMNS = (
     "unapplied_credit",
     "broken_promises",
     "version",
+    "country",
+    "subdivision",
 )
 
 
@@ -86,6 +88,8 @@ def customer_view(r: Sequence[Any]) -> CustomerView:
         int(r[13]),
         int(r[14]),
         int(r[15]),
+        r[16],
+        r[17],
     )
 
 

@@ -228,7 +228,15 @@ _ALL: list[Fact] = [
         "false",
     ),
     Fact("account.on_hold", Kind.BOOL, "yes/no", _C, "The customer's credit account is on hold.", "false"),
-    Fact("business_day", Kind.BOOL, "yes/no", _C, "Today is a business day in the customer's calendar.", "true"),
+    Fact(
+        "business_day",
+        Kind.BOOL,
+        "yes/no",
+        _C,
+        "Today is a business day in the customer's calendar: not a weekend day or public holiday of its "
+        "country and subdivision (Monday to Friday without a country; engine/calendars.py).",
+        "true",
+    ),
 ]
 
 FACTS: dict[str, Fact] = {f.name: f for f in _ALL}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import time
 from pathlib import Path
 
 import yaml
@@ -12,7 +14,15 @@ from engine.rules.expectations import read_tests
 from engine.rules.experiment_reader import read_experiment
 from engine.rules.facts import RISKS, SEGMENTS
 from engine.rules.rule_reader import RULE_ID, read_rules
-from engine.rules.strategy import CONSOLIDATE, DEFAULT_CONTACT_CAP, ContactCap, Strategy, StrategySettings
+from engine.rules.strategy import (
+    CONSOLIDATE,
+    DEFAULT_CONTACT_CAP,
+    DEFAULT_SEND_WINDOW,
+    ContactCap,
+    SendWindow,
+    Strategy,
+    StrategySettings,
+)
 from engine.rules.yamlread import Reader
 from engine.rules.yamlsrc import compose
 from states.errors import ValidationFailed
@@ -20,6 +30,7 @@ from states.money import CURRENCY_EXPONENTS, to_minor
 
 TOP = ("strategy", "version", "applies_to", "settings", "rules")
 TOP_OPTIONAL = ("description", "tests", "experiment")
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def load_file(path: Path, display: str | None = None) -> Strategy:
@@ -69,7 +80,10 @@ def _applies_to(r: Reader, node: yaml.Node) -> tuple[tuple[str, ...], tuple[str,
 
 def _settings(r: Reader, node: yaml.Node) -> StrategySettings | None:
     entries = r.mapping(
-        node, "'settings'", ("grace_days", "min_amount", "max_dunning_level"), ("contact_cap", "consolidate")
+        node,
+        "'settings'",
+        ("grace_days", "min_amount", "max_dunning_level"),
+        ("contact_cap", "consolidate", "send_window"),
     )
     if entries is None:
         return None
@@ -88,9 +102,36 @@ def _settings(r: Reader, node: yaml.Node) -> StrategySettings | None:
             most = r.integer(cap_entries["max"][1], "contact_cap max", 1, 100)
             days = r.integer(cap_entries["per_days"][1], "contact_cap per_days", 1, 365)
             cap = ContactCap(most, days) if most and days else None
-    if grace is None or level is None or minimum is None:
+    window = _send_window(r, entries["send_window"][1]) if "send_window" in entries else DEFAULT_SEND_WINDOW
+    if grace is None or level is None or minimum is None or window is None:
         return None
-    return StrategySettings(grace, minimum, level, cap, consolidate or "customer")
+    return StrategySettings(grace, minimum, level, cap, consolidate or "customer", window)
+
+
+def _send_window(r: Reader, node: yaml.Node) -> SendWindow | None:
+    """`{from: "08:00", to: "18:00"}`: local hours on the customer's business days, `from` before `to`."""
+    entries = r.mapping(node, "'send_window'", ("from", "to"))
+    if not entries or not {"from", "to"} <= entries.keys():
+        return None
+    start = _clock_time(r, entries["from"][1], "send_window from")
+    end = _clock_time(r, entries["to"][1], "send_window to")
+    if start is None or end is None:
+        return None
+    if start >= end:
+        r.fail(entries["to"][1], f"send_window to ({end:%H:%M}) must be after from ({start:%H:%M}) on the same day")
+        return None
+    return SendWindow(start, end)
+
+
+def _clock_time(r: Reader, node: yaml.Node, what: str) -> time | None:
+    text = r.scalar(node, what)
+    if text is None:
+        return None
+    found = _CLOCK_TIME.match(text)
+    if found is None:
+        r.fail(node, f"{what} must be a time of day HH:MM (00:00 to 23:59, quoted: \"08:00\"), not '{text}'")
+        return None
+    return time(int(found[1]), int(found[2]))
 
 
 def _min_amount(r: Reader, node: yaml.Node) -> dict[str, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 
 from engine.rules import ir
 from engine.rules.actions import Action
@@ -26,12 +27,26 @@ CONSOLIDATE = ("customer", "per_invoice")
 
 
 @dataclass(frozen=True)
+class SendWindow:
+    """The local hours, on the customer's business days, in which its messages go out:
+    from `start` (inclusive) to `end` (exclusive), in the customer's time zone."""
+
+    start: time
+    end: time
+
+
+# The window of a strategy that sets none (docs/strategies.md, docs/notices.md).
+DEFAULT_SEND_WINDOW = SendWindow(time(8, 0), time(18, 0))
+
+
+@dataclass(frozen=True)
 class StrategySettings:
     grace_days: int
     min_amount: Mapping[str, int]  # currency -> minor units
     max_dunning_level: int
     contact_cap: ContactCap | None
     consolidate: str = "customer"  # one message per customer, date and channel | per_invoice
+    send_window: SendWindow = DEFAULT_SEND_WINDOW
 
 
 @dataclass(frozen=True)

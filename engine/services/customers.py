@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.calendars import check_place
 from engine.clock import stored
 from engine.commands import CreateCustomer, UpdateCustomer
 from engine.journal import emit
@@ -69,6 +71,7 @@ def validate_new_customer(cmd: CreateCustomer) -> None:
     check_limit(cmd.credit_limit)
     check_terms(cmd.payment_terms_days)
     check_timezone(cmd.timezone)
+    check_place(cmd.country, cmd.subdivision)
     if cmd.risk_class not in RISK_CLASSES:
         raise ValidationFailed(f"unknown risk class '{cmd.risk_class}'", "risk_class")
     if cmd.email:
@@ -77,6 +80,7 @@ def validate_new_customer(cmd: CreateCustomer) -> None:
 
 def create_customer(ctx: Context, cmd: CreateCustomer) -> CustomerView:
     validate_new_customer(cmd)
+    country, subdivision = check_place(cmd.country, cmd.subdivision)
 
     def work(uow: UnitOfWork) -> CustomerView:
         if uow.Customer.get(external_ref=cmd.external_ref) is not None:
@@ -89,6 +93,8 @@ def create_customer(ctx: Context, cmd: CreateCustomer) -> CustomerView:
             credit_limit=cmd.credit_limit,
             payment_terms_days=cmd.payment_terms_days,
             timezone=cmd.timezone,
+            country=country,
+            subdivision=subdivision,
             tags=list(cmd.tags),
             email=cmd.email,
             risk_class=cmd.risk_class,
@@ -113,6 +119,19 @@ def create_customer(ctx: Context, cmd: CreateCustomer) -> CustomerView:
     return transact(ctx.store, work)
 
 
+def _place_after(c: Any, cmd: UpdateCustomer) -> tuple[str | None, str | None]:
+    """The customer's country and subdivision once `cmd` applies, checked together: a new country
+    keeps the stored subdivision only if it is one of the new country's ("" clears a field)."""
+    country = c.country if cmd.country is None else cmd.country
+    if cmd.subdivision is not None:
+        subdivision = cmd.subdivision
+    elif cmd.country is not None and not cmd.country.strip():
+        subdivision = None  # no country, no subdivision
+    else:
+        subdivision = c.subdivision
+    return check_place(country, subdivision)
+
+
 def update_customer(ctx: Context, cmd: UpdateCustomer) -> CustomerView:
     if cmd.segment is not None:
         check_segment(cmd.segment)
@@ -122,13 +141,19 @@ def update_customer(ctx: Context, cmd: UpdateCustomer) -> CustomerView:
         check_limit(cmd.credit_limit)
     if cmd.payment_terms_days is not None:
         check_terms(cmd.payment_terms_days)
+    if cmd.timezone is not None:
+        check_timezone(cmd.timezone)
 
     def work(uow: UnitOfWork) -> CustomerView:
         c = get(uow, "Customer", cmd.customer_id)
-        changed = {}
-        for field in ("segment", "credit_limit", "payment_terms_days", "name", "email"):
+        changed: dict[str, object] = {}
+        for field in ("segment", "credit_limit", "payment_terms_days", "name", "email", "timezone"):
             value = getattr(cmd, field)
             if value is not None and getattr(c, field) != value:
+                changed[field] = value
+                setattr(c, field, value)
+        for field, value in zip(("country", "subdivision"), _place_after(c, cmd), strict=True):
+            if getattr(c, field) != value:
                 changed[field] = value
                 setattr(c, field, value)
         if cmd.tags is not None and list(cmd.tags) != list(c.tags):

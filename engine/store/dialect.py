@@ -39,8 +39,11 @@ def execute_many(store: Store, cur: Any, sql: str, rows: Sequence[Sequence[Any]]
 
 
 def timestamp_param(store: Store, at: datetime) -> object:
+    """A moment as a query parameter: naive UTC on PostgreSQL; on SQLite the text Pony stores, always
+    with microseconds (`str()` drops them when they are 0, and '…07:00:00' sorts before
+    '…07:00:00.000000': a comparison at the exact second would be wrong)."""
     value = stored(at)
-    return value if store.is_postgres else str(value)
+    return value if store.is_postgres else value.isoformat(" ", "microseconds")
 
 
 def day_param(store: Store, day: date) -> object:

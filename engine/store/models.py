@@ -25,6 +25,8 @@ def define_entities(db: Database) -> None:
         currency = Required(str, 3)
         payment_terms_days = Required(int)
         timezone = Required(str, 64, default="UTC")
+        country = Optional(str, 2, nullable=True)  # ISO 3166-1 alpha-2: its holiday calendar (engine/calendars.py)
+        subdivision = Optional(str, 32, nullable=True)  # a state/province of `country` with its own holidays
         tags = Required(Json, default=[])
         email = Optional(str, 200, nullable=True)
         state = Required(str, 16, default="active")
@@ -260,7 +262,8 @@ def define_entities(db: Database) -> None:
         error = Optional(str, 2000, nullable=True)
         delivery = Optional(str, 500, nullable=True)  # what the channel said: "written to file …", "accepted by …"
         attempts = Required(int, default=0)  # send attempts (engine/notices/send.py)
-        next_attempt_at = Optional(datetime)  # a transient failure waits until then
+        next_attempt_at = Optional(datetime)  # a transient failure, or the send window, waits until then
+        waiting = Optional(str, 200, nullable=True)  # why a due message waits (outside the send window until …)
         lease_until = Optional(datetime)  # a sender claimed it until then
         version = Required(int, default=1)
         created_at = Required(datetime)

@@ -189,6 +189,15 @@ STEPS: list[Step] = [
         ("CREATE INDEX IF NOT EXISTS idx_dispute__payment ON dispute (payment)",),
         add_columns=(("dispute", "payment", "INTEGER REFERENCES payment (id)"),),
     ),
+    Step(
+        23,
+        "send windows: a customer's country and subdivision (its holiday calendar); why a message waits",
+        add_columns=(
+            ("customer", "country", "VARCHAR(2)"),
+            ("customer", "subdivision", "VARCHAR(32)"),
+            ("notice_message", "waiting", "VARCHAR(200)"),
+        ),
+    ),
 ]
 
 LATEST = STEPS[-1].version

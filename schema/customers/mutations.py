@@ -22,10 +22,16 @@ class CreateCustomerInput:
     currency: str
     credit_limit: str = strawberry.field(description="Decimal string in the customer's currency.")
     payment_terms_days: int = 30
-    timezone: str = "UTC"
+    timezone: str = strawberry.field(default="UTC", description="IANA time zone: the send window's local hours.")
     tags: list[str] = strawberry.field(default_factory=list)
     email: str | None = None
     risk_class: str = "medium"
+    country: str | None = strawberry.field(
+        default=None, description="ISO 3166-1 alpha-2 code: the holiday calendar (none: Monday to Friday)."
+    )
+    subdivision: str | None = strawberry.field(
+        default=None, description="A subdivision of `country` with its own holidays, e.g. BY (Bavaria) of DE."
+    )
 
 
 @strawberry.input
@@ -37,6 +43,11 @@ class UpdateCustomerInput:
     name: str | None = None
     tags: list[str] | None = None
     email: str | None = None
+    timezone: str | None = strawberry.field(default=None, description="IANA time zone.")
+    country: str | None = strawberry.field(
+        default=None, description='ISO 3166-1 alpha-2 code; "" clears it and the subdivision.'
+    )
+    subdivision: str | None = strawberry.field(default=None, description='Of the country; "" clears it.')
 
 
 @strawberry.type
@@ -55,6 +66,8 @@ class CustomerMutations:
             tags=tuple(input.tags),
             email=input.email,
             risk_class=input.risk_class,
+            country=input.country,
+            subdivision=input.subdivision,
         )
         return Customer.of(await perform(info, cmd))
 
@@ -75,5 +88,8 @@ class CustomerMutations:
             name=input.name,
             tags=tuple(input.tags) if input.tags is not None else None,
             email=input.email,
+            timezone=input.timezone,
+            country=input.country,
+            subdivision=input.subdivision,
         )
         return Customer.of(await perform(info, cmd))

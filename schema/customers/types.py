@@ -56,7 +56,11 @@ class Customer:
     credit_limit: Money
     currency: str
     payment_terms_days: int
-    timezone: str
+    timezone: str = strawberry.field(description="IANA time zone: messages go out in its local send window.")
+    country: str | None = strawberry.field(
+        description="ISO 3166-1 alpha-2: the holiday calendar of business days (null: Monday to Friday)."
+    )
+    subdivision: str | None = strawberry.field(description="The subdivision of `country` whose holidays apply.")
     tags: list[str]
     email: str | None
     state: AccountState
@@ -80,6 +84,8 @@ class Customer:
             currency=v.currency,
             payment_terms_days=v.payment_terms_days,
             timezone=v.timezone,
+            country=v.country,
+            subdivision=v.subdivision,
             tags=list(v.tags),
             email=v.email,
             state=AccountState(v.state),

@@ -101,6 +101,12 @@ class Notice:
     language: str | None
     recipient: str | None
     error: str | None = strawberry.field(description="Why it was cancelled or failed.")
+    waiting: str | None = strawberry.field(
+        description="Why a rendered or queued message is not sent yet, e.g. outside the customer's send window until …"
+    )
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When the sender takes it up again (UTC): the send window's next opening, or a retry's."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -134,6 +140,8 @@ class Notice:
             language=v.language,
             recipient=v.recipient,
             error=v.error,
+            waiting=v.waiting if v.state in ("rendered", "queued") else None,
+            next_attempt_at=v.next_attempt_at if v.state in ("rendered", "queued") else None,
             version=v.version,
             created_at=v.created_at,
             updated_at=v.updated_at,

@@ -70,12 +70,19 @@ class ContactCap:
     per_days: int
 
 
+@strawberry.type(description="Local hours (HH:MM, the customer's time zone) on the customer's business days.")
+class SendWindow:
+    from_: str = strawberry.field(name="from", description="Messages go out from this time (inclusive).")
+    to: str = strawberry.field(description="Until this time (exclusive); later ones wait for the next window.")
+
+
 @strawberry.type
 class StrategySettings:
     grace_days: int
     max_dunning_level: int
     min_amount: list[Money] = strawberry.field(description="No notices below these; none in other currencies.")
     contact_cap: ContactCap | None
+    send_window: SendWindow
 
 
 @strawberry.type(description="One strategy of the set in force.")
@@ -113,6 +120,9 @@ class Strategy:
                 max_dunning_level=settings.max_dunning_level,
                 min_amount=[Money.of(minor, cur) for cur, minor in sorted(settings.min_amount.items())],
                 contact_cap=ContactCap(max=cap.max, per_days=cap.per_days) if cap else None,
+                send_window=SendWindow(
+                    from_=f"{settings.send_window.start:%H:%M}", to=f"{settings.send_window.end:%H:%M}"
+                ),
             ),
             rules=[StrategyRule.of(r) for r in s.rules],
             loaded_at=loaded_at,

@@ -113,3 +113,14 @@ def test_the_demo_statement_leaves_deductions_for_the_dispute_desk(demo: Collect
         )
     assert found
     assert all(amount == open_amount and state == "disputed" for amount, open_amount, state in found)
+
+
+def test_customers_live_in_several_countries_time_zones_and_subdivisions_some_without_a_country(
+    demo: Collections,
+) -> None:
+    with read_only(demo.ctx.store) as uow:
+        places = {tuple(r) for r in uow.select("SELECT timezone, country, subdivision FROM customer")}
+    countries = {country for _zone, country, _sub in places}
+    assert {"DE", "FR", "US", "GB", None} <= countries
+    assert ("Europe/Berlin", "DE", "BY") in places and ("America/Chicago", "US", "IL") in places
+    assert len({zone for zone, _c, _s in places}) >= 5
