@@ -28,6 +28,10 @@ class Boundary:
 
 
 BOUNDARIES: dict[str, Boundary] = {
+    # before a date's cycle opens (engine/cycle/runner.py `finish_earlier_dates`)
+    "notices.earlier_rendered": Boundary(
+        "the day before's timers ran again and the earlier dates' requested messages are rendered"
+    ),
     # the cycle of one business date (engine/cycle/)
     "cycle.opened": Boundary("the date's run row and partitions are committed, nothing claimed yet"),
     "cycle.claimed": Boundary("a partition is claimed (its lease committed), nothing of it written"),

@@ -32,7 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="allow --as-of earlier than a date already done (it judges today's portfolio as of that date)",
     )
     p.add_argument("--chunk-size", type=int, default=5000, help="invoices per transaction")
-    p.add_argument("--no-render", action="store_true", help="leave the requested messages for `o2c notices render`")
+    p.add_argument(
+        "--no-render",
+        action="store_true",
+        help="leave the requested messages for `o2c notices render` (also the earlier dates')",
+    )
     p.set_defaults(run=_cycle)
 
 
@@ -62,6 +66,7 @@ def _cycle(args: argparse.Namespace) -> int:
                 progress=progress,
                 chunk_size=args.chunk_size,
                 backfill=args.backfill,
+                render=not args.no_render,
             )
         )
         if bar is not None:

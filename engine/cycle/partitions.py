@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,6 @@ from engine.services.context import Context
 from engine.store.dialect import day_param, sql_for
 from engine.store.tuning import bulk_writes
 from engine.store.unit_of_work import UnitOfWork
-from engine.timers import run_timers
 
 log = logging.getLogger(__name__)
 
@@ -88,25 +87,11 @@ def boundaries(counts: list[tuple[int, int]], count: int) -> list[tuple[int | No
     return list(zip(starts, ends, strict=True))
 
 
-def finish_previous_timers(ctx: Context, as_of: date) -> None:
-    """A date's timers (promises judged, dispute deadlines) belong to it. When the cycle of `as_of`
-    is about to open and the day before is done, its timers run again first — they are idempotent
-    per item — so that a process killed between a date's cycle and its timers ends, once rerun,
-    like an uninterrupted run (nothing judged a day late, and this cycle sees what they decided)."""
-    previous = as_of - timedelta(days=1)
-    with UnitOfWork(ctx.store) as uow:
-        opened = uow.select("SELECT status FROM cycle_run WHERE business_date = $d", {"d": as_of.isoformat()})
-        before = uow.select("SELECT status FROM cycle_run WHERE business_date = $d", {"d": previous.isoformat()})
-    if not opened and before == ["done"]:
-        run_timers(ctx, previous)
-
-
 def open_partitions(ctx: Context, as_of: date, count: int) -> bool:
     """Open the cycle of `as_of` in `count` partitions (unless it has partitions already).
     False when that date is done. Several workers may open one date at the same moment: the run
     row (unique per date) is inserted if absent, then locked, so one of them writes the partitions.
-    Before a date opens, the timers of the day before run (see `finish_previous_timers`)."""
-    finish_previous_timers(ctx, as_of)
+    `runner.run_cycle` finishes the earlier dates first (`runner.finish_earlier_dates`)."""
     with UnitOfWork(ctx.store, write=True) as uow:
         cur = uow.connection().cursor()
         started = stored(ctx.now())

@@ -13,13 +13,16 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from engine import crash
 from engine.cycle.book import EVERYONE
 from engine.cycle.partitions import open_partitions, work_partitions
 from engine.cycle.scope import CYCLE_ACTOR, CycleReport, Progress, run_scope
 from engine.lease import new_holder
+from engine.notices.render import render_due
 from engine.rules.registry import StrategySet
 from engine.services.context import Context
 from engine.store.unit_of_work import UnitOfWork
+from engine.timers import run_timers
 from states.errors import ValidationFailed
 
 __all__ = ["CYCLE_ACTOR", "CycleReport", "pending_dates", "run_cycle", "run_due"]
@@ -38,12 +41,14 @@ def run_cycle(
     partitions: int = 1,
     holder: str | None = None,
     backfill: bool = False,
+    render: bool = True,
 ) -> CycleReport:
     """The cycle of `as_of` in this process: open its partitions (`partitions` of them, unless
     they exist) and work every one that is free (see `engine/cycle/partitions.py`). Partitions
     another live worker holds stay theirs: `pending_partitions` counts them, and the date turns
     done when the last one is done, whoever works it. A date earlier than one already done is
-    refused unless `backfill` (see `check_not_behind`)."""
+    refused unless `backfill` (see `check_not_behind`). Before the date opens, the earlier dates'
+    work is finished (`finish_earlier_dates`; without `render`, their messages are left requested)."""
     if not dry_run and not backfill:
         check_not_behind(ctx, as_of)
     started = time.perf_counter()
@@ -52,7 +57,7 @@ def run_cycle(
         by_rule: Counter[str] = Counter()
         run_scope(ctx, strategies, as_of, EVERYONE, report, by_rule, True, chunk_size, progress, after_chunk)
         report.by_rule = dict(sorted(by_rule.items()))
-    elif not open_partitions(ctx, as_of, partitions):
+    elif not _open(ctx, strategies, as_of, partitions, render):
         report.already_done = True
     else:
         work_partitions(
@@ -67,6 +72,36 @@ def run_cycle(
         )
     report.wall_s = round(time.perf_counter() - started, 3)
     return report
+
+
+def _open(ctx: Context, strategies: StrategySet, as_of: date, partitions: int, render: bool) -> bool:
+    finish_earlier_dates(ctx, strategies, as_of, render=render)
+    return open_partitions(ctx, as_of, partitions)
+
+
+def finish_earlier_dates(ctx: Context, strategies: StrategySet, as_of: date, *, render: bool = True) -> None:
+    """What belongs to the dates before `as_of` is done before its cycle opens (nothing, once it has
+    opened), so that a process killed after a date's cycle ends, once rerun — the same date or the
+    next —, like an uninterrupted run (ADR 0022):
+
+    - the timers of the day before (promises judged, dispute deadlines …) run again when that day
+      is done — they are idempotent per item —, so nothing is judged a day late and this cycle sees
+      what they decided;
+    - with `render`, the messages of earlier business dates still `requested` are rendered (a
+      kill before the render step, or a worker that had not reached them), against the state
+      their own date left, not the state after this cycle; this cycle's contact cap then sees the
+      cancelled ones as cancelled. Today's messages (a person's `DUN`, a re-evaluation) stay
+      requested: this cycle's lines join them. Without a templates directory they wait as before."""
+    previous = as_of - timedelta(days=1)
+    with UnitOfWork(ctx.store) as uow:
+        opened = uow.select("SELECT status FROM cycle_run WHERE business_date = $d", {"d": as_of.isoformat()})
+        before = uow.select("SELECT status FROM cycle_run WHERE business_date = $d", {"d": previous.isoformat()})
+    if opened:
+        return
+    if before == ["done"]:
+        run_timers(ctx, previous)
+    if render and render_due(ctx, strategies, before=as_of) is not None:
+        crash.reached("notices.earlier_rendered")
 
 
 def check_not_behind(ctx: Context, as_of: date) -> None:

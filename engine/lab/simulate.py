@@ -158,7 +158,7 @@ def _run(
             day = start + timedelta(days=k)
             clock.set(clock_for_date(day).now())
             cash = _pay(store, service, day, pay_day, today + k)
-            report = run_cycle(ctx, strategies, day)
+            report = run_cycle(ctx, strategies, day, render=False)  # the sandbox renders nothing
             run_timers(ctx, day)
             noticed, messages = _noticed(store, day)
             sooner = response.after_notice(len(noticed), today + k, rng)

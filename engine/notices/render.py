@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.notices.content import Item, MessageData, Rendered, render
@@ -119,14 +119,16 @@ def render_pending(
     strategies: StrategySet | None,
     now: datetime,
     limit: int | None = None,
+    before: date | None = None,
 ) -> Outcome:
-    """Render every `requested` message (up to `limit`), a batch per write transaction."""
+    """Render every `requested` message (up to `limit`; with `before`, only those of business dates
+    before it), a batch per write transaction."""
     outcome = Outcome()
     done = 0
     after = 0
     while limit is None or done < limit:
         size = BATCH if limit is None else min(BATCH, limit - done)
-        ids = _pending(store, after, size)
+        ids = _pending(store, after, size, before)
         if not ids:
             break
         after = ids[-1]
@@ -136,13 +138,15 @@ def render_pending(
     return outcome
 
 
-def _pending(store: Store, after: int, size: int) -> list[int]:
+def _pending(store: Store, after: int, size: int, before: date | None = None) -> list[int]:
+    earlier = "" if before is None else " AND business_date < $b"
+    params: dict[str, Any] = {"a": after, "n": size} | ({} if before is None else {"b": before.isoformat()})
     with read_only(store) as uow:
         return [
             int(i)
             for i in uow.select(
-                "SELECT id FROM notice_message WHERE state = 'requested' AND id > $a ORDER BY id LIMIT $n",
-                {"a": after, "n": size},
+                f"SELECT id FROM notice_message WHERE state = 'requested' AND id > $a{earlier} ORDER BY id LIMIT $n",
+                params,
             )
         ]
 
@@ -234,11 +238,14 @@ def task_request(msg: Any, note: str, source: str | None = None) -> TaskRequest:
     )
 
 
-def render_due(ctx: Context, strategies: StrategySet | None, limit: int | None = None) -> Outcome | None:
-    """The render step as the cycle command, the worker and `o2c notices render` run it; None when
-    the templates directory is missing (messages then wait, `requested`)."""
+def render_due(
+    ctx: Context, strategies: StrategySet | None, limit: int | None = None, before: date | None = None
+) -> Outcome | None:
+    """The render step as the cycle command, the worker and `o2c notices render` run it (and, with
+    `before`, the cycle before it opens that date: the messages of earlier dates); None when the
+    templates directory is missing (messages then wait, `requested`)."""
     directory = ctx.settings.templates_dir
     if not directory.is_dir():
         log.warning("no templates directory %s: notices stay requested", directory)
         return None
-    return render_pending(ctx.store, load(directory), strategies, ctx.now(), limit)
+    return render_pending(ctx.store, load(directory), strategies, ctx.now(), limit, before)

@@ -43,7 +43,7 @@ from cycle_support import STRATEGIES, Portfolio
 from api.cli import main
 from engine.bootstrap import build_context
 from engine.clock import clock_for_date
-from engine.commands import AllocationLine, OpenDispute, RecordPayment, RecordPromise
+from engine.commands import AllocationLine, CreateCustomer, OpenDispute, RecordPayment, RecordPromise
 from engine.config import Settings
 from engine.crash import BOUNDARIES
 from engine.service import Collections
@@ -105,6 +105,13 @@ def seed(url: str) -> None:
         invoices += [book.invoice(f"C{c:02d}", (c * 5 + k * 11) % 46 - 5) for k in range(4)]
     book.customer("C10", "smb", "low")
     book.invoice("C10", -5)  # its pre-due reminder falls on D3
+    # No contact at all (enterprise-low-risk: a cap of 2 messages in 14 days): the portal reminder
+    # of D1 is rendered; the email notice of D2 is cancelled when rendered (nobody to send it to),
+    # so the notice of D3 is within the cap — if D2's messages are rendered before D3's cycle.
+    quiet = CreateCustomer("C11", "C11", "enterprise", "EUR", 10_000_000, risk_class="low")
+    book.customers["C11"] = int(service.create_customer(quiet).id)
+    for days_past_due in (0, 6, 5):  # due on D1; first notice on D2; first notice on D3
+        book.invoice("C11", days_past_due)
     promised = invoices[1:8:2]
     for k, invoice in enumerate(promised):
         # promised for D − 3: with the tolerance of 2 days the timer is due on D1 or D2
@@ -221,8 +228,10 @@ def snapshot(url: str) -> dict[str, Any]:
             )
         ),
         "messages": sorted(
-            (key("notice", m), s, t, str(via))
-            for m, s, t, via in _query(url, "SELECT id, state, template, via FROM notice_message")
+            (key("notice", m), s, t, str(via), str(r), str(sub), str(body), str(e))
+            for m, s, t, via, r, sub, body, e in _query(
+                url, "SELECT id, state, template, via, recipient, subject, body_text, error FROM notice_message"
+            )
         ),
         "history": sorted(
             (
@@ -357,6 +366,9 @@ def test_the_scenario_exercises_every_kind_of_step(uninterrupted: dict[str, dict
         assert {d for _, d, *_ in end["notices"]} == {d.isoformat() for d in DATES}
         assert end["holds"]
         assert end["runs"] == [(d.isoformat(), "done") for d in DATES]
+        # C11: D2's message cancelled at its render, so D3's notice was within the contact cap
+        quiet = {d: s for (ref, d, *_), s, *_ in end["messages"] if ref == "C11"}
+        assert quiet[D1.isoformat()] != "cancelled" and quiet[D2.isoformat()] == quiet[D3.isoformat()] == "cancelled"
     assert {s for _, s, *_ in uninterrupted["worker"]["end"]["messages"]} >= {"sent"}
 
 
