@@ -328,3 +328,31 @@ def test_a_dun_by_hand_for_a_customer_without_a_usable_contact_falls_back_as_the
     assert tasks[0][1] == tasks[1][1] == "collections"
     assert [t[2].rsplit(" ", 1)[0] for t in tasks] == ["No usable contact for email, letter, sms: add one, then "
                                                        "reach the customer about"] * 2  # fmt: skip
+
+
+def test_a_cycle_renders_the_earlier_dates_requested_messages_before_it_opens_and_joins_todays(
+    ctx: Context, service: Collections, strategies: StrategySet, clock: FixedClock
+) -> None:
+    """A message of an earlier date still `requested` (its process was killed before rendering) is
+    rendered before the next date's cycle opens; the date's own message, written by hand that
+    morning, stays `requested` and the cycle's line joins it."""
+    book = Portfolio(service, TODAY)
+    book.customer("ent", "enterprise", "low")  # enterprise-low-risk: email at every step
+    by_cycle, by_hand = book.invoice("ent", 10), book.invoice("ent", 20)
+    _on(clock, TODAY - timedelta(days=3))
+    service.transition_invoice(TransitionInvoice(by_hand, "mark_overdue", "late"), ALICE)
+    _dun(service, by_hand, "first notice now")
+    _on(clock, TODAY)
+    _dun(service, by_hand, "second notice this morning")
+    day = "SELECT m.id, m.state FROM notice_message m WHERE m.business_date = $d"
+    ((earlier, state),) = rows(ctx.store, day, {"d": TODAY - timedelta(days=3)})
+    ((todays, _),) = rows(ctx.store, day, {"d": TODAY})
+    assert state == "requested"
+
+    run_cycle(ctx, strategies, TODAY)
+
+    assert rows(ctx.store, day, {"d": TODAY - timedelta(days=3)}) == [(earlier, "rendered")]
+    assert rows(ctx.store, day, {"d": TODAY}) == [(todays, "requested")]
+    lines = "SELECT invoice FROM notice WHERE message = $m ORDER BY invoice"
+    assert rows(ctx.store, lines, {"m": todays}) == sorted([by_cycle, by_hand])
+    assert rows(ctx.store, lines, {"m": earlier}) == [by_hand]
