@@ -3,10 +3,12 @@
 What holds: `o2c cycle` — or the worker (`o2c worker --once`, one scheduler tick as the leader) —
 killed with SIGKILL at any step boundary of a business date's work (`engine.crash.BOUNDARIES`:
 after the run opens, a partition is claimed, each chunk, the accounts, a partition done, each
-promise judged, each dispute escalated, snoozed tasks woken, blocks expired, messages rendered,
+promise judged, each dispute escalated, snoozed tasks woken, blocks expired, messages rendered
+(and, before a date opens, the earlier dates' messages rendered),
 and for the worker predictions, the KPI snapshot and sending), then run again — the same date, or straight
 the next date — ends identical to an uninterrupted run over the same three consecutive business
-dates: invoices, promises, disputes, holds, tasks, blocks, notices and messages, every history row
+dates: invoices, promises, disputes, holds, tasks, blocks, notices and messages (with their
+recipient, subject, text and cancel reason), every history row
 with its facts, every outbox event with its data (times and row ids aside).
 
 How: D1 runs whole; the work of D2 is killed; then D2 and D3 run (or D3 alone, which catches D2
