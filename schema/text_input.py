@@ -4,8 +4,9 @@ so a name, reference, note, search text, filter or strategy file with one is ref
 runs: VALIDATION_FAILED naming the argument as the client wrote it (`input.name`,
 `filter.segment[1]`), nothing written — the same answer on both databases, whatever the field.
 
-Checked once per operation, over the document's arguments and the variables they use, once the
-document is valid: it costs nothing per resolved field."""
+Checked once per operation — query, mutation or subscription, over HTTP or WebSocket — over the
+document's arguments and the variables they use, before the document is validated: it costs nothing
+per resolved field."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     GraphQLError,
     ListValueNode,
@@ -89,13 +89,19 @@ class _FirstNul(Visitor):
 
 
 class NoNulInText(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
+    """The check, before the document is validated or any resolver runs, for every operation and
+    transport alike: a pre-execution error is what graphql-core answers without executing — over
+    HTTP a `{"data": null, "errors": [...]}` body, over graphql-transport-ws an `error` message for
+    that operation (the socket stays open). A check at `on_execute` would not hold there: strawberry
+    subscribes whatever result an extension set."""
+
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        found = nul_argument(document, context.variables) if document is not None and not context.result else None
-        if found:  # a result set here is the answer: graphql-core does not execute the operation
+        found = nul_argument(document, context.variables) if document is not None else None
+        if found:  # set before validation: graphql-core then neither validates nor runs the operation
             refused = ValidationFailed(f"{found} must not contain a NUL (U+0000) character", found)
             extensions = {"code": refused.code, "field": found}
             error = GraphQLError(refused.message, original_error=refused, extensions=extensions)
-            context.result = ExecutionResult(data=None, errors=[error])
+            context.pre_execution_errors = [error]
         yield

@@ -5,9 +5,12 @@ nothing is written."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 
 import pytest
+import websockets
 from fuzz_support import seed_demo
 from server_process import Server, row_counts, running_server
 
@@ -88,3 +91,41 @@ def test_a_nul_in_any_text_is_validation_failed_naming_the_field_and_writes_noth
         assert "NUL" in errors[0]["message"]
 
     assert row_counts(server.database_url, TABLES) == before
+
+
+# A subscription over graphql-transport-ws: (arguments written inline, variables, the field the error names)
+SUBSCRIPTIONS: list[tuple[str, dict[str, object], str]] = [
+    ("types: $t", {"t": ["o2c.invoice.state_changed", f"o2c.invoice{NUL}"]}, "types[1]"),
+    ("subject: $s", {"s": f"invoice/1{NUL}"}, "subject"),
+    ("after: $a", {"a": f"1{NUL}"}, "after"),
+    ('subject: "invoice/\\u0000"', {}, "subject"),
+]
+
+
+async def _subscribe_over_websocket(server: Server, arguments: str, variables: dict[str, object]) -> list[dict]:
+    """Every message the server sends for one `subscribe`, until it says `error` or `complete`."""
+    declared = {"t": "$t: [String!]", "s": "$s: String", "a": "$a: String"}
+    used = ", ".join(declared[k] for k in variables)
+    query = f"subscription{f'({used})' if used else ''} {{ events({arguments}) {{ id type }} }}"
+    async with websockets.connect(server.ws_url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {server.key}"}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 15))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+        messages = [json.loads(await asyncio.wait_for(ws.recv(), 15))]
+        while messages[-1]["type"] == "next":
+            messages.append(json.loads(await asyncio.wait_for(ws.recv(), 15)))
+        await ws.send(json.dumps({"type": "ping"}))  # the socket stays open for the next operation
+        assert json.loads(await asyncio.wait_for(ws.recv(), 15))["type"] == "pong"
+        return messages
+
+
+def test_a_nul_in_a_subscriptions_arguments_is_an_error_message_naming_the_field_and_the_socket_stays_open(
+    server: Server,
+) -> None:
+    for arguments, variables, field in SUBSCRIPTIONS:
+        messages = asyncio.run(_subscribe_over_websocket(server, arguments, variables))
+
+        assert [m["type"] for m in messages] == ["error"], (arguments, messages)
+        (error,) = messages[0]["payload"]
+        assert error["extensions"] == {"code": "VALIDATION_FAILED", "field": field}, (arguments, error)
+        assert "NUL" in error["message"] and NUL not in error["message"]
