@@ -1,6 +1,7 @@
 """A NUL character (U+0000) in any text the API takes — names, references, notes, descriptions,
-search texts, filters, a strategy file's YAML — is VALIDATION_FAILED naming the argument, over real
-HTTP, on SQLite and PostgreSQL alike (PostgreSQL refuses NUL in text; SQLite would store it), and
+search texts, filters, a strategy file's YAML, a subscription's filters — is VALIDATION_FAILED naming
+the argument, over real HTTP and over graphql-transport-ws (an `error` message; the socket stays
+open), on SQLite and PostgreSQL alike (PostgreSQL refuses NUL in text; SQLite would store it), and
 nothing is written."""
 
 from __future__ import annotations
@@ -93,20 +94,22 @@ def test_a_nul_in_any_text_is_validation_failed_naming_the_field_and_writes_noth
     assert row_counts(server.database_url, TABLES) == before
 
 
-# A subscription over graphql-transport-ws: (arguments written inline, variables, the field the error names)
-SUBSCRIPTIONS: list[tuple[str, dict[str, object], str]] = [
-    ("types: $t", {"t": ["o2c.invoice.state_changed", f"o2c.invoice{NUL}"]}, "types[1]"),
-    ("subject: $s", {"s": f"invoice/1{NUL}"}, "subject"),
-    ("after: $a", {"a": f"1{NUL}"}, "after"),
-    ('subject: "invoice/\\u0000"', {}, "subject"),
+# Operations sent over graphql-transport-ws: (document, variables, the field the error names)
+OVER_WEBSOCKET: list[tuple[str, dict[str, object], str]] = [
+    (
+        "subscription($t: [String!]) { events(types: $t) { id } }",
+        {"t": ["o2c.invoice.state_changed", f"o2c.invoice{NUL}"]},
+        "types[1]",
+    ),
+    ("subscription($s: String) { events(subject: $s) { id } }", {"s": f"invoice/1{NUL}"}, "subject"),
+    ("subscription($a: String) { events(after: $a) { id } }", {"a": f"1{NUL}"}, "after"),
+    ('subscription { events(subject: "invoice/\\u0000") { id } }', {}, "subject"),
+    ("query($t: String) { customers(filter: {search: $t}) { totalCount } }", {"t": NUL}, "filter.search"),
 ]
 
 
-async def _subscribe_over_websocket(server: Server, arguments: str, variables: dict[str, object]) -> list[dict]:
+async def _over_websocket(server: Server, query: str, variables: dict[str, object]) -> list[dict]:
     """Every message the server sends for one `subscribe`, until it says `error` or `complete`."""
-    declared = {"t": "$t: [String!]", "s": "$s: String", "a": "$a: String"}
-    used = ", ".join(declared[k] for k in variables)
-    query = f"subscription{f'({used})' if used else ''} {{ events({arguments}) {{ id type }} }}"
     async with websockets.connect(server.ws_url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {server.key}"}}))
         assert json.loads(await asyncio.wait_for(ws.recv(), 15))["type"] == "connection_ack"
@@ -122,10 +125,10 @@ async def _subscribe_over_websocket(server: Server, arguments: str, variables: d
 def test_a_nul_in_a_subscriptions_arguments_is_an_error_message_naming_the_field_and_the_socket_stays_open(
     server: Server,
 ) -> None:
-    for arguments, variables, field in SUBSCRIPTIONS:
-        messages = asyncio.run(_subscribe_over_websocket(server, arguments, variables))
+    for query, variables, field in OVER_WEBSOCKET:
+        messages = asyncio.run(_over_websocket(server, query, variables))
 
-        assert [m["type"] for m in messages] == ["error"], (arguments, messages)
+        assert [m["type"] for m in messages] == ["error"], (query, messages)
         (error,) = messages[0]["payload"]
-        assert error["extensions"] == {"code": "VALIDATION_FAILED", "field": field}, (arguments, error)
+        assert error["extensions"] == {"code": "VALIDATION_FAILED", "field": field}, (query, error)
         assert "NUL" in error["message"] and NUL not in error["message"]
