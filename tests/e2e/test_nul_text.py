@@ -132,3 +132,18 @@ def test_a_nul_in_a_subscriptions_arguments_is_an_error_message_naming_the_field
         (error,) = messages[0]["payload"]
         assert error["extensions"] == {"code": "VALIDATION_FAILED", "field": field}, (query, error)
         assert "NUL" in error["message"] and NUL not in error["message"]
+
+
+BAD_ARGUMENTS = [
+    ('subscription { events(types: ["o2c.nope"]) { id } }', "types"),
+    ('subscription { events(after: "not a cursor") { id } }', "after"),
+    ('subscription { events(customerId: "0") { id } }', "customerId"),
+]
+
+
+def test_a_bad_subscription_argument_without_nul_is_the_same_error_message(server: Server) -> None:
+    for query, field in BAD_ARGUMENTS:
+        messages = asyncio.run(_over_websocket(server, query, {}))
+
+        assert [m["type"] for m in messages] == ["error"], (query, messages)
+        assert messages[0]["payload"][0]["extensions"] == {"code": "VALIDATION_FAILED", "field": field}, query
