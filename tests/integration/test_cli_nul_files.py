@@ -1,4 +1,5 @@
-"""Files given to the `o2c` commands that read them — a contacts CSV, a strategy file, a template —
+"""Files given to the `o2c` commands that read them — a contacts CSV, a strategy file, a template, a
+policy file —
 holding a NUL (U+0000): the command prints where (`FILE:LINE`, with the column for YAML), never the
 character itself and never a traceback, exits non-zero and writes nothing; the import on SQLite and
 PostgreSQL alike (PostgreSQL refuses NUL in text, SQLite would store it)."""
@@ -22,8 +23,8 @@ O2C = str(Path(sys.executable).parent / "o2c")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def o2c(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "O2C_TODAY": "2026-03-02"}
+def o2c(*args: str, database_url: str | None = None, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "O2C_TODAY": "2026-03-02", **settings}
     if database_url is not None:
         env["O2C_DATABASE_URL"] = database_url
     done = subprocess.run([O2C, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
@@ -79,3 +80,21 @@ def test_templates_check_names_the_line_of_a_nul(tmp_path: Path) -> None:
 
     assert done.returncode == 1
     assert done.stdout.splitlines() == [f"{path}:2: syntax error: a NUL (U+0000) character is not allowed"]
+
+
+def test_a_nul_in_a_policy_file_is_one_typed_error_line_where_it_is_read_and_nothing_is_written(
+    ctx: Context, database_url: str, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy"
+    shutil.copytree(ROOT / "policy", policy)
+    path = policy / "disputes.yaml"
+    path.write_text("# \x00\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    statement = write(tmp_path, "statement.csv", "bank_ref,booked_on,amount,currency\nB-1,2026-03-01,10.00,EUR\n")
+
+    done = o2c("import", "statement", str(statement), database_url=database_url, O2C_POLICY_DIR=str(policy))
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"o2c: VALIDATION_FAILED: {path}:1:3: a NUL (U+0000) character is not allowed in YAML"
+    ]
+    assert count(ctx.store, "bank_transaction") == 0
