@@ -86,10 +86,21 @@ class TemplateSet:
         return (name, channel, self.settings.default_language) in self.files
 
     def render(self, file: str, context: Mapping[str, Any]) -> str:
-        return self.env.get_template(file).render(context)
+        return _template(self.env, file).render(context)
 
     def render_html(self, file: str, context: Mapping[str, Any]) -> str:
-        return self.html_env.get_template(file).render(context)
+        return _template(self.html_env, file).render(context)
+
+
+def _template(env: SandboxedEnvironment, file: str) -> jinja2.Template:
+    """A file changed after `o2c templates check` (a syntax error, a NUL) is refused as a typed error
+    naming `FILE:LINE`, as the check would: nothing of the batch being rendered is written."""
+    try:
+        return env.get_template(file)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValidationFailed(
+            f"{exc.filename or file}:{exc.lineno or 1}: syntax error: {exc.message}", "templates"
+        ) from None
 
 
 class _Files(jinja2.FileSystemLoader):
