@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from engine.rules.yamlsrc import unreadable
 from states.cash import Tolerance
 from states.errors import ValidationFailed
 from states.money import to_minor
@@ -42,9 +43,13 @@ def load_policy(path: Path | None = None) -> CashPolicy:
     chosen = path or DEFAULT_PATH
     if not chosen.is_file():
         return CashPolicy()
+    text = chosen.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
+        refused = unreadable(exc, text)
+        if refused is not None:
+            raise ValidationFailed(f"{chosen}:{refused[0]}: {refused[2]}", "policy") from None
         raise ValidationFailed(f"{chosen}: not valid YAML ({exc})", "policy") from None
     return parse_policy(raw, str(chosen))
 

@@ -20,6 +20,7 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.notices.locale import base_language, check_language
+from engine.rules.yamlsrc import unreadable
 from states.errors import ValidationFailed
 
 CHANNELS = ("email", "sms", "letter", "phone", "portal")
@@ -85,15 +86,43 @@ class TemplateSet:
         return (name, channel, self.settings.default_language) in self.files
 
     def render(self, file: str, context: Mapping[str, Any]) -> str:
-        return self.env.get_template(file).render(context)
+        return _template(self.env, file).render(context)
 
     def render_html(self, file: str, context: Mapping[str, Any]) -> str:
-        return self.html_env.get_template(file).render(context)
+        return _template(self.html_env, file).render(context)
+
+
+def _template(env: SandboxedEnvironment, file: str) -> jinja2.Template:
+    """A file changed after `o2c templates check` (a syntax error, a NUL) is refused as a typed error
+    naming `FILE:LINE`, as the check would: nothing of the batch being rendered is written."""
+    try:
+        return env.get_template(file)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValidationFailed(
+            f"{exc.filename or file}:{exc.lineno or 1}: syntax error: {exc.message}", "templates"
+        ) from None
+
+
+class _Files(jinja2.FileSystemLoader):
+    """Template files that are UTF-8 text without NUL: a NUL would reach the stored message (which
+    PostgreSQL refuses) and every mail, SMS and letter. Refused as a syntax error at its line, so
+    `o2c templates check` reports `FILE:LINE` like any other."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            problem = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+            raise jinja2.TemplateSyntaxError(problem, 1, template) from None
+        if "\x00" in source:
+            line = source.count("\n", 0, source.index("\x00")) + 1
+            raise jinja2.TemplateSyntaxError("a NUL (U+0000) character is not allowed", line, template, filename)
+        return source, filename, uptodate
 
 
 def environment(directory: Path, autoescape: bool = False) -> SandboxedEnvironment:
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(directory)),
+        loader=_Files(str(directory)),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
         trim_blocks=True,
@@ -117,9 +146,13 @@ def load(directory: Path) -> TemplateSet:
 def _settings(path: Path) -> NoticeSettings:
     if not path.exists():
         raise ValidationFailed(f"{path}:1: missing: the templates need their settings file", "templates")
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
+        refused = unreadable(exc, text)
+        if refused is not None:
+            raise ValidationFailed(f"{path}:{refused[0]}: {refused[2]}", "templates") from None
         line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
         raise ValidationFailed(f"{path}:{line}: not YAML: {exc}", "templates") from None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 import yaml
@@ -9,10 +10,26 @@ import yaml
 from engine.rules.errors import Loc, Problem, StrategyError
 
 
+def unreadable(exc: yaml.YAMLError, text: str) -> tuple[int, int, str] | None:
+    """(line, column, message) when PyYAML refused a character of `text` before reading any YAML:
+    NUL and the other control characters YAML does not allow (tab, line breaks and printable text
+    are fine). The message names the character, never quotes it."""
+    if not isinstance(exc, yaml.reader.ReaderError) or not isinstance(exc.character, int):
+        return None
+    at = max(0, min(exc.position, len(text)))
+    line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+    kind = "the control character" if unicodedata.category(chr(exc.character)) == "Cc" else "the character"
+    what = "a NUL (U+0000) character" if exc.character == 0 else f"{kind} U+{exc.character:04X}"
+    return line, col, f"{what} is not allowed in YAML"
+
+
 def compose(text: str, file: str) -> yaml.Node | None:
     """The node tree of `text`, or StrategyError with the syntax error's position."""
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        line, col, message = unreadable(exc, text) or (1, 1, f"YAML error: {exc}")
+        raise StrategyError([Problem(Loc(file, line, col), message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -7,6 +7,7 @@ from enum import Enum
 import strawberry
 
 from engine import commands as c
+from engine.cashapp.formats import StatementError
 from engine.queries import cashapp as q
 from schema.cashapp.types import BankTransaction, PayerAlias, StatementImport
 from schema.common.mutation import perform
@@ -52,7 +53,10 @@ class CashMutations:
     async def import_statement(self, info: Info, text: str, format: StatementFormat | None = None) -> StatementImport:
         if len(text) > MAX_STATEMENT_CHARS:
             raise ValidationFailed(f"the statement is longer than {MAX_STATEMENT_CHARS} characters", "text")
-        s = await perform(info, c.ImportStatement(text, format.value if format else None))
+        try:
+            s = await perform(info, c.ImportStatement(text, format.value if format else None))
+        except StatementError as exc:  # "LINE: problem" (or an element path) inside this argument
+            raise ValidationFailed(exc.message, "text") from None
         return StatementImport(**s.as_json())
 
     @strawberry.mutation(

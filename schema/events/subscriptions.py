@@ -135,23 +135,28 @@ class EventSubscriptions:
         subject: str | None = None,
         customer_id: strawberry.ID | None = None,
     ) -> AsyncGenerator[Event, None]:
+        # The arguments are judged here, before the stream exists: a bad one is then a pre-execution
+        # error — an `error` message for this operation, as a NUL in any argument is — not a `next`.
         ctx = info.context
-        env = ctx.engine.settings
         customer = parse_id(customer_id, "customerId") if customer_id is not None else None
         check_event_types(types or (), "types")
         position = decode(after) if after is not None else None
-        with _slot(ctx, env.max_subscriptions_per_connection):
-            if position is not None:
-                await ctx.run(check_cursor, ctx.store, position)
-            source = ctx.engine.settings.source
-            hub = hub_for(ctx.store, env)
-            stall = _Stall(ctx, env.subscription_stall_seconds, hub.record_slow_consumer)
-            stream = hub.follow(position, Filter(tuple(types or ()), subject, customer))
-            try:
-                async for e in stream:
-                    stall.arm(e.position)
-                    yield _event(e, source)  # resumes once the message is written to the socket
-                    stall.disarm()
-            finally:
+        if position is not None:
+            await ctx.run(check_cursor, ctx.store, position)
+        return _follow(ctx, position, Filter(tuple(types or ()), subject, customer))
+
+
+async def _follow(ctx: RequestContext, position: int | None, wanted: Filter) -> AsyncGenerator[Event, None]:
+    env = ctx.engine.settings
+    with _slot(ctx, env.max_subscriptions_per_connection):
+        hub = hub_for(ctx.store, env)
+        stall = _Stall(ctx, env.subscription_stall_seconds, hub.record_slow_consumer)
+        stream = hub.follow(position, wanted)
+        try:
+            async for e in stream:
+                stall.arm(e.position)
+                yield _event(e, env.source)  # resumes once the message is written to the socket
                 stall.disarm()
-                await stream.aclose()
+        finally:
+            stall.disarm()
+            await stream.aclose()

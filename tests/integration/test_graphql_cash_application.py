@@ -129,3 +129,22 @@ def test_a_short_payment_shows_as_a_deduction_dispute_that_a_person_resolves(ser
         "creditNotes": [{"number": "CN-2026-000001", "amount": {"amount": "50.00"}}],
         "invoice": {"state": "PAID"},
     }
+
+
+def test_a_statement_holding_a_nul_or_a_control_character_is_refused_naming_where_and_imports_nothing(
+    service: Collections,
+) -> None:
+    seed_portfolio(service, customers=1, invoices_each=1)
+    good = "B-1,2026-03-01,100.00,EUR,Customer 0,INV-0-0\n"
+    with_nul = run(service.ctx, IMPORT, {"t": HEADER + good + "B-2,2026-03-01,5.00,EUR,Cust\x00omer,x\n"})
+    bell = run(service.ctx, IMPORT, {"t": HEADER + good + "B-2,2026-03-01,5.00,EUR,Customer,INV\x07\n"})
+
+    assert [(e.extensions or {}).get("field") for e in with_nul.errors or ()] == ["text"]  # before anything runs
+    assert (with_nul.errors or [])[0].message == "text must not contain a NUL (U+0000) character (line 3, column 29)"
+    assert codes(bell) == ["VALIDATION_FAILED"]
+    assert (bell.errors or [])[0].message == "line 3: remittance must not contain the control character U+0007"
+    assert (bell.errors or [])[0].extensions == {"code": "VALIDATION_FAILED", "field": "text"}
+    queue = data(run(service.ctx, QUEUE, {"s": None}))["bankTransactions"]
+    assert queue["totalCount"] == 0
+    invoice = data(run(service.ctx, '{ invoice(id: "1") { state } }'))["invoice"]
+    assert invoice == {"state": "OPEN"}

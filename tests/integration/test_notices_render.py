@@ -5,6 +5,8 @@ or the channel is the phone, settled invoices left out; on SQLite and PostgreSQL
 from __future__ import annotations
 
 import io
+import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from engine.store.database import Store
 from engine.store.unit_of_work import UnitOfWork
 from engine.strategies_in_force import load_registry
 from states.actors import Actor
+from states.errors import ValidationFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 3, 2)  # the business date of the `clock` fixture
@@ -174,3 +177,23 @@ def test_a_phone_message_becomes_a_collector_task_with_the_call_script(
     assert [(m[1], m[2], m[3]) for m in messages(ctx.store)] == [("phone", "phone", "rendered")]
     (note,) = rows(ctx.store, "SELECT note FROM collector_task WHERE rule LIKE 'notice:%'")
     assert note.startswith("Call ") and "INV-00001" in note and "promise to pay" in note
+
+
+def test_a_template_given_a_nul_after_it_was_checked_is_a_typed_error_naming_its_line_and_renders_nothing(
+    ctx: Context, service: Collections, book: Portfolio, strategies: StrategySet, tmp_path: Path
+) -> None:
+    cid = book.customer("smb-low", "smb", "low")
+    service.add_contact(cid, ContactFields(role="ap", name="Erika Muster", email="erika@smb.example", language="de"))
+    book.invoice("smb-low", 5)
+    run_cycle(ctx, strategies, TODAY)
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    for path in templates.glob("*.email.de.j2"):
+        path.write_text(path.read_text(encoding="utf-8").replace("\n", "\n\x00", 1), encoding="utf-8")
+
+    with pytest.raises(ValidationFailed) as refused:
+        render_pending(ctx.store, load(templates), strategies, ctx.now())
+
+    assert re.fullmatch(r".*/templates/\w+\.email\.de\.j2:2: syntax error: a NUL \(U\+0000\) character is not allowed",
+                        refused.value.message), refused.value.message  # fmt: skip
+    assert [(m[1], m[3]) for m in messages(ctx.store)] == [("email", "requested")]

@@ -125,3 +125,28 @@ def test_a_batch_entry_gives_one_transaction_per_detail_with_its_own_amount() ->
     _fmt, entries = parse_statement(text)
     credits = [(e.bank_ref, e.amount, e.remittance) for e in entries if e.direction == "credit"]
     assert credits == [("E2E-1", 10_000, "INV-1"), ("E2E-2", 5_000, "INV-2")]
+
+
+@pytest.mark.parametrize(
+    "name, old, new, location, message",
+    [("statement.mt940", "thank you", "thank\x00you", "line 5", "remittance must not contain a NUL (U+0000) character"),
+     ("statement.mt940", "ACME GMBH", "ACME\x1bGMBH", "line 5",
+      "payer_name must not contain the control character U+001B"),
+     ("statement.mt940", "BANKREF1", "BANK\x00REF1", "line 5", "bank_ref must not contain a NUL (U+0000) character"),
+     ("statement.bai2", "ACME INC", "ACME\x00INC", "line 4", "remittance must not contain a NUL (U+0000) character"),
+     ("camt053-001.08.xml", "Acme GmbH", "Acme&#0;GmbH", "line 11",
+      "not well-formed XML (reference to invalid character")],
+    ids=["mt940 remittance", "mt940 payer name", "mt940 reference", "bai2 text", "camt053 character reference"],
+)  # fmt: skip
+def test_a_control_character_in_an_entry_names_its_line_and_field(
+    name: str, old: str, new: str, location: str, message: str
+) -> None:
+    with pytest.raises(StatementError) as err:
+        parse_statement(read(name).replace(old, new))
+    assert (err.value.location, err.value.detail[: len(message)]) == (location, message)
+
+
+def test_a_message_quoting_the_file_shows_control_characters_as_escapes() -> None:
+    with pytest.raises(StatementError) as err:
+        parse_statement("bank_ref,booked_on,amount,currency,note\x00\nA,2026-12-01,1,EUR,x\n")
+    assert err.value.detail == "unknown column(s) note\\x00"

@@ -97,3 +97,19 @@ def test_an_sms_counts_its_segments_and_a_letter_is_a_pdf_with_letterhead_addres
 def test_a_phone_message_is_a_script_for_the_collector() -> None:
     script = content.render(load(TEMPLATES), content.sample_data("phone", "en", "mm_dunning_call"))
     assert script.subject is None and "record it as a promise to pay" in script.text and "INV-2026-0042" in script.text
+
+
+def test_a_nul_or_bytes_that_are_not_utf8_in_a_template_are_reported_at_their_line(copy: Path) -> None:
+    (copy / "nul.email.en.j2").write_text("Subject: x\n\nDear {{ customer.name }},\x00\n")
+    (copy / "latin1.email.en.j2").write_bytes("Subject: café\n".encode("latin-1"))
+    problems = [str(p) for p in check(copy, content.sample_context)]
+    assert f"{copy}/nul.email.en.j2:3: syntax error: a NUL (U+0000) character is not allowed" in problems
+    assert any(p.startswith(f"{copy}/latin1.email.en.j2:1: syntax error: not UTF-8 text") for p in problems), problems
+
+
+def test_a_control_character_in_the_template_settings_is_reported_at_its_line(copy: Path) -> None:
+    settings = copy / "notices.yaml"
+    lines = settings.read_text(encoding="utf-8").splitlines(keepends=True)
+    settings.write_text("".join([*lines[:2], "# \x00\n", *lines[2:]]), encoding="utf-8")
+    problems = [str(p) for p in check(copy, content.sample_context)]
+    assert problems == [f"{settings}:3: a NUL (U+0000) character is not allowed in YAML"]

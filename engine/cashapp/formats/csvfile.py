@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import date
 
-from engine.cashapp.formats.entry import CREDIT, DEBIT, StatementEntry, StatementError, entry
+from engine.cashapp.formats.entry import CREDIT, DEBIT, StatementEntry, StatementError, entry, refuse_control_characters
 
 REQUIRED = ("bank_ref", "booked_on", "amount", "currency")
 OPTIONAL = ("payer_name", "payer_iban", "remittance", "statement")
@@ -32,6 +32,8 @@ def parse(text: str) -> list[StatementEntry]:
             r = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
             if None in row:
                 raise StatementError(line, "more fields than the header has")
+            # As written (strip() would drop some), before any cell is read as a date or an amount.
+            refuse_control_characters(line, {k.strip(): v for k, v in row.items() if k is not None})
             try:
                 booked = date.fromisoformat(r["booked_on"])
             except ValueError:

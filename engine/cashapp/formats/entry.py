@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,15 +16,36 @@ _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 CREDIT, DEBIT = "credit", "debit"
 MAX_REF = 140
 MAX_TEXT = 2000
+# Control characters no statement text may hold: PostgreSQL refuses NUL in text, and the others are
+# corruption in every format here (SWIFT's and BAI2's character sets have none; XML refuses them).
+# Tab, line feed and carriage return are whitespace: names and remittance texts fold them to spaces.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _visible(text: str) -> str:
+    """`text` with control characters written as escapes, never sent raw to a terminal or log."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class StatementError(ValidationFailed):
     """A statement that cannot be read; `location` is `LINE` or an XML element path."""
 
     def __init__(self, location: str, message: str) -> None:
-        super().__init__(f"{location}: {message}" if location else message, "file")
+        detail = _visible(message)  # a message may quote the file, and the file may hold anything
+        super().__init__(f"{location}: {detail}" if location else detail, "file")
         self.location = location
-        self.detail = message
+        self.detail = detail
+
+
+def refuse_control_characters(location: str, fields: Mapping[str, str | None]) -> None:
+    """StatementError naming the first of `fields` (name → text as read) holding a control character:
+    the whole file is refused, like any other malformed entry."""
+    for name, value in fields.items():
+        found = _CONTROL.search(value or "")
+        if found is not None:
+            char = found.group()
+            what = "a NUL (U+0000) character" if char == "\x00" else f"the control character U+{ord(char):04X}"
+            raise StatementError(location, f"{name} must not contain {what}")
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,8 @@ def entry(
     remittance: str = "",
 ) -> StatementEntry:
     """Build an entry, checking what every format must give; errors name `location`."""
+    texts = {"bank_ref": bank_ref, "statement": statement, "currency": currency, "payer_name": payer_name}
+    refuse_control_characters(location, {**texts, "payer_iban": payer_iban, "remittance": remittance})
     ref = (bank_ref or "").strip()
     if not ref:
         raise StatementError(location, "the entry has no bank reference")

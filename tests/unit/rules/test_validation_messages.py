@@ -21,6 +21,17 @@ def test_a_yaml_syntax_error_names_its_position() -> None:
     assert str(caught.value).startswith("bad.yaml:4:1: YAML syntax error:")
 
 
+@pytest.mark.parametrize(
+    "char, message",
+    [("\x00", "a NUL (U+0000) character is not allowed in YAML"),
+     ("\x1b", "the control character U+001B is not allowed in YAML")],
+)  # fmt: skip
+def test_a_nul_or_control_character_names_its_line_and_column_and_never_shows_itself(char: str, message: str) -> None:
+    with pytest.raises(StrategyError) as caught:
+        load_text(f"strategy: x\nversion: 1\ndescription: ab{char}cd\nrules: []\n", "bad.yaml")
+    assert str(caught.value) == f"bad.yaml:3:16: {message}"
+
+
 def test_an_unknown_top_level_key_gets_a_suggestion() -> None:
     text = strategy_text(f"- {{id: a, when: 'true', then: {REMIND}}}").replace("version:", "versoin: 2\nversion:")
     with pytest.raises(StrategyError) as caught:
