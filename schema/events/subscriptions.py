@@ -18,9 +18,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Callable
 
 import strawberry
 
@@ -50,22 +50,29 @@ _active: dict[int, int] = {}  # id(connection context) -> subscriptions running 
 _built: OrderedDict[tuple[int, str], Event] = OrderedDict()
 
 
-@contextmanager
-def _slot(ctx: RequestContext, limit: int) -> Iterator[None]:
-    key = id(ctx)  # one context per WebSocket connection
-    if _active.get(key, 0) >= limit:
-        raise TooManySubscriptions(
-            f"at most {limit} subscriptions at once per connection; complete one, or open another connection"
-        )
-    _active[key] = _active.get(key, 0) + 1
-    try:
-        yield
-    finally:
-        left = _active.get(key, 1) - 1
+class _Slot:
+    """One of a connection's subscription slots, taken when the `subscribe` message is handled —
+    in message order, before any await — and given back exactly once: when the stream ends, when
+    its arguments are refused, or when a stream that never started is collected."""
+
+    def __init__(self, ctx: RequestContext, limit: int) -> None:
+        self.key = id(ctx)  # one context per WebSocket connection
+        if _active.get(self.key, 0) >= limit:
+            raise TooManySubscriptions(
+                f"at most {limit} subscriptions at once per connection; complete one, or open another connection"
+            )
+        _active[self.key] = _active.get(self.key, 0) + 1
+        self.held = True
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        left = _active.get(self.key, 1) - 1
         if left > 0:
-            _active[key] = left
+            _active[self.key] = left
         else:
-            _active.pop(key, None)
+            _active.pop(self.key, None)
 
 
 def _event(e: EventView, source: str) -> Event:
@@ -141,14 +148,23 @@ class EventSubscriptions:
         customer = parse_id(customer_id, "customerId") if customer_id is not None else None
         check_event_types(types or (), "types")
         position = decode(after) if after is not None else None
-        if position is not None:
-            await ctx.run(check_cursor, ctx.store, position)
-        return _follow(ctx, position, Filter(tuple(types or ()), subject, customer))
+        slot = _Slot(ctx, ctx.engine.settings.max_subscriptions_per_connection)
+        try:
+            if position is not None:
+                await ctx.run(check_cursor, ctx.store, position)
+        except BaseException:
+            slot.release()
+            raise
+        stream = _follow(ctx, position, Filter(tuple(types or ()), subject, customer), slot)
+        weakref.finalize(stream, slot.release)  # a stream completed before it started never runs its finally
+        return stream
 
 
-async def _follow(ctx: RequestContext, position: int | None, wanted: Filter) -> AsyncGenerator[Event, None]:
+async def _follow(
+    ctx: RequestContext, position: int | None, wanted: Filter, slot: _Slot
+) -> AsyncGenerator[Event, None]:
     env = ctx.engine.settings
-    with _slot(ctx, env.max_subscriptions_per_connection):
+    try:
         hub = hub_for(ctx.store, env)
         stall = _Stall(ctx, env.subscription_stall_seconds, hub.record_slow_consumer)
         stream = hub.follow(position, wanted)
@@ -160,3 +176,5 @@ async def _follow(ctx: RequestContext, position: int | None, wanted: Filter) -> 
         finally:
             stall.disarm()
             await stream.aclose()
+    finally:
+        slot.release()
