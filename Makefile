@@ -32,6 +32,8 @@ lock:
 run: venv
 	$(O2C) db upgrade
 	$(O2C) demo --if-empty
+# today's cycle at once, not at 06:00: its messages are there at any hour (exactly once per date)
+	$(O2C) cycle
 	O2C_DEMO_KEY=1 O2C_SMTP_URL=file:data/mail O2C_LETTER_DIR=data/letters $(O2C) serve --host $(HOST) --port $(PORT)
 
 lint: venv
