@@ -63,6 +63,14 @@ def _truncate(url: str) -> None:
     conn.close()
 
 
+@pytest.fixture
+def pg_url(pg_database: str) -> Iterator[str]:
+    """The session's PostgreSQL database, emptied before and after the test."""
+    _truncate(pg_database)
+    yield pg_database
+    _truncate(pg_database)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
     """Every store test runs twice: on a SQLite file and on PostgreSQL."""

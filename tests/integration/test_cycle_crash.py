@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from engine.commands import OpenDispute, RecordPromise
 from engine.config import Settings
 from engine.service import Collections
 from engine.services.context import Context
-from engine.store.database import Store, data_tables
+from engine.store.database import Store
 from engine.store.upgrades import upgrade
 from states.actors import person
 
@@ -267,20 +266,6 @@ def test_a_cycle_run_again_after_completing_changes_nothing(
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout.strip().splitlines()[-1])["already_done"] is True
     assert snapshot(url) == first == uninterrupted["db"]
-
-
-@pytest.fixture
-def pg_url(pg_database: str) -> Iterator[str]:
-    def truncate() -> None:
-        conn = psycopg2.connect(pg_database)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f"TRUNCATE {', '.join(data_tables())} RESTART IDENTITY CASCADE")
-        conn.close()
-
-    truncate()
-    yield pg_database
-    truncate()
 
 
 @pytest.mark.postgres

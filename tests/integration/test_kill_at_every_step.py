@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,6 @@ from engine.commands import AllocationLine, CreateCustomer, OpenDispute, RecordP
 from engine.config import Settings
 from engine.crash import BOUNDARIES
 from engine.service import Collections
-from engine.store.database import data_tables
 from states.actors import person
 
 pytestmark = pytest.mark.slow  # it starts processes (and kills them)
@@ -416,20 +414,6 @@ def test_a_kill_at_any_step_then_a_rerun_ends_like_an_uninterrupted_run(
     expected, got = uninterrupted[process]["end"], snapshot(url)
     found = differences(got, expected)
     assert not found, json.dumps(found, indent=1, default=str)
-
-
-@pytest.fixture
-def pg_url(pg_database: str) -> Iterator[str]:
-    def truncate() -> None:
-        conn = psycopg2.connect(pg_database)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f"TRUNCATE {', '.join(data_tables())} RESTART IDENTITY CASCADE")
-        conn.close()
-
-    truncate()
-    yield pg_database
-    truncate()
 
 
 # A representative subset on PostgreSQL (the kill through the real `o2c` executable): inside the
