@@ -21,7 +21,6 @@ from test_cycle_crash import (  # the crash tests' portfolio, reference run and 
     DAY,
     _query,
     build_portfolio,
-    pg_url,
     snapshot,
     strategies_dir,
     template,
@@ -33,7 +32,7 @@ from engine.service import Collections
 from engine.services.context import Context
 from engine.store.database import Store
 
-__all__ = ["pg_url", "strategies_dir", "template", "uninterrupted"]  # fixtures used by name
+__all__ = ["strategies_dir", "template", "uninterrupted"]  # fixtures used by name (pg_url is in conftest)
 SUPPORT = Path(__file__).resolve().parent / "cycle_support.py"
 
 
